@@ -1,0 +1,71 @@
+/**
+ * Issues Cocoon attestation certificates: verifies a quote, checks that its REPORTDATA commits to the
+ * claimed network, provider and enclave keys, and signs the certificate cell (protocol/signed.ts
+ * layout, unchanged) with the verifier's Ed25519 key. The registry contract checks that signature, so
+ * this is the only place a TDX quote turns into on-chain trust.
+ */
+import { createHash } from 'node:crypto';
+import { Address, Cell } from '@ton/core';
+import { ed25519 } from '@noble/curves/ed25519.js';
+import { AttestationCertificate, attestationCell, bigintFromBytes, signCell } from '../protocol/signed';
+import { parseQuote } from './parseQuote';
+import { reportDataFor } from './reportData';
+import { verdictOf, Verdict } from './verdict';
+import { verifyQuote, VerifyOptions } from './verify';
+
+/** One week: long enough to survive relayer outages, short enough that a revoked TCB ages out quickly. */
+export const DEFAULT_CERTIFICATE_LIFETIME_SECONDS = 7 * 24 * 3600;
+
+export interface IssuerConfig {
+    /** Ed25519 secret key (32-byte seed) of the verifier. */
+    secretKey: Uint8Array;
+    /** Trust anchor, collateral, TCB policy; `expectedReportData` is set per request. */
+    verify?: Omit<VerifyOptions, 'expectedReportData'>;
+    lifetimeSeconds?: number;
+    now?: () => Date;
+}
+
+export interface CertifyRequest {
+    quote: Uint8Array;
+    globalId: number;
+    registry: Address;
+    provider: Address;
+    enclaveEd25519: Uint8Array;
+    enclaveX25519: Uint8Array;
+}
+
+export type CertifyOutcome =
+    | { issued: true; certificate: AttestationCertificate; cell: Cell; signature: Buffer; verifierPublicKey: Uint8Array; verdict: Verdict }
+    | { issued: false; verdict: Verdict };
+
+/** Throws QuoteParseError for malformed quotes and Error for malformed key sizes; refusals are outcomes. */
+export function certifyQuote(req: CertifyRequest, cfg: IssuerConfig): CertifyOutcome {
+    const quote = parseQuote(req.quote, { trailingBytes: cfg.verify?.trailingBytes });
+    const expectedReportData = reportDataFor({
+        globalId: req.globalId,
+        providerWorkchain: req.provider.workChain,
+        providerHash: req.provider.hash,
+        enclaveEd25519: req.enclaveEd25519,
+        enclaveX25519: req.enclaveX25519,
+    });
+    const now = cfg.now?.() ?? new Date();
+    const result = verifyQuote(quote, { at: now, ...cfg.verify, expectedReportData });
+    const verdict = verdictOf(result);
+    if (!result.valid) return { issued: false, verdict };
+
+    const issuedAt = Math.floor(now.getTime() / 1000);
+    const certificate: AttestationCertificate = {
+        globalId: req.globalId,
+        registry: req.registry,
+        provider: req.provider,
+        imageHash: bigintFromBytes(result.measurements.imageHash),
+        enclaveEd25519: bigintFromBytes(req.enclaveEd25519),
+        enclaveX25519: bigintFromBytes(req.enclaveX25519),
+        // Over the quote as delimited by its own length fields, so padding a quote does not change its identity.
+        quoteHash: bigintFromBytes(createHash('sha256').update(quote.quoteBytes).digest()),
+        issuedAt,
+        expiresAt: issuedAt + (cfg.lifetimeSeconds ?? DEFAULT_CERTIFICATE_LIFETIME_SECONDS),
+    };
+    const cell = attestationCell(certificate);
+    return { issued: true, certificate, cell, signature: signCell(cell, cfg.secretKey), verifierPublicKey: ed25519.getPublicKey(cfg.secretKey), verdict };
+}

@@ -1,0 +1,38 @@
+/**
+ * REPORTDATA binding: the 64 bytes the enclave puts into its TD report tie the quote to one provider,
+ * one network and the enclave's own keys, so a quote cannot be replayed for other keys or elsewhere.
+ *
+ *   REPORTDATA = SHA-512( "cocoon/reportdata/v1" || int32be(globalId) || int8(workchain)
+ *                         || providerHash (32) || enclaveEd25519 (32) || enclaveX25519 (32) )
+ */
+import { createHash } from 'node:crypto';
+import { bytesEqual } from './hex';
+import { Quote } from './quoteTypes';
+
+export const REPORT_DATA_DOMAIN = 'cocoon/reportdata/v1';
+
+export interface ReportDataInput {
+    globalId: number;
+    providerWorkchain: number;
+    providerHash: Uint8Array;
+    enclaveEd25519: Uint8Array;
+    enclaveX25519: Uint8Array;
+}
+
+export function reportDataFor(i: ReportDataInput): Uint8Array {
+    if (!Number.isInteger(i.globalId) || i.globalId < -0x80000000 || i.globalId > 0x7fffffff) throw new Error('globalId must be an int32');
+    if (!Number.isInteger(i.providerWorkchain) || i.providerWorkchain < -128 || i.providerWorkchain > 127) throw new Error('workchain must be an int8');
+    for (const [name, v] of [['providerHash', i.providerHash], ['enclaveEd25519', i.enclaveEd25519], ['enclaveX25519', i.enclaveX25519]] as const) {
+        if (v.length !== 32) throw new Error(`${name} must be 32 bytes`);
+    }
+    const ints = Buffer.alloc(5);
+    ints.writeInt32BE(i.globalId, 0);
+    ints.writeInt8(i.providerWorkchain, 4);
+    return new Uint8Array(
+        createHash('sha512').update(REPORT_DATA_DOMAIN, 'ascii').update(ints).update(i.providerHash).update(i.enclaveEd25519).update(i.enclaveX25519).digest(),
+    );
+}
+
+export function reportDataMatches(quote: Quote, input: ReportDataInput): boolean {
+    return bytesEqual(quote.body.reportData, reportDataFor(input));
+}
