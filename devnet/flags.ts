@@ -1,0 +1,43 @@
+// Command-line flags of `npm run devnet`, validated up front so a typo fails loudly at start.
+import { DEFAULT_HOST, DEFAULT_PORT, DevnetOptions } from './index';
+
+export const USAGE = `usage: npm run devnet -- [--port 8081] [--host 127.0.0.1] [--block-ms 0] [--state devnet-state.json]
+  --port      TCP port (default ${DEFAULT_PORT})
+  --host      interface to listen on (default ${DEFAULT_HOST}, loopback only)
+  --block-ms  block interval in ms; 0 applies every message at once (default 0)
+  --state     JSON file that keeps the chain across restarts (default: none, in-memory)`;
+
+export function parseFlags(argv: string[]): DevnetOptions {
+    const options: DevnetOptions = { port: DEFAULT_PORT, host: DEFAULT_HOST, blockMs: 0 };
+    for (let i = 0; i < argv.length; i++) {
+        const [flag, inline] = argv[i].split('=', 2);
+        const value = () => inline ?? argv[++i] ?? fail(`${flag} needs a value`);
+        switch (flag) {
+            case '--port':
+                options.port = integer(flag, value(), 0, 65535);
+                break;
+            case '--host':
+                options.host = value();
+                break;
+            case '--block-ms':
+                options.blockMs = integer(flag, value(), 0, 3_600_000);
+                break;
+            case '--state':
+                options.statePath = value();
+                break;
+            default:
+                fail(`unknown flag ${argv[i]}`);
+        }
+    }
+    return options;
+}
+
+function integer(flag: string, text: string, min: number, max: number): number {
+    const n = Number(text);
+    if (!Number.isInteger(n) || n < min || n > max) fail(`${flag} must be an integer in [${min}, ${max}], got ${text}`);
+    return n;
+}
+
+function fail(message: string): never {
+    throw new Error(`${message}\n${USAGE}`);
+}

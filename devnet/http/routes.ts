@@ -1,0 +1,65 @@
+// URL -> handler. toncenter's two calling conventions map onto the same method registry:
+//   POST /jsonRPC (also /api/v2/jsonRPC)  {id, jsonrpc, method, params}  -> {ok, result, id, jsonrpc}
+//   GET|POST /api/v2/<method>              query string or JSON body       -> {ok, result}
+// plus the devnet's own admin routes under /faucet and /devnet/.
+import { Address } from '@ton/core';
+import { IncomingMessage } from 'node:http';
+import { hashToBase64 } from '../format/hash';
+import { RpcContext } from '../rpc/context';
+import { badRequest, invalid, notFound } from '../rpc/errors';
+import { address, optionalInt } from '../rpc/params';
+import { callMethod } from '../rpc/registry';
+import { readJson } from './body';
+
+export type AdminActions = {
+    faucet: (to: Address, amount?: bigint) => Promise<{ amount: bigint; lt: bigint; hash: Buffer }>;
+    advance: (seconds: number) => Promise<number>;
+    status: () => Record<string, unknown>;
+};
+
+export type Reply = Record<string, unknown>;
+
+export async function route(req: IncomingMessage, ctx: RpcContext, admin: AdminActions): Promise<Reply> {
+    const url = new URL(req.url ?? '/', 'http://devnet');
+    const path = url.pathname.replace(/\/+$/, '');
+    const post = req.method === 'POST';
+    if (post && (path === '/jsonRPC' || path === '/api/v2/jsonRPC')) return jsonRpc(req, ctx);
+    if (path.startsWith('/api/v2/') && (post || req.method === 'GET')) {
+        const params = post ? await readJson(req) : Object.fromEntries(url.searchParams);
+        return { ok: true, result: await callMethod(ctx, path.slice('/api/v2/'.length), params) };
+    }
+    if (post && path === '/faucet') return faucet(req, admin);
+    if (post && path === '/devnet/advance') return advance(req, admin);
+    if (req.method === 'GET' && path === '/devnet/status') return { ok: true, result: admin.status() };
+    throw notFound(`no route ${req.method} ${url.pathname}`);
+}
+
+async function jsonRpc(req: IncomingMessage, ctx: RpcContext): Promise<Reply> {
+    const body = await readJson(req);
+    if (typeof body.method !== 'string') throw badRequest('jsonRPC: "method" missing');
+    const params = (body.params ?? {}) as Record<string, unknown>;
+    if (typeof params !== 'object' || Array.isArray(params)) throw badRequest('jsonRPC: "params" must be an object');
+    const result = await callMethod(ctx, body.method, params);
+    return { ok: true, result, id: body.id, jsonrpc: '2.0' };
+}
+
+async function faucet(req: IncomingMessage, admin: AdminActions): Promise<Reply> {
+    const body = await readJson(req);
+    const to = address(body);
+    const paid = await admin.faucet(to, optionalInt(body, 'amount'));
+    return {
+        ok: true,
+        result: {
+            address: to.toString(),
+            amount: paid.amount.toString(),
+            transaction_id: { lt: paid.lt.toString(), hash: hashToBase64(paid.hash) },
+        },
+    };
+}
+
+async function advance(req: IncomingMessage, admin: AdminActions): Promise<Reply> {
+    const body = await readJson(req);
+    const seconds = Number(optionalInt(body, 'seconds') ?? NaN);
+    if (!Number.isSafeInteger(seconds) || seconds < 0) throw invalid('seconds: non-negative integer required');
+    return { ok: true, result: { now: await admin.advance(seconds) } };
+}
