@@ -1,0 +1,47 @@
+/**
+ * Any OpenAI-compatible upstream (vLLM, llama.cpp server, OpenAI itself) over plain fetch.
+ *
+ * Streaming is supported because some upstreams only report usage on streams or behave better
+ * with them; the runner still needs one whole response to encrypt, so chunks are assembled into
+ * the equivalent non-streaming object. Token counts are the upstream's own `usage` (requested with
+ * stream_options.include_usage when streaming): the upstream's tokenizer is the one that matters.
+ */
+import type { InferenceRequest } from '../request';
+import { BackendError, InferenceBackend, InferenceResult } from './backend';
+import { assembleStream } from './sseAssemble';
+
+export interface OpenAiBackendOptions {
+    baseUrl: string; // e.g. http://127.0.0.1:8000/v1
+    apiKey?: string;
+    stream?: boolean;
+}
+
+function usageOf(response: Record<string, unknown>): { inputTokens: number; outputTokens: number } {
+    const usage = response.usage as { prompt_tokens?: unknown; completion_tokens?: unknown } | undefined;
+    const input = usage?.prompt_tokens;
+    const output = usage?.completion_tokens;
+    if (!Number.isInteger(input) || !Number.isInteger(output)) throw new BackendError('upstream reply has no token usage');
+    return { inputTokens: input as number, outputTokens: output as number };
+}
+
+export function openAiBackend(options: OpenAiBackendOptions): InferenceBackend {
+    const base = options.baseUrl.replace(/\/+$/, '');
+    return {
+        kind: 'openai',
+        async run(req: InferenceRequest, signal: AbortSignal): Promise<InferenceResult> {
+            const path = req.kind === 'chat' ? '/chat/completions' : '/completions';
+            const body = options.stream ? { ...req.body, stream: true, stream_options: { include_usage: true } } : { ...req.body, stream: false };
+            const headers: Record<string, string> = { 'content-type': 'application/json' };
+            if (options.apiKey) headers.authorization = `Bearer ${options.apiKey}`;
+            let res: Response;
+            try {
+                res = await fetch(base + path, { method: 'POST', headers, body: JSON.stringify(body), signal });
+            } catch (e) {
+                throw new BackendError(`upstream unreachable: ${(e as Error).name}`);
+            }
+            if (!res.ok) throw new BackendError(`upstream answered HTTP ${res.status}`);
+            const response = options.stream ? await assembleStream(req.kind, res) : ((await res.json()) as Record<string, unknown>);
+            return { response, ...usageOf(response) };
+        },
+    };
+}

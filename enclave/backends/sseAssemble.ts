@@ -1,0 +1,80 @@
+/**
+ * Server-sent-event chunks of an OpenAI stream → the equivalent non-streaming response object.
+ *
+ * Chat chunks carry `choices[i].delta.content`, completion chunks `choices[i].text`; the last
+ * chunk (with include_usage) has empty choices and the `usage`. Stream ends at `data: [DONE]`.
+ */
+import { BackendError } from './backend';
+
+interface Choice {
+    index: number;
+    text: string;
+    role: string;
+    finish_reason: string | null;
+}
+
+async function* events(res: Response): AsyncGenerator<string> {
+    if (!res.body) throw new BackendError('upstream stream has no body');
+    const decoder = new TextDecoder();
+    let buffer = '';
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+        buffer += decoder.decode(chunk, { stream: true });
+        let cut: number;
+        while ((cut = buffer.indexOf('\n\n')) >= 0) {
+            const event = buffer.slice(0, cut);
+            buffer = buffer.slice(cut + 2);
+            const data = event
+                .split('\n')
+                .filter((l) => l.startsWith('data:'))
+                .map((l) => l.slice(5).trim())
+                .join('\n');
+            if (data) yield data;
+        }
+    }
+}
+
+function applyChunk(choices: Map<number, Choice>, chunk: Record<string, any>) {
+    for (const c of (chunk.choices ?? []) as Array<Record<string, any>>) {
+        const choice = choices.get(c.index) ?? { index: c.index, text: '', role: 'assistant', finish_reason: null };
+        choice.text += c.delta?.content ?? c.text ?? '';
+        if (c.delta?.role) choice.role = c.delta.role;
+        if (c.finish_reason) choice.finish_reason = c.finish_reason;
+        choices.set(c.index, choice);
+    }
+}
+
+export async function assembleStream(kind: 'chat' | 'completion', res: Response): Promise<Record<string, unknown>> {
+    const choices = new Map<number, Choice>();
+    let first: Record<string, any> | undefined;
+    let usage: unknown;
+    let done = false;
+    for await (const data of events(res)) {
+        if (data === '[DONE]') {
+            done = true;
+            break;
+        }
+        let chunk: Record<string, any>;
+        try {
+            chunk = JSON.parse(data);
+        } catch {
+            throw new BackendError('upstream stream chunk is not JSON');
+        }
+        first ??= chunk;
+        if (chunk.usage) usage = chunk.usage;
+        applyChunk(choices, chunk);
+    }
+    if (!done) throw new BackendError('upstream stream ended without [DONE]');
+    const ordered = [...choices.values()].sort((a, b) => a.index - b.index);
+    const out =
+        kind === 'chat'
+            ? ordered.map((c) => ({ index: c.index, message: { role: c.role, content: c.text }, finish_reason: c.finish_reason }))
+            : ordered.map((c) => ({ index: c.index, text: c.text, finish_reason: c.finish_reason, logprobs: null }));
+    return {
+        id: first?.id,
+        object: kind === 'chat' ? 'chat.completion' : 'text_completion',
+        created: first?.created,
+        model: first?.model,
+        choices: out,
+        usage,
+    };
+}

@@ -1,0 +1,65 @@
+/**
+ * The runner's typed, read-only configuration from flags (first) or environment, checked at start
+ * so a misconfigured runner exits before it attests instead of declining every job later.
+ */
+import { Command } from 'commander';
+import { Address } from '@ton/core';
+
+export interface RunnerConfig {
+    provider: Address;
+    globalId: number;
+    quote: 'dev' | 'tdx';
+    tsmRoot?: string;
+    backend: 'reference' | 'openai';
+    upstream?: string;
+    upstreamApiKey?: string; // from env only, never a flag (flags show in `ps`)
+    upstreamStream: boolean;
+    model?: string; // model name served by the openai backend
+    maxContext: number;
+    host: string;
+    port: number;
+    jobTimeoutMs: number;
+}
+
+export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): RunnerConfig {
+    const o = new Command()
+        .option('--provider <address>', 'Provider contract address (raw or friendly)', env.COCOON_PROVIDER)
+        .option('--global-id <n>', 'network global id', env.COCOON_GLOBAL_ID ?? '-239')
+        .option('--quote <kind>', 'dev | tdx', env.COCOON_QUOTE ?? 'dev')
+        .option('--tsm-root <path>', 'configfs-tsm report root (tdx)', env.COCOON_TSM_ROOT)
+        .option('--backend <kind>', 'reference | openai', env.COCOON_BACKEND ?? 'reference')
+        .option('--upstream <url>', 'OpenAI-compatible base URL, e.g. http://127.0.0.1:8000/v1', env.COCOON_UPSTREAM)
+        .option('--stream', 'stream from the upstream', env.COCOON_UPSTREAM_STREAM === '1')
+        .option('--model <name>', 'model name served by the openai backend', env.COCOON_MODEL)
+        .option('--max-context <n>', 'context length of that model', env.COCOON_MAX_CONTEXT ?? '8192')
+        .option('--host <host>', 'bind address', env.COCOON_HOST ?? '127.0.0.1')
+        .option('--port <n>', 'port', env.COCOON_PORT ?? '8700')
+        .option('--job-timeout-ms <n>', 'per-job timeout', env.COCOON_JOB_TIMEOUT_MS ?? '120000')
+        .exitOverride()
+        .parse(argv, { from: 'user' })
+        .opts();
+    if (!o.provider) throw new Error('--provider (or COCOON_PROVIDER) is required');
+    if (!['dev', 'tdx'].includes(o.quote)) throw new Error('--quote must be dev or tdx');
+    if (!['reference', 'openai'].includes(o.backend)) throw new Error('--backend must be reference or openai');
+    if (o.backend === 'openai' && (!o.upstream || !o.model)) throw new Error('--backend openai needs --upstream and --model');
+    const int = (v: string, name: string) => {
+        const n = Number(v);
+        if (!Number.isInteger(n)) throw new Error(`${name} must be an integer`);
+        return n;
+    };
+    return {
+        provider: Address.parse(o.provider),
+        globalId: int(o.globalId, '--global-id'),
+        quote: o.quote,
+        tsmRoot: o.tsmRoot,
+        backend: o.backend,
+        upstream: o.upstream,
+        upstreamApiKey: env.COCOON_UPSTREAM_API_KEY,
+        upstreamStream: Boolean(o.stream),
+        model: o.model,
+        maxContext: int(o.maxContext, '--max-context'),
+        host: o.host,
+        port: int(o.port, '--port'),
+        jobTimeoutMs: int(o.jobTimeoutMs, '--job-timeout-ms'),
+    };
+}

@@ -1,0 +1,107 @@
+/**
+ * One job, end to end inside the enclave: open → validate → infer → seal → sign.
+ *
+ * Every way a job can fail ends in a signed decline naming the job (docs/spec/enclave.md, "Decline
+ * mapping"), so the relayer always has something the contract accepts and escrow never hangs.
+ * Nothing here logs or returns plaintext; the only outputs are ciphertext, counts and signatures.
+ */
+import { Cell } from '@ton/core';
+import { bigintFromBytes, declineCell, DeclineReason, receiptCell } from '../protocol/signed';
+import { bytesToTree, treeToBytes } from '../protocol/bytesTree';
+import { openRequest, sealResult } from '../crypto';
+import type { InferenceBackend, InferenceResult } from './backends/backend';
+import type { EnclaveKeys } from './keys';
+import type { JobInput } from './jobInput';
+import type { BackendKind, ModelEntry, ModelTable } from './models';
+import { Decline, JobOutcome } from './outcome';
+import { InferenceRequest, parseRequest, promptText, RequestFormatError } from './request';
+import { countTokens } from './tokens';
+
+export interface RunnerContext {
+    keys: EnclaveKeys;
+    models: ModelTable;
+    backends: Partial<Record<BackendKind, InferenceBackend>>;
+    jobTimeoutMs: number;
+    /** Told about failures that are bugs rather than job outcomes (they still end in a decline). */
+    onInternalError?: (error: unknown) => void;
+}
+
+function openPayload(ctx: RunnerContext, job: JobInput): InferenceRequest {
+    try {
+        const envelope = treeToBytes(Cell.fromBoc(Buffer.from(job.payload, 'base64'))[0]);
+        return parseRequest(openRequest(ctx.keys.recipient(), job, envelope));
+    } catch (e) {
+        const why = e instanceof RequestFormatError ? 'plaintext is not a valid request' : 'payload does not open';
+        throw new Decline(DeclineReason.PayloadUndecryptable, why);
+    }
+}
+
+function modelFor(ctx: RunnerContext, job: JobInput, req: InferenceRequest): { entry: ModelEntry; backend: InferenceBackend } {
+    const entry = ctx.models.get(job.modelId.toString('hex'));
+    if (!entry) throw new Decline(DeclineReason.ModelUnknown, 'job names a model this runner does not serve');
+    if (entry.name !== req.body.model) throw new Decline(DeclineReason.ModelUnknown, 'request names another model than the job');
+    const backend = ctx.backends[entry.backend];
+    if (!backend) throw new Decline(DeclineReason.ModelUnknown, `no ${entry.backend} backend configured`);
+    return { entry, backend };
+}
+
+/** Enforces the job's input limit and the model's context, and clamps max_tokens to what escrow pays for. */
+function withinLimits(job: JobInput, entry: ModelEntry, req: InferenceRequest): InferenceRequest {
+    const inputTokens = countTokens(promptText(req));
+    if (inputTokens > job.maxInputTokens) throw new Decline(DeclineReason.InputTooLong, 'input exceeds the job limit');
+    const room = entry.maxContext - inputTokens;
+    const maxTokens = Math.min(req.body.max_tokens ?? job.maxOutputTokens, job.maxOutputTokens, room);
+    if (maxTokens < 1) throw new Decline(DeclineReason.InputTooLong, 'no room left for output in the context');
+    return { ...req, body: { ...req.body, max_tokens: maxTokens } } as InferenceRequest;
+}
+
+async function infer(ctx: RunnerContext, backend: InferenceBackend, req: InferenceRequest, signal?: AbortSignal): Promise<InferenceResult> {
+    const timeout = AbortSignal.timeout(ctx.jobTimeoutMs);
+    try {
+        return await backend.run(req, signal ? AbortSignal.any([signal, timeout]) : timeout);
+    } catch (e) {
+        throw new Decline(DeclineReason.BackendFailure, timeout.aborted ? 'backend timed out' : 'backend failed');
+    }
+}
+
+function receipt(ctx: RunnerContext, job: JobInput, result: InferenceResult): JobOutcome {
+    // The upstream's own count is authoritative; it may not exceed what the job allowed.
+    if (result.inputTokens > job.maxInputTokens) throw new Decline(DeclineReason.InputTooLong, 'upstream counted more input tokens than the job allows');
+    const outputTokens = Math.min(result.outputTokens, job.maxOutputTokens);
+    let envelope: Buffer;
+    try {
+        envelope = sealResult(job, Buffer.from(JSON.stringify(result.response), 'utf8'));
+    } catch {
+        // Only a malformed (e.g. low-order) client result key gets here: the job is undeliverable.
+        throw new Decline(DeclineReason.PayloadUndecryptable, 'client result key is unusable');
+    }
+    const tree = bytesToTree(envelope);
+    const cell = receiptCell({ globalId: job.globalId, provider: job.provider, jobId: job.jobId, resultHash: bigintFromBytes(tree.hash()), inputTokens: result.inputTokens, outputTokens });
+    return {
+        kind: 'receipt',
+        jobId: job.jobId.toString(),
+        inputTokens: result.inputTokens,
+        outputTokens,
+        result: tree.toBoc().toString('base64'),
+        signature: ctx.keys.sign(cell).toString('hex'),
+    };
+}
+
+function decline(ctx: RunnerContext, job: JobInput, reason: DeclineReason): JobOutcome {
+    const cell = declineCell({ globalId: job.globalId, provider: job.provider, jobId: job.jobId, reason });
+    return { kind: 'decline', jobId: job.jobId.toString(), reason, signature: ctx.keys.sign(cell).toString('hex') };
+}
+
+export async function handleJob(ctx: RunnerContext, job: JobInput, signal?: AbortSignal): Promise<JobOutcome> {
+    try {
+        const req = openPayload(ctx, job);
+        const { entry, backend } = modelFor(ctx, job, req);
+        const result = await infer(ctx, backend, withinLimits(job, entry, req), signal);
+        return receipt(ctx, job, result);
+    } catch (e) {
+        if (e instanceof Decline) return decline(ctx, job, e.reason);
+        // A bug, not a job failure; still decline so the client's escrow is released, never dropped.
+        ctx.onInternalError?.(e);
+        return decline(ctx, job, DeclineReason.BackendFailure);
+    }
+}

@@ -1,0 +1,44 @@
+/**
+ * Reading a JSON request body with a hard size cap, and writing JSON answers.
+ * The cap is enforced while streaming, so a lying or absent Content-Length cannot bypass it.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+export class HttpError extends Error {
+    constructor(
+        readonly status: number,
+        readonly code: string,
+        message: string,
+    ) {
+        super(message);
+    }
+}
+
+export async function readJson(req: IncomingMessage, limitBytes: number): Promise<unknown> {
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > limitBytes) throw new HttpError(413, 'BodyTooLarge', `body exceeds ${limitBytes} bytes`);
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of req) {
+        size += (chunk as Buffer).length;
+        if (size > limitBytes) throw new HttpError(413, 'BodyTooLarge', `body exceeds ${limitBytes} bytes`);
+        chunks.push(chunk as Buffer);
+    }
+    try {
+        return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    } catch {
+        throw new HttpError(400, 'BadJson', 'body is not valid JSON');
+    }
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+    const text = JSON.stringify(body);
+    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+    res.end(text);
+}
+
+export function sendError(res: ServerResponse, error: HttpError): void {
+    // Connection: close after an error mid-body so the unread rest is not parsed as a new request.
+    res.setHeader('connection', 'close');
+    sendJson(res, error.status, { error: { code: error.code, message: error.message } });
+}

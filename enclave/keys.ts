@@ -1,0 +1,37 @@
+/**
+ * The enclave's two key pairs, created inside this process at start and never exported.
+ *
+ * Secrets live only in this closure: no property, getter, toJSON or log line exposes them, so a
+ * stray `JSON.stringify(keys)` or `logger.info(keys)` prints public keys only. There is no sealed
+ * storage we trust (docs/spec/enclave.md, "Restart"), so a restart means new keys and a new quote.
+ */
+import { Cell } from '@ton/core';
+import { ed25519 } from '@noble/curves/ed25519.js';
+import { signCell } from '../protocol/signed';
+import { generateX25519KeyPair, recipientFromSecret } from '../crypto';
+import type { Recipient } from '../crypto';
+
+export interface EnclaveKeys {
+    readonly ed25519Public: Uint8Array; // verifies receipts and declines
+    readonly x25519Public: Uint8Array; // clients seal requests to it
+    /** Ed25519 over the cell's representation hash, as the contract's checkSignature expects. */
+    sign(cell: Cell): Buffer;
+    /** The prepared X25519 secret for opening request envelopes. */
+    recipient(): Recipient;
+}
+
+export function createEnclaveKeys(): EnclaveKeys {
+    const signingSecret = ed25519.utils.randomSecretKey();
+    const ed25519Public = ed25519.getPublicKey(signingSecret);
+    const encryption = generateX25519KeyPair();
+    const prepared = recipientFromSecret(encryption.secretKey);
+    encryption.secretKey.fill(0); // the KeyObject inside `prepared` is the only copy kept
+    const publicView = { ed25519Public: Buffer.from(ed25519Public).toString('hex'), x25519Public: Buffer.from(encryption.publicKey).toString('hex') };
+    return Object.freeze({
+        ed25519Public,
+        x25519Public: encryption.publicKey,
+        sign: (cell: Cell) => signCell(cell, signingSecret),
+        recipient: () => prepared,
+        toJSON: () => publicView,
+    });
+}

@@ -1,0 +1,29 @@
+/**
+ * Starts the enclave runner: `ts-node enclave/main.ts --provider <addr> [--quote dev|tdx]
+ * [--backend reference|openai --upstream URL --model NAME] [--port 8700]`. One shutdown path:
+ * SIGINT/SIGTERM stop accepting, let running jobs finish, exit; keys die with the process.
+ */
+import { parseConfig } from './config';
+import { createLogger } from './log';
+import { createRunner } from './runner';
+import { createEnclaveServer } from './server';
+
+async function main() {
+    const logger = createLogger();
+    const config = parseConfig(process.argv.slice(2));
+    const runner = await createRunner(config);
+    const server = createEnclaveServer({ ...runner, logger });
+    const url = await server.listen(config.port, config.host);
+    logger.info({ url, quote: config.quote, backend: config.backend, provider: runner.attestation.provider, enclaveEd25519: runner.attestation.enclaveEd25519 }, 'enclave runner listening');
+    const stop = (signal: string) => {
+        logger.info({ signal }, 'shutting down');
+        server.close().then(() => process.exit(0));
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+}
+
+main().catch((e) => {
+    process.stderr.write(`enclave runner failed to start: ${(e as Error).message}\n`);
+    process.exit(1);
+});
