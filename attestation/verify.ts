@@ -62,7 +62,7 @@ export interface VerificationResult {
     tcb?: TcbResult;
 }
 
-/** Throws QuoteParseError when bytes are given and do not parse; otherwise never throws. */
+/** Throws QuoteParseError when bytes are given and do not parse, Error for an unusable trust anchor. */
 export function verifyQuote(input: Quote | Uint8Array, options: VerifyOptions = {}): VerificationResult {
     const quote = input instanceof Uint8Array ? parseQuote(input, { trailingBytes: options.trailingBytes }) : input;
     const at = options.at ?? new Date();
@@ -78,7 +78,7 @@ export function verifyQuote(input: Quote | Uint8Array, options: VerifyOptions = 
     run.check(CHECKS.qeReportBinding, bytesEqual(sig.qeReport.reportData, expected) || 'QE REPORTDATA != SHA-256(attestation key || QE auth data) || zeros');
 
     // (d) PCK chain to the trust anchor, then (b) the QE report signed by the PCK leaf.
-    const anchor = new X509Certificate(options.trustAnchorPem ?? INTEL_SGX_ROOT_CA_PEM);
+    const anchor = trustAnchor(options.trustAnchorPem);
     let chain: X509Certificate[] = [];
     try {
         chain = parseCertificates(sig.pckChainPem);
@@ -140,6 +140,11 @@ function evaluateStatus(quote: Quote, pck: PckExtensions, info: TcbInfoBody, qeI
     run.check(CHECKS.qeIdentity, qeIdentityMismatch(qeId, quote.signatureData.qeReport) ?? true);
 
     const result: TcbResult = { advisoryIds: [], qeStatus: qeTcbStatus(qeId, quote.signatureData.qeReport) };
+    if (!fmspcOk) {
+        // Another platform's TCB levels say nothing about this one; do not report a status from them.
+        run.check(CHECKS.tcbStatus, 'TCB status not evaluated: TCB info is for another platform');
+        return result;
+    }
     const svns = [b.teeTcbSvn, ...(b.teeTcbSvn2 ? [b.teeTcbSvn2] : [])];
     const problems: string[] = [];
     let status: TcbStatus | undefined = result.qeStatus;
@@ -160,6 +165,15 @@ function evaluateStatus(quote: Quote, pck: PckExtensions, info: TcbInfoBody, qeI
         problems.length > 0 ? `TCB not supported: ${problems.join('; ')}` : accepted.includes(status!) || `TCB status ${status} is not accepted (accepted: ${accepted.join(', ')})`,
     );
     return result;
+}
+
+/** A bad anchor is the caller's configuration error, not a property of the quote: throw. */
+function trustAnchor(pem: string | undefined): X509Certificate {
+    try {
+        return new X509Certificate(pem ?? INTEL_SGX_ROOT_CA_PEM);
+    } catch (e) {
+        throw new Error(`trust anchor is not a PEM certificate: ${(e as Error).message}`);
+    }
 }
 
 /** Records check outcomes: `true` passes, a string fails with that message. */
