@@ -1,0 +1,65 @@
+/**
+ * The openai backend against a local OpenAI-compatible server: non-streaming and streaming, chat
+ * and completions; the receipt carries the upstream's own usage; failures and hangs decline.
+ */
+import { DeclineReason } from '../../protocol/signed';
+import { openAiBackend } from '../../enclave/backends/openai';
+import { handleJob } from '../../enclave/handleJob';
+import { parseJobInput } from '../../enclave/jobInput';
+import { context, expectDecline, openReceipt, sealedJob } from './helpers';
+import { FakeUpstream, startFakeUpstream } from './fakeUpstream';
+
+const MODELS = ['up-model', 'fail-model', 'hang-model'].map((name) => ({ name, backend: 'openai' as const, maxContext: 4096 }));
+let upstream: FakeUpstream;
+
+beforeAll(async () => {
+    upstream = await startFakeUpstream();
+});
+afterAll(() => upstream.close());
+
+function ctxFor(stream: boolean, jobTimeoutMs = 5000) {
+    return context({ extraModels: MODELS, openai: openAiBackend({ baseUrl: upstream.baseUrl, stream }), jobTimeoutMs });
+}
+
+describe.each([false, true])('openai backend (stream=%s)', (stream) => {
+    it('answers a chat request with the upstream reply and usage in the receipt', async () => {
+        const ctx = ctxFor(stream);
+        const job = sealedJob(ctx.keys, { model: 'up-model', maxOutputTokens: 64, body: { model: 'up-model', max_tokens: 500, messages: [{ role: 'user', content: 'hi' }] } });
+        const outcome = await handleJob(ctx, parseJobInput(job.json));
+        const response = openReceipt(ctx.keys, job, outcome);
+        expect(response.object).toBe('chat.completion');
+        expect(response.choices[0].message).toEqual({ role: 'assistant', content: 'Hello from upstream' });
+        expect(response.usage).toEqual({ prompt_tokens: 11, completion_tokens: 3, total_tokens: 14 });
+        expect(outcome.kind === 'receipt' && [outcome.inputTokens, outcome.outputTokens]).toEqual([11, 3]);
+        const sent = upstream.requests[upstream.requests.length - 1];
+        expect(sent.max_tokens).toBe(64); // clamped to the job before leaving the enclave
+        expect(sent.stream).toBe(stream);
+        if (stream) expect(sent.stream_options).toEqual({ include_usage: true });
+    });
+
+    it('answers a completions request', async () => {
+        const ctx = ctxFor(stream);
+        const job = sealedJob(ctx.keys, { model: 'up-model', body: { model: 'up-model', prompt: 'say hello' } });
+        const response = openReceipt(ctx.keys, job, await handleJob(ctx, parseJobInput(job.json)));
+        expect(response.object).toBe('text_completion');
+        expect(response.choices[0].text).toBe('Hello from upstream');
+    });
+
+    it('declines with BackendFailure when the upstream answers 500', async () => {
+        const ctx = ctxFor(stream);
+        const job = sealedJob(ctx.keys, { model: 'fail-model', body: { model: 'fail-model', prompt: 'x' } });
+        expectDecline(ctx.keys, job, await handleJob(ctx, parseJobInput(job.json)), DeclineReason.BackendFailure);
+    });
+
+    it('declines with BackendFailure when the upstream hangs past the job timeout', async () => {
+        const ctx = ctxFor(stream, 200);
+        const job = sealedJob(ctx.keys, { model: 'hang-model', body: { model: 'hang-model', prompt: 'x' } });
+        expectDecline(ctx.keys, job, await handleJob(ctx, parseJobInput(job.json)), DeclineReason.BackendFailure);
+    });
+});
+
+it('declines with BackendFailure when the upstream is unreachable', async () => {
+    const ctx = context({ extraModels: MODELS, openai: openAiBackend({ baseUrl: 'http://127.0.0.1:1/v1' }) });
+    const job = sealedJob(ctx.keys, { model: 'up-model', body: { model: 'up-model', prompt: 'x' } });
+    expectDecline(ctx.keys, job, await handleJob(ctx, parseJobInput(job.json)), DeclineReason.BackendFailure);
+});

@@ -1,0 +1,134 @@
+/**
+ * The HTTP API: jobs end to end, the attestation document (its dev quote verifies and its
+ * REPORTDATA binds the served keys), limits (413, 503, 400), metrics, and logs without secrets.
+ */
+import { Writable } from 'node:stream';
+import { verifyQuote } from '../../attestation/verify';
+import { reportDataFor } from '../../attestation/reportData';
+import { createEnclaveServer, EnclaveServer } from '../../enclave/server';
+import { createRunner, Runner } from '../../enclave/runner';
+import { createLogger } from '../../enclave/log';
+import { REFERENCE_MODEL_NAME } from '../../enclave/models';
+import type { InferenceBackend } from '../../enclave/backends/backend';
+import { GLOBAL_ID, openReceipt, PROVIDER, sealedJob } from './helpers';
+
+const CANARY = 'CANARY-7f3a9c-do-not-log';
+
+function captureLogs() {
+    const lines: string[] = [];
+    const sink = new Writable({ write: (chunk, _enc, done) => (lines.push(chunk.toString()), done()) });
+    return { lines, logger: createLogger(sink as never, 'debug') };
+}
+
+async function start(runner: Runner, limits = {}) {
+    const logs = captureLogs();
+    const server = createEnclaveServer({ ...runner, logger: logs.logger, limits });
+    const url = await server.listen(0);
+    return { server, url, logs };
+}
+
+const post = (url: string, body: string) => fetch(`${url}/v1/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+
+let runner: Runner;
+let server: EnclaveServer;
+let url: string;
+let logs: ReturnType<typeof captureLogs>;
+
+beforeAll(async () => {
+    runner = await createRunner({ provider: PROVIDER, globalId: GLOBAL_ID, quote: 'dev', backend: 'reference', upstreamStream: false, maxContext: 8192, host: '127.0.0.1', port: 0, jobTimeoutMs: 5000 });
+    ({ server, url, logs } = await start(runner, { bodyLimitBytes: 64 * 1024 }));
+});
+afterAll(() => server.close());
+
+describe('enclave HTTP API', () => {
+    it('serves an attestation whose dev quote verifies and binds the served keys to this provider', async () => {
+        const doc = await (await fetch(`${url}/v1/attestation`)).json();
+        expect(doc).toMatchObject({ quoteKind: 'dev', globalId: GLOBAL_ID, provider: PROVIDER.toRawString() });
+        const expected = reportDataFor({
+            globalId: GLOBAL_ID,
+            providerWorkchain: PROVIDER.workChain,
+            providerHash: PROVIDER.hash,
+            enclaveEd25519: Buffer.from(doc.enclaveEd25519, 'hex'),
+            enclaveX25519: Buffer.from(doc.enclaveX25519, 'hex'),
+        });
+        expect(doc.reportData).toBe(Buffer.from(expected).toString('hex'));
+        const result = verifyQuote(Buffer.from(doc.quote, 'base64'), { trustAnchorPem: doc.devRootPem, expectedReportData: expected });
+        expect(result.errors).toEqual([]);
+        expect(result.valid).toBe(true);
+    });
+
+    it('answers POST /v1/jobs with a verifiable receipt, and never logs the plaintext', async () => {
+        const job = sealedJob(runner.ctx.keys, { body: { model: REFERENCE_MODEL_NAME, messages: [{ role: 'user', content: `tell me ${CANARY}` }] } });
+        const res = await post(url, JSON.stringify(job.json));
+        expect(res.status).toBe(200);
+        const response = openReceipt(runner.ctx.keys, job, await res.json());
+        expect(response.choices[0].message.content).toBe(`${CANARY} me tell`);
+        const all = logs.lines.join('');
+        expect(all).toContain('job answered');
+        expect(all).not.toContain(CANARY);
+        expect(all).not.toContain(job.json.payload.slice(0, 40));
+    });
+
+    it('answers a bad JSON body with 400 and a JSON error', async () => {
+        const res = await post(url, '{"jobId": ');
+        expect(res.status).toBe(400);
+        expect((await res.json()).error.code).toBe('BadJson');
+    });
+
+    it('answers a malformed job with 400 BadJob', async () => {
+        const res = await post(url, JSON.stringify({ jobId: 'x' }));
+        expect(res.status).toBe(400);
+        expect((await res.json()).error.code).toBe('BadJob');
+    });
+
+    it('answers an oversized body with 413', async () => {
+        const res = await post(url, JSON.stringify({ payload: 'A'.repeat(70 * 1024) }));
+        expect(res.status).toBe(413);
+        expect((await res.json()).error.code).toBe('BodyTooLarge');
+    });
+
+    it('answers unknown routes with 404 and wrong methods with 405', async () => {
+        expect((await fetch(`${url}/v2/nothing`)).status).toBe(404);
+        expect((await fetch(`${url}/v1/jobs`)).status).toBe(405);
+    });
+
+    it('exposes job outcomes and latency in /metrics and health in /healthz', async () => {
+        const text = await (await fetch(`${url}/metrics`)).text();
+        expect(text).toMatch(/cocoon_enclave_jobs_total\{outcome="receipt",reason=""\} 1/);
+        expect(text).toContain('cocoon_enclave_job_duration_seconds_bucket');
+        expect(text).toMatch(/cocoon_enclave_http_rejected_total\{status="413"\} 1/);
+        expect(await (await fetch(`${url}/healthz`)).json()).toEqual({ ok: true, running: 0, waiting: 0 });
+    });
+});
+
+describe('concurrency limit', () => {
+    it('answers 503 when the running slots and the queue are full, then serves again', async () => {
+        let unblock!: () => void;
+        const blocked = new Promise<void>((r) => (unblock = r));
+        let started = 0;
+        const slow: InferenceBackend = {
+            kind: 'reference',
+            run: async (req, signal) => {
+                started++;
+                await blocked;
+                return runner.ctx.backends.reference!.run(req, signal);
+            },
+        };
+        const busy = await start({ ...runner, ctx: { ...runner.ctx, backends: { reference: slow } } }, { concurrency: 1, queue: 1 });
+        try {
+            const first = post(busy.url, JSON.stringify(sealedJob(runner.ctx.keys).json));
+            while (started === 0) await new Promise((r) => setTimeout(r, 5));
+            const queued = post(busy.url, JSON.stringify(sealedJob(runner.ctx.keys).json));
+            while ((await (await fetch(`${busy.url}/healthz`)).json()).waiting === 0) await new Promise((r) => setTimeout(r, 5));
+            const refused = await post(busy.url, JSON.stringify(sealedJob(runner.ctx.keys).json));
+            expect(refused.status).toBe(503);
+            expect((await refused.json()).error.code).toBe('Busy');
+            unblock();
+            expect((await first).status).toBe(200);
+            expect((await queued).status).toBe(200);
+        } finally {
+            unblock();
+            await busy.server.close();
+        }
+    });
+});
