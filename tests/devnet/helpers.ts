@@ -1,7 +1,8 @@
 // Shared set-up for the devnet specs: a devnet on a free port, a TonClient pointed at it, and
 // fresh V5R1 wallets with random keys. Everything the specs check goes through TonClient.
 import { keyPairFromSeed, KeyPair } from '@ton/crypto';
-import { internal, SendMode, TonClient, WalletContractV5R1, Address, OpenedContract } from '@ton/ton';
+import { internal, SendMode, TonClient, WalletContractV5R1, Address, OpenedContract, Cell, MessageRelaxed } from '@ton/ton';
+import type { WalletV5R1SendArgsSinged } from '@ton/ton/dist/wallets/v5r1/WalletContractV5R1';
 import { randomBytes } from 'node:crypto';
 import { Devnet, DevnetOptions, startDevnet } from '../../devnet';
 
@@ -29,6 +30,16 @@ export async function transfer(w: TestWallet, to: Address, value: bigint, seqno?
         secretKey: w.keys.secretKey,
         sendMode: SendMode.PAY_GAS_SEPARATELY | SendMode.IGNORE_ERRORS,
         messages: [internal({ to, value, bounce: false })],
+    });
+}
+
+// The signed body of a transfer, for tests that send or estimate it themselves.
+export function signedTransfer(w: TestWallet, seqno: number, messages: MessageRelaxed[] = []): Cell {
+    return w.wallet.createTransfer<WalletV5R1SendArgsSinged>({
+        seqno,
+        secretKey: w.keys.secretKey,
+        sendMode: SendMode.PAY_GAS_SEPARATELY | SendMode.IGNORE_ERRORS,
+        messages,
     });
 }
 

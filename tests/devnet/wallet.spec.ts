@@ -1,9 +1,8 @@
 // A wallet's life on the devnet, seen only through TonClient: faucet, deploy + transfer, state,
 // get-methods and fee estimation.
-import { Address, beginCell, SendMode, toNano, TonClient } from '@ton/ton';
-import type { WalletV5R1SendArgsSinged } from '@ton/ton/dist/wallets/v5r1/WalletContractV5R1';
+import { Address, beginCell, toNano, TonClient } from '@ton/ton';
 import { Devnet } from '../../devnet';
-import { newWallet, randomAddress, startTestDevnet, transfer } from './helpers';
+import { newWallet, randomAddress, signedTransfer, startTestDevnet, transfer } from './helpers';
 
 describe('devnet: a V5R1 wallet through TonClient', () => {
     let devnet: Devnet;
@@ -94,12 +93,7 @@ describe('devnet: a V5R1 wallet through TonClient', () => {
         await devnet.faucet(w.wallet.address, toNano('5'));
         await transfer(w, randomAddress(), toNano('1'), 0);
 
-        const body = w.wallet.createTransfer<WalletV5R1SendArgsSinged>({
-            seqno: 1,
-            secretKey: w.keys.secretKey,
-            sendMode: SendMode.PAY_GAS_SEPARATELY | SendMode.IGNORE_ERRORS,
-            messages: [],
-        });
+        const body = signedTransfer(w, 1);
         const estimate = await client.estimateExternalMessageFee(w.wallet.address, { body, initCode: null, initData: null, ignoreSignature: true });
         expect(estimate.source_fees.gas_fee).toBeGreaterThan(0);
         expect(estimate.source_fees.in_fwd_fee).toBeGreaterThan(0);
