@@ -27,6 +27,7 @@ async function start(runner: Runner, limits = {}) {
     return { server, url, logs };
 }
 
+const json = (res: Response): Promise<any> => res.json();
 const post = (url: string, body: string) => fetch(`${url}/v1/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
 
 let runner: Runner;
@@ -42,7 +43,7 @@ afterAll(() => server.close());
 
 describe('enclave HTTP API', () => {
     it('serves an attestation whose dev quote verifies and binds the served keys to this provider', async () => {
-        const doc = await (await fetch(`${url}/v1/attestation`)).json();
+        const doc = await json(await fetch(`${url}/v1/attestation`));
         expect(doc).toMatchObject({ quoteKind: 'dev', globalId: GLOBAL_ID, provider: PROVIDER.toRawString() });
         const expected = reportDataFor({
             globalId: GLOBAL_ID,
@@ -61,7 +62,7 @@ describe('enclave HTTP API', () => {
         const job = sealedJob(runner.ctx.keys, { body: { model: REFERENCE_MODEL_NAME, messages: [{ role: 'user', content: `tell me ${CANARY}` }] } });
         const res = await post(url, JSON.stringify(job.json));
         expect(res.status).toBe(200);
-        const response = openReceipt(runner.ctx.keys, job, await res.json());
+        const response = openReceipt(runner.ctx.keys, job, await json(res));
         expect(response.choices[0].message.content).toBe(`${CANARY} me tell`);
         const all = logs.lines.join('');
         expect(all).toContain('job answered');
@@ -72,19 +73,19 @@ describe('enclave HTTP API', () => {
     it('answers a bad JSON body with 400 and a JSON error', async () => {
         const res = await post(url, '{"jobId": ');
         expect(res.status).toBe(400);
-        expect((await res.json()).error.code).toBe('BadJson');
+        expect((await json(res)).error.code).toBe('BadJson');
     });
 
     it('answers a malformed job with 400 BadJob', async () => {
         const res = await post(url, JSON.stringify({ jobId: 'x' }));
         expect(res.status).toBe(400);
-        expect((await res.json()).error.code).toBe('BadJob');
+        expect((await json(res)).error.code).toBe('BadJob');
     });
 
     it('answers an oversized body with 413', async () => {
         const res = await post(url, JSON.stringify({ payload: 'A'.repeat(70 * 1024) }));
         expect(res.status).toBe(413);
-        expect((await res.json()).error.code).toBe('BodyTooLarge');
+        expect((await json(res)).error.code).toBe('BodyTooLarge');
     });
 
     it('answers unknown routes with 404 and wrong methods with 405', async () => {
@@ -97,7 +98,7 @@ describe('enclave HTTP API', () => {
         expect(text).toMatch(/cocoon_enclave_jobs_total\{outcome="receipt",reason=""\} 1/);
         expect(text).toContain('cocoon_enclave_job_duration_seconds_bucket');
         expect(text).toMatch(/cocoon_enclave_http_rejected_total\{status="413"\} 1/);
-        expect(await (await fetch(`${url}/healthz`)).json()).toEqual({ ok: true, running: 0, waiting: 0 });
+        expect(await json(await fetch(`${url}/healthz`))).toEqual({ ok: true, running: 0, waiting: 0 });
     });
 });
 
@@ -119,10 +120,10 @@ describe('concurrency limit', () => {
             const first = post(busy.url, JSON.stringify(sealedJob(runner.ctx.keys).json));
             while (started === 0) await new Promise((r) => setTimeout(r, 5));
             const queued = post(busy.url, JSON.stringify(sealedJob(runner.ctx.keys).json));
-            while ((await (await fetch(`${busy.url}/healthz`)).json()).waiting === 0) await new Promise((r) => setTimeout(r, 5));
+            while ((await json(await fetch(`${busy.url}/healthz`))).waiting === 0) await new Promise((r) => setTimeout(r, 5));
             const refused = await post(busy.url, JSON.stringify(sealedJob(runner.ctx.keys).json));
             expect(refused.status).toBe(503);
-            expect((await refused.json()).error.code).toBe('Busy');
+            expect((await json(refused)).error.code).toBe('Busy');
             unblock();
             expect((await first).status).toBe(200);
             expect((await queued).status).toBe(200);
