@@ -1,0 +1,84 @@
+/** `cocoon attestation ...`: verify TDX quotes offline. */
+import { readFileSync } from 'node:fs';
+import { Command } from 'commander';
+import { Collateral } from '../../attestation/collateral';
+import { loadCollateral } from '../../attestation/collateralLoad';
+import { verifyQuote } from '../../attestation/verify';
+import { verdictOf } from '../../attestation/verdict';
+import { EXIT_INVALID, EXIT_OK, UsageError } from '../exitCodes';
+import { formatVerdict } from './attestationFormat';
+
+interface VerifyFlags {
+    collateral?: string;
+    at?: string;
+    trustRoot?: string;
+    json?: boolean;
+    acceptTcb?: string;
+    requireCollateral?: boolean;
+    rejectTrailing?: boolean;
+}
+
+export function register(program: Command): void {
+    const group = program.command('attestation').description('Intel TDX attestation quotes');
+    group
+        .command('verify')
+        .description('verify a TDX quote (binary or hex) against the pinned Intel SGX Root CA or --trust-root')
+        .argument('<quote-file>', 'quote file: raw bytes, or hex text')
+        .option('--collateral <dir-or-json>', 'dcap-qvl collateral JSON, or a directory of Intel PCS files')
+        .option('--at <time>', 'verification time: ISO 8601 or unix seconds (default: now)')
+        .option('--trust-root <pem>', 'PEM file of the trust anchor (e.g. a development root)')
+        .option('--accept-tcb <statuses>', 'comma-separated acceptable TCB statuses (default: UpToDate)')
+        .option('--require-collateral', 'fail when no collateral is given')
+        .option('--reject-trailing', 'fail on bytes after the end of the quote')
+        .option('--json', 'print one JSON object instead of text')
+        .action((file: string, flags: VerifyFlags) => {
+            const result = verifyQuote(readQuote(file), {
+                at: parseTime(flags.at),
+                collateral: readCollateral(flags.collateral),
+                trustAnchorPem: flags.trustRoot ? readText(flags.trustRoot, 'trust root') : undefined,
+                acceptedTcbStatuses: flags.acceptTcb?.split(',').map((s) => s.trim()),
+                requireCollateral: flags.requireCollateral,
+                trailingBytes: flags.rejectTrailing ? 'reject' : 'allow',
+            });
+            const verdict = verdictOf(result);
+            process.stdout.write(flags.json ? `${JSON.stringify(verdict)}\n` : formatVerdict(verdict));
+            process.exitCode = verdict.valid ? EXIT_OK : EXIT_INVALID;
+        });
+}
+
+function readQuote(file: string): Uint8Array {
+    let raw: Buffer;
+    try {
+        raw = readFileSync(file);
+    } catch (e) {
+        throw new UsageError(`cannot read quote file ${file}: ${(e as Error).message}`);
+    }
+    // Quotes are often passed around as hex (e.g. copied from logs); accept that too.
+    const text = raw.toString('latin1').trim().replace(/^0x/, '');
+    if (text.length > 0 && text.length % 2 === 0 && /^[0-9a-fA-F]+$/.test(text)) return new Uint8Array(Buffer.from(text, 'hex'));
+    return new Uint8Array(raw);
+}
+
+function readText(file: string, what: string): string {
+    try {
+        return readFileSync(file, 'utf8');
+    } catch (e) {
+        throw new UsageError(`cannot read ${what} ${file}: ${(e as Error).message}`);
+    }
+}
+
+function readCollateral(path: string | undefined): Collateral | undefined {
+    if (!path) return undefined;
+    try {
+        return loadCollateral(path);
+    } catch (e) {
+        throw new UsageError(`cannot load collateral ${path}: ${(e as Error).message}`);
+    }
+}
+
+function parseTime(value: string | undefined): Date | undefined {
+    if (value === undefined) return undefined;
+    const date = /^\d+$/.test(value) ? new Date(Number(value) * 1000) : new Date(value);
+    if (Number.isNaN(date.getTime())) throw new UsageError(`--at: not a time: ${value}`);
+    return date;
+}

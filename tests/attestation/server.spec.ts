@@ -1,0 +1,68 @@
+import { Cell } from '@ton/core';
+import { startAttestationServer, RunningServer } from '../../attestation/server';
+import { verifyCell } from '../../protocol/signed';
+import { devSetup } from './devFixture';
+
+describe('attestation HTTP service', () => {
+    const s = devSetup();
+    let srv: RunningServer;
+    const body = {
+        quote: Buffer.from(s.quote).toString('base64'),
+        globalId: s.globalId,
+        registry: s.registry.toString(),
+        provider: s.provider.toRawString(),
+        enclaveEd25519: Buffer.from(s.enclaveEd25519).toString('hex'),
+        enclaveX25519: Buffer.from(s.enclaveX25519).toString('hex'),
+    };
+    const post = (payload: unknown) =>
+        fetch(`${srv.url}/v1/certify`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: typeof payload === 'string' ? payload : JSON.stringify(payload) });
+
+    beforeAll(async () => {
+        srv = await startAttestationServer({ port: 0, secretKey: s.secretKey, verify: { trustAnchorPem: s.authority.rootPem }, maxBodyBytes: 16 * 1024 });
+    });
+    afterAll(() => srv.close());
+
+    it('binds 127.0.0.1 by default and answers /healthz', async () => {
+        expect(srv.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+        const res = await fetch(`${srv.url}/healthz`);
+        expect(res.status).toBe(200);
+        expect(((await res.json()) as any).ok).toBe(true);
+    });
+
+    it('certifies a valid quote', async () => {
+        const res = await post(body);
+        expect(res.status).toBe(200);
+        const j = (await res.json()) as any;
+        const cell = Cell.fromBoc(Buffer.from(j.certificate, 'base64'))[0];
+        expect(verifyCell(cell, Buffer.from(j.signature, 'hex'), Buffer.from(j.verifierPublicKey, 'hex'))).toBe(true);
+        expect(j.verdict.valid).toBe(true);
+    });
+
+    it('refuses a quote bound to other keys with 422 and the verdict', async () => {
+        const res = await post({ ...body, enclaveX25519: '00'.repeat(32) });
+        expect(res.status).toBe(422);
+        const j = (await res.json()) as any;
+        expect(j.error).toBe('quote-refused');
+        expect(j.verdict.errors[0].check).toBe('report-data');
+    });
+
+    it('answers malformed requests with clear JSON errors', async () => {
+        const cases: [unknown, number, string][] = [
+            ['{not json', 400, 'bad-json'],
+            [{ ...body, quote: Buffer.from('garbage').toString('base64') }, 400, 'quote-parse'],
+            [{ ...body, quote: '***' }, 400, 'bad-request'],
+            [{ ...body, globalId: 1.5 }, 400, 'bad-request'],
+            [{ ...body, provider: 'nope' }, 400, 'bad-request'],
+            [{ ...body, enclaveEd25519: 'abcd' }, 400, 'bad-request'],
+            [{ ...body, quote: 'A'.repeat(20000) }, 413, 'body-too-large'],
+        ];
+        for (const [payload, status, error] of cases) {
+            const res = await post(payload);
+            const j = (await res.json()) as any;
+            expect([status, error]).toEqual([res.status, j.error]);
+            expect(typeof (j.message ?? j.verdict)).not.toBe('undefined');
+        }
+        expect((await fetch(`${srv.url}/v1/nothing`)).status).toBe(404);
+        expect((await fetch(`${srv.url}/v1/certify`)).status).toBe(405);
+    });
+});
