@@ -37,8 +37,11 @@ export class StateSaver {
         return this.saving;
     }
 
+    // The final save is unconditional: empty blocks do not mark the chain dirty, but the block
+    // counter they advanced must not go back after a restart.
     async stop(): Promise<void> {
         clearInterval(this.timer);
+        this.chain.markDirty();
         await this.save();
     }
 
