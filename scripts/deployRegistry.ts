@@ -1,0 +1,38 @@
+/**
+ * Deploys the Registry, owned by the sender, with a TopUp carrying its storage reserve.
+ * Flags: --global-id (default: -239 on mainnet, -3 on testnet; required elsewhere), --value (1 TON),
+ * and any parameter flag of scripts/lib/params.ts (defaults: protocol/defaults.ts, treasury = sender).
+ */
+import { Dictionary, toNano } from '@ton/core';
+import type { NetworkProvider } from '@ton/blueprint';
+import { Registry } from '../wrappers/Registry';
+import { defaultParams } from '../protocol/defaults';
+import { parseArgs, UsageError } from './lib/args';
+import { paramsFromArgs } from './lib/params';
+import { queryIdFromArgs, senderAddress } from './lib/contracts';
+import { sendStep } from './lib/send';
+
+const NETWORK_GLOBAL_ID: Record<string, bigint> = { mainnet: -239n, testnet: -3n };
+
+export async function run(provider: NetworkProvider, argv: string[]) {
+    const args = parseArgs(argv);
+    const owner = senderAddress(provider);
+    const globalId = args.int('global-id', NETWORK_GLOBAL_ID[provider.network()], { min: -(1n << 31n), max: (1n << 31n) - 1n });
+    if (globalId === undefined) throw new UsageError('missing --global-id (or COCOON_GLOBAL_ID) for this network');
+    const params = paramsFromArgs(args, defaultParams(owner));
+    const value = args.amount('value', toNano('1'), { min: toNano('0.1') });
+    const queryId = queryIdFromArgs(args);
+
+    const registry = provider.open(
+        await Registry.fromInit(owner, globalId, params, null, null, Dictionary.empty(), Dictionary.empty(), Dictionary.empty()),
+    );
+    if (await provider.isContractDeployed(registry.address)) {
+        throw new UsageError(`a Registry with these parameters is already deployed at ${registry.address}`);
+    }
+    await sendStep(provider, 'deploy Registry', registry.address, value, () =>
+        registry.send(provider.sender(), { value }, { $$type: 'TopUp', queryId }),
+    );
+    await provider.waitForDeploy(registry.address);
+    provider.ui().write(`Registry ${registry.address} owner ${owner} global id ${globalId}`);
+    return registry.address;
+}

@@ -1,0 +1,23 @@
+/** Starts unbonding part of the sender's Provider stake (RequestUnbond): `--amount` TON, `--value` 0.05 TON. */
+import { toNano } from '@ton/core';
+import type { NetworkProvider } from '@ton/blueprint';
+import { parseArgs, ton, UsageError } from './lib/args';
+import { openOwnProvider, queryIdFromArgs } from './lib/contracts';
+import { sendStep } from './lib/send';
+
+export async function run(provider: NetworkProvider, argv: string[]) {
+    const args = parseArgs(argv);
+    const amount = args.amount('amount');
+    const value = args.amount('value', toNano('0.05'), { min: toNano('0.01') });
+    const queryId = queryIdFromArgs(args);
+    const target = await openOwnProvider(provider, args);
+    const ledger = await target.getLedger();
+    if (amount > ledger.stake) throw new UsageError(`--amount: ${ton(amount)} TON is above the stake of ${ton(ledger.stake)} TON`);
+    if (ledger.openJobs > 0n) throw new UsageError(`the Provider has ${ledger.openJobs} open job(s): unbonding is refused until they end`);
+
+    await sendStep(provider, 'request unbond', target.address, value, () =>
+        target.send(provider.sender(), { value }, { $$type: 'RequestUnbond', queryId, amount }),
+    );
+    const after = await target.getLedger();
+    provider.ui().write(`unbonding ${ton(after.unbonding)} TON, withdrawable from ${new Date(Number(after.unbondAt) * 1000).toISOString()}`);
+}
