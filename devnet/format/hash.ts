@@ -7,7 +7,8 @@ export function hashToBase64(hash: bigint | Buffer): string {
 
 export function parseHash(text: string): Buffer | undefined {
     if (/^[0-9a-fA-F]{64}$/.test(text)) return Buffer.from(text, 'hex');
-    const bytes = Buffer.from(text.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
+    // A '+' in an unencoded GET query string arrives as a space.
+    const bytes = Buffer.from(text.replace(/ /g, '+').replace(/-/g, '+').replace(/_/g, '/'), 'base64');
     return bytes.length === 32 ? bytes : undefined;
 }
 
