@@ -18,7 +18,6 @@ export async function run(provider: NetworkProvider, argv: string[]) {
     const args = parseArgs(argv);
     const owner = senderAddress(provider);
     const globalId = args.int('global-id', NETWORK_GLOBAL_ID[provider.network()], { min: -(1n << 31n), max: (1n << 31n) - 1n });
-    if (globalId === undefined) throw new UsageError('missing --global-id (or COCOON_GLOBAL_ID) for this network');
     const params = paramsFromArgs(args, defaultParams(owner));
     const value = args.amount('value', toNano('1'), { min: toNano('0.1') });
     const queryId = queryIdFromArgs(args);
