@@ -76,7 +76,7 @@ export interface Encapsulation {
 
 /** §4.1 Encap(pkR). `ephemeral` exists only so the RFC test vectors can fix skE. */
 export function encap(recipientPublic: Uint8Array, ephemeral?: X25519KeyPair): Encapsulation {
-    publicKeyObject(recipientPublic); // validates length before any work
+    const recipientKey = publicKeyObject(recipientPublic); // validates length before any work
     let secret: KeyObject;
     let enc: Uint8Array;
     if (ephemeral) {
@@ -87,7 +87,7 @@ export function encap(recipientPublic: Uint8Array, ephemeral?: X25519KeyPair): E
         secret = pair.privateKey;
         enc = rawPublicKey(pair.publicKey);
     }
-    const dh = x25519Shared(secret, recipientPublic);
+    const dh = x25519Shared(secret, recipientKey);
     return { sharedSecret: extractAndExpand(dh, Buffer.concat([enc, recipientPublic])), enc };
 }
 
@@ -104,7 +104,7 @@ export function recipientFromSecret(secretKey: Uint8Array): Recipient {
 
 /** §4.1 Decap(enc, skR). */
 export function decap(recipient: Recipient, enc: Uint8Array): Uint8Array {
-    const dh = x25519Shared(recipient.key, enc);
+    const dh = x25519Shared(recipient.key, publicKeyObject(enc));
     return extractAndExpand(dh, Buffer.concat([enc, recipient.publicKey]));
 }
 
