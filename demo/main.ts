@@ -1,0 +1,66 @@
+/**
+ * `npm run demo`: the whole path on a local devnet — deploy, attest, stake, one confidential job
+ * from a client wallet through the relayer and the enclave runner, settled on chain — then keeps
+ * serving (devnet, runner, relayer) until Ctrl-C. Ports: COCOON_DEMO_DEVNET_PORT (default 8081),
+ * COCOON_DEMO_RUNNER_PORT (8700), COCOON_DEMO_RELAYER_PORT (8790); 0 picks free ones.
+ */
+import { fromNano } from '@ton/core';
+import { createLogger } from '../relayer/log';
+import { getStruct } from '../relayer/tuple';
+import { loadTupleLedger } from '../wrappers/Provider';
+import { startDemo } from './startDemo';
+
+const say = (line: string) => process.stdout.write(`${line}\n`);
+const ton = (n: bigint) => `${fromNano(n)} TON`;
+const port = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
+
+async function main() {
+    say('starting devnet, deploying the registry and a provider, attesting the enclave runner...');
+    const demo = await startDemo({
+        devnetPort: port('COCOON_DEMO_DEVNET_PORT', 8081),
+        runnerPort: port('COCOON_DEMO_RUNNER_PORT', 8700),
+        relayerPort: port('COCOON_DEMO_RELAYER_PORT', 8790),
+        relayerLogLevel: process.env.LOG_LEVEL ?? 'warn',
+    });
+    const { protocol } = demo;
+    say(`devnet        ${demo.devnet.endpoint}`);
+    say(`registry      ${protocol.registry.address}`);
+    const ledger = await getStruct(demo.client, protocol.provider.address, 'ledger', [], loadTupleLedger);
+    say(`provider      ${protocol.provider.address} (stake ${ton(ledger?.stake ?? 0n)})`);
+    say(`enclave       ${protocol.attestation.enclaveEd25519.slice(0, 16)}… (${protocol.attestation.quoteKind} quote), runner ${protocol.runnerUrl}`);
+    say(`relayer       ${demo.relayer!.url}/healthz, /metrics (keeper ${demo.relayer!.keeperAddress})`);
+
+    const wallet = await demo.newClient();
+    const prompt = process.env.COCOON_DEMO_PROMPT ?? 'the quick brown fox jumps over the lazy dog';
+    say(`client        ${wallet.address}`);
+    say(`prompt        "${prompt}" (sealed to the enclave; the relayer and the chain see only ciphertext)`);
+    const started = Date.now();
+    const job = await demo.submitJob(wallet, { prompt });
+    say(`created       job ${job.jobId}, escrow ${ton(job.escrow)}`);
+    const end = await demo.awaitEnd(wallet, job);
+    const row = demo.relayer!.store.get(protocol.provider.address.toRawString(), job.jobId);
+    say(`dispatched    relayer → runner → signed ${end.kind === 'settled' ? 'receipt' : end.kind}; relayer state: ${row?.state}`);
+    if (end.kind === 'settled') {
+        say(`result        "${end.text}" (${end.inputTokens} input + ${end.outputTokens} output tokens, opened with the client's key)`);
+        say(`settled       price ${ton(end.price)}: provider earned ${ton(end.providerEarned)}, protocol fee ${ton(end.fee)}; refunded ${ton(end.refund)} to the client`);
+        say(`              client paid ${ton(job.escrow - end.refund)} in total (price + gas) in ${Date.now() - started} ms`);
+    } else {
+        say(`ended         ${end.kind}, refunded ${ton(end.refund)}`);
+    }
+    say('serving until Ctrl-C');
+    const log = createLogger('info');
+    const stop = (signal: string) => {
+        log.info({ signal }, 'demo stopping');
+        demo.stop().then(
+            () => process.exit(0),
+            () => process.exit(1),
+        );
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+}
+
+main().catch((e) => {
+    process.stderr.write(`demo failed: ${(e as Error).message}${(e as { response?: { data?: { error?: string } } }).response?.data?.error ? ` (${(e as { response: { data: { error: string } } }).response.data.error})` : ''}\n${(e as Error).stack}\n`);
+    process.exit(1);
+});

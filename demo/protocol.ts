@@ -1,0 +1,103 @@
+/**
+ * Deploys the whole protocol on a devnet through TonClient and real wallets, as on testnet:
+ * Registry → allow-list the DEV image, the reference model and a verifier key → (governance delay)
+ * → DeployProvider → AddStake → an enclave runner attests over HTTP → the attestation issuer
+ * certifies its dev quote (dev root trusted explicitly) → RegisterEnclave → SetModelOffer.
+ */
+import { Address, Dictionary, toNano } from '@ton/core';
+import { TonClient } from '@ton/ton';
+import { ed25519 } from '@noble/curves/ed25519.js';
+import { certifyQuote } from '../attestation/issuer';
+import { devImageHash } from '../attestation/devQuote';
+import type { Devnet } from '../devnet';
+import type { AttestationDocument } from '../enclave/attestation';
+import { createLogger } from '../enclave/log';
+import { createRunner } from '../enclave/runner';
+import { createEnclaveServer, EnclaveServer, ServerLimits } from '../enclave/server';
+import { defaultParams, modelIdOf, REFERENCE_MODEL_NAME } from '../protocol/defaults';
+import { bigintFromBytes } from '../protocol/signed';
+import { loadTupleEnclave, loadTupleModelOffer, Provider } from '../wrappers/Provider';
+import { getStruct } from '../relayer/tuple';
+import { Params, Registry } from '../wrappers/Registry';
+import { DevnetClock } from './clock';
+import { DemoWallet } from './wallet';
+
+export const DEMO_GLOBAL_ID = -239;
+export const MODEL_ID = modelIdOf(REFERENCE_MODEL_NAME);
+export const OFFER = { pricePerMillionIn: toNano('1'), pricePerMillionOut: toNano('4'), maxContext: 8192n };
+export const PROVIDER_STAKE = toNano('100');
+const MESSAGE_VALUE = toNano('0.1');
+
+export interface ProtocolOptions {
+    runnerPort?: number;
+    runnerLimits?: Partial<ServerLimits>;
+    runnerLogDestination?: Parameters<typeof createLogger>[0];
+    runnerLogLevel?: string;
+    runnerJobTimeoutMs?: number;
+}
+
+export interface DeployedProtocol {
+    registry: Registry;
+    provider: Provider;
+    params: Params;
+    owner: DemoWallet;
+    providerOwner: DemoWallet;
+    treasury: Address;
+    runner: EnclaveServer;
+    runnerUrl: string;
+    attestation: AttestationDocument;
+}
+
+export async function deployProtocol(devnet: Devnet, client: TonClient, clock: DevnetClock, opts: ProtocolOptions = {}): Promise<DeployedProtocol> {
+    const owner = DemoWallet.random(client, clock.now);
+    const providerOwner = DemoWallet.random(client, clock.now);
+    const treasury = DemoWallet.random(client, clock.now).address;
+    await devnet.faucet(owner.address, toNano('100'));
+    await devnet.faucet(providerOwner.address, PROVIDER_STAKE + toNano('100'));
+
+    const params = defaultParams(treasury);
+    const verifierSecret = ed25519.utils.randomSecretKey();
+    const verifierKey = bigintFromBytes(ed25519.getPublicKey(verifierSecret));
+    const registryContract = await Registry.fromInit(owner.address, BigInt(DEMO_GLOBAL_ID), params, null, null, Dictionary.empty(), Dictionary.empty(), Dictionary.empty());
+    const registry = client.open(registryContract);
+    await registry.send(owner, { value: toNano('1') }, { $$type: 'TopUp', queryId: 0n });
+    await registry.send(owner, { value: MESSAGE_VALUE }, { $$type: 'AllowImage', queryId: 0n, imageHash: bigintFromBytes(devImageHash()) });
+    await registry.send(owner, { value: MESSAGE_VALUE }, { $$type: 'AllowModel', queryId: 0n, modelId: MODEL_ID, name: REFERENCE_MODEL_NAME });
+    await registry.send(owner, { value: MESSAGE_VALUE }, { $$type: 'AllowVerifier', queryId: 0n, publicKey: verifierKey });
+    // Additions take effect after the governance delay: move the devnet's clock past it.
+    await clock.advance(Number(params.governanceDelay) + 1);
+
+    await registry.send(providerOwner, { value: toNano('0.2') }, { $$type: 'DeployProvider', queryId: 0n });
+    const providerAddress = await registry.getProviderAddress(providerOwner.address);
+    const provider = client.open(Provider.fromAddress(providerAddress));
+    await provider.send(providerOwner, { value: PROVIDER_STAKE }, { $$type: 'AddStake', queryId: 0n });
+
+    const runner = await createRunner({
+        provider: providerAddress, globalId: DEMO_GLOBAL_ID, quote: 'dev', backend: 'reference', upstreamStream: false,
+        maxContext: Number(OFFER.maxContext), host: '127.0.0.1', port: opts.runnerPort ?? 0, jobTimeoutMs: opts.runnerJobTimeoutMs ?? 30_000,
+    });
+    const logger = createLogger(opts.runnerLogDestination, opts.runnerLogLevel ?? 'warn');
+    const server = createEnclaveServer({ ...runner, logger, limits: opts.runnerLimits });
+    const runnerUrl = await server.listen(opts.runnerPort ?? 0);
+
+    // What a provider operator does: fetch the runner's attestation and have it certified.
+    const attestation = (await (await fetch(`${runnerUrl}/v1/attestation`)).json()) as AttestationDocument;
+    const outcome = certifyQuote(
+        {
+            quote: Buffer.from(attestation.quote, 'base64'),
+            globalId: DEMO_GLOBAL_ID,
+            registry: registryContract.address,
+            provider: providerAddress,
+            enclaveEd25519: Buffer.from(attestation.enclaveEd25519, 'hex'),
+            enclaveX25519: Buffer.from(attestation.enclaveX25519, 'hex'),
+        },
+        { secretKey: verifierSecret, verify: { trustAnchorPem: attestation.devRootPem }, now: () => new Date(clock.now() * 1000) },
+    );
+    if (!outcome.issued) throw new Error(`the dev quote was not certified: ${JSON.stringify(outcome.verdict)}`);
+    await provider.send(providerOwner, { value: MESSAGE_VALUE }, { $$type: 'RegisterEnclave', queryId: 0n, verifierKey, signature: outcome.signature, certificate: outcome.cell });
+    await provider.send(providerOwner, { value: MESSAGE_VALUE }, { $$type: 'SetModelOffer', queryId: 0n, modelId: MODEL_ID, offer: { $$type: 'ModelOffer', ...OFFER } });
+
+    if (!(await getStruct(client, providerAddress, 'offer', [{ type: 'int', value: MODEL_ID }], loadTupleModelOffer))) throw new Error('the model offer was not approved');
+    if (!(await getStruct(client, providerAddress, 'enclave', [{ type: 'int', value: BigInt('0x' + attestation.enclaveEd25519) }], loadTupleEnclave))) throw new Error('the enclave was not registered (check the allow-lists and the certificate)');
+    return { registry: registryContract, provider: Provider.fromAddress(providerAddress), params, owner, providerOwner, treasury, runner: server, runnerUrl, attestation };
+}

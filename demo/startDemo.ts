@@ -1,0 +1,117 @@
+/**
+ * `startDemo(options)`: a whole Cocoon network in one process — devnet (instant blocks), protocol
+ * deployed through TonClient, an enclave runner (dev quotes, reference engine) and a relayer — and
+ * handles to drive it. The demo CLI, the relayer tests, the pipeline benchmark and the gateway use it.
+ */
+import { toNano } from '@ton/core';
+import { mnemonicNew, mnemonicToPrivateKey } from '@ton/crypto';
+import { TonClient, WalletContractV5R1 } from '@ton/ton';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { DestinationStream } from 'pino';
+import { Devnet, startDevnet } from '../devnet';
+import { parseConfig, RelayerConfig } from '../relayer/config';
+import { RelayerHandle, startRelayer } from '../relayer/relayer';
+import { awaitEnd, ClientContext, JobSpec, runJob, submitJob, SubmittedJob } from './client';
+import { DevnetClock } from './clock';
+import { deployProtocol, DeployedProtocol, ProtocolOptions } from './protocol';
+import { DemoWallet } from './wallet';
+
+export interface DemoOptions extends ProtocolOptions {
+    devnetPort?: number; // 0 (default) picks a free port
+    relayer?: boolean; // start the relayer in this process (default true)
+    keeper?: boolean; // relayer in keeper mode, with a funded operator wallet (default true)
+    relayerPort?: number;
+    pollMs?: number;
+    graceSeconds?: number;
+    dbPath?: string;
+    relayerLogDestination?: DestinationStream;
+    relayerLogLevel?: string;
+    relayerConcurrency?: number;
+    statePath?: string; // devnet state file
+}
+
+export interface DemoHandles {
+    devnet: Devnet;
+    client: TonClient;
+    clock: DevnetClock;
+    protocol: DeployedProtocol;
+    ctx: ClientContext;
+    relayer?: RelayerHandle;
+    /** The relayer's environment (COCOON_RELAYER_*), to run more relayers, e.g. as child processes. */
+    relayerEnv: (overrides?: Record<string, string>) => Record<string, string>;
+    keeperMnemonic: string[];
+    newClient: (amount?: bigint) => Promise<DemoWallet>;
+    submitJob: (wallet: DemoWallet, spec: JobSpec) => Promise<SubmittedJob>;
+    awaitEnd: typeof awaitEnd extends (c: ClientContext, ...rest: infer R) => infer T ? (...rest: R) => T : never;
+    runJob: (wallet: DemoWallet, spec: JobSpec) => ReturnType<typeof runJob>;
+    stop: () => Promise<void>;
+}
+
+export async function startDemo(options: DemoOptions = {}): Promise<DemoHandles> {
+    const devnet = await startDevnet({ port: options.devnetPort ?? 0, blockMs: 0, statePath: options.statePath });
+    const client = new TonClient({ endpoint: devnet.endpoint });
+    const clock = new DevnetClock(devnet.url);
+    let runnerClose: (() => Promise<void>) | undefined;
+    let relayer: RelayerHandle | undefined;
+    try {
+        const protocol = await deployProtocol(devnet, client, clock, options);
+        runnerClose = () => protocol.runner.close();
+        const keeperMnemonic = await mnemonicNew();
+        const keeperWallet = WalletContractV5R1.create({ workchain: 0, publicKey: (await mnemonicToPrivateKey(keeperMnemonic)).publicKey });
+        await devnet.faucet(keeperWallet.address, toNano('100'));
+
+        const dbPath = options.dbPath ?? join(mkdtempSync(join(tmpdir(), 'cocoon-relayer-')), 'relayer.sqlite');
+        const relayerEnv = (overrides: Record<string, string> = {}): Record<string, string> => ({
+            COCOON_RELAYER_ENDPOINT: devnet.endpoint,
+            COCOON_RELAYER_PROVIDERS: `${protocol.provider.address.toString()}=${protocol.runnerUrl}`,
+            COCOON_RELAYER_DB: dbPath,
+            COCOON_RELAYER_PORT: String(options.relayerPort ?? 0),
+            COCOON_RELAYER_POLL_MS: String(options.pollMs ?? 100),
+            COCOON_RELAYER_GRACE_SECONDS: String(options.graceSeconds ?? 300),
+            COCOON_RELAYER_CONCURRENCY: String(options.relayerConcurrency ?? 16),
+            COCOON_RELAYER_KEEPER_INTERVAL_MS: '500',
+            COCOON_RELAYER_KEEPER_MNEMONIC: keeperMnemonic.join(' '),
+            ...(options.keeper === false ? {} : { COCOON_RELAYER_KEEPER: '1' }),
+            LOG_LEVEL: options.relayerLogLevel ?? 'info',
+            ...overrides,
+        });
+        if (options.relayer !== false) {
+            const config: RelayerConfig = parseConfig(relayerEnv());
+            relayer = await startRelayer(config, { logDestination: options.relayerLogDestination });
+            await relayer.caughtUp();
+        }
+
+        const ctx: ClientContext = {
+            client,
+            provider: protocol.provider.address,
+            enclaveEd25519: BigInt('0x' + protocol.attestation.enclaveEd25519),
+            enclaveX25519: Buffer.from(protocol.attestation.enclaveX25519, 'hex'),
+            protocolFeeBps: protocol.params.protocolFeeBps,
+        };
+        const newClient = async (amount = toNano('50')) => {
+            const w = DemoWallet.random(client, clock.now);
+            await devnet.faucet(w.address, amount);
+            return w;
+        };
+        let stopping: Promise<void> | undefined;
+        const stop = () =>
+            (stopping ??= (async () => {
+                await relayer?.stop();
+                await runnerClose?.();
+                await devnet.close();
+            })());
+        return {
+            devnet, client, clock, protocol, ctx, relayer, relayerEnv, keeperMnemonic, newClient, stop,
+            submitJob: (w, spec) => submitJob(ctx, w, spec),
+            awaitEnd: (w, job, signal) => awaitEnd(ctx, w, job, signal),
+            runJob: (w, spec) => runJob(ctx, w, spec),
+        };
+    } catch (e) {
+        await relayer?.stop().catch(() => undefined);
+        await runnerClose?.().catch(() => undefined);
+        await devnet.close();
+        throw e;
+    }
+}

@@ -1,0 +1,65 @@
+/**
+ * Everything the relayer asks the chain, through TonClient (toncenter v2 API), with every failure
+ * turned into a retryable or fatal RelayerError. Deliveries are external messages to the Provider:
+ * no wallet, no fee for the relayer, and a duplicate is refused before it is accepted.
+ */
+import { Address, beginCell, Cell, external, storeMessage } from '@ton/core';
+import { TonClient } from '@ton/ton';
+import { Provider } from '../wrappers/Provider';
+import { classify, Stage } from './errors';
+import type { PageSource } from './cursor';
+
+export interface ChainOptions {
+    endpoint: string;
+    apiKey?: string;
+    timeoutMs: number;
+}
+
+export class Chain {
+    readonly client: TonClient;
+
+    constructor(options: ChainOptions) {
+        this.client = new TonClient({ endpoint: options.endpoint, apiKey: options.apiKey, timeout: options.timeoutMs });
+    }
+
+    private async call<T>(stage: Stage, fn: () => Promise<T>): Promise<T> {
+        try {
+            return await fn();
+        } catch (e) {
+            throw classify(stage, e);
+        }
+    }
+
+    pages(address: Address): PageSource {
+        return (q) =>
+            this.call('watch', () =>
+                this.client.getTransactions(address, { limit: q.limit, lt: q.lt, hash: q.hash, to_lt: q.toLt, archival: true }),
+            );
+    }
+
+    /** Whether the job is still open in the Provider's storage (the `job` getter returns null once it is final). */
+    jobOpen(provider: Address, jobId: bigint, stage: Stage): Promise<boolean> {
+        return this.call(stage, async () => {
+            const { stack } = await this.client.runMethod(provider, 'job', [{ type: 'int', value: jobId }]);
+            return stack.readTupleOpt() !== null;
+        });
+    }
+
+    globalId(provider: Address): Promise<number> {
+        return this.call('watch', async () => Number(await this.client.open(Provider.fromAddress(provider)).getGlobalId()));
+    }
+
+    /** The time of the last block the endpoint knows (a lower bound of the chain's "now"). */
+    async chainTime(address: Address): Promise<number> {
+        const state = await this.call('expire', () => this.client.getContractState(address));
+        return state.timestampt;
+    }
+
+    balance(address: Address): Promise<bigint> {
+        return this.call('wallet', () => this.client.getBalance(address));
+    }
+
+    sendExternal(to: Address, body: Cell): Promise<void> {
+        return this.call('deliver', () => this.client.sendFile(beginCell().store(storeMessage(external({ to, body }))).endCell().toBoc()));
+    }
+}

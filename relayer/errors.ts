@@ -1,0 +1,53 @@
+/**
+ * Retryable vs fatal. A retryable error (network, timeout, 5xx, 429, a busy or garbled runner) is
+ * tried again with backoff until the job's grace period or deadline; a fatal one (the chain or the
+ * runner refusing the request itself) ends the job's handling at once. Messages carry the stage and
+ * a status, never a request or response body: bodies hold ciphertext and signatures.
+ */
+export type Stage = 'watch' | 'dispatch' | 'deliver' | 'confirm' | 'expire' | 'wallet';
+
+export class RelayerError extends Error {
+    constructor(
+        readonly stage: Stage,
+        readonly retryable: boolean,
+        message: string,
+    ) {
+        super(message);
+    }
+}
+
+export const retryable = (stage: Stage, message: string) => new RelayerError(stage, true, message);
+export const fatal = (stage: Stage, message: string) => new RelayerError(stage, false, message);
+
+const RETRYABLE_STATUS = new Set([408, 425, 429, 500, 502, 503, 504]);
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNABORTED', 'ERR_BAD_RESPONSE', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT']);
+
+export function isRetryableStatus(status: number): boolean {
+    return RETRYABLE_STATUS.has(status) || status >= 500;
+}
+
+interface HttpishError {
+    name?: string;
+    code?: string;
+    message?: string;
+    response?: { status?: number; data?: { error?: unknown } };
+    cause?: { code?: string };
+}
+
+/** An error from TonClient (axios) or fetch, as a RelayerError of `stage`. */
+export function classify(stage: Stage, e: unknown): RelayerError {
+    if (e instanceof RelayerError) return e;
+    const err = (e ?? {}) as HttpishError;
+    const status = err.response?.status;
+    if (status !== undefined) {
+        const reason = typeof err.response?.data?.error === 'string' ? `: ${err.response.data.error.slice(0, 200)}` : '';
+        return new RelayerError(stage, isRetryableStatus(status), `HTTP ${status}${reason}`);
+    }
+    const code = err.code ?? err.cause?.code;
+    if (err.name === 'TimeoutError' || err.name === 'AbortError' || (code && NETWORK_CODES.has(code))) {
+        return retryable(stage, `${code ?? err.name}`);
+    }
+    // TonClient validates every answer with zod; a malformed answer is a flaky endpoint, not a verdict.
+    if (err.name === 'ZodError' || err.name === 'SyntaxError') return retryable(stage, `malformed answer (${err.name})`);
+    return retryable(stage, `${err.name ?? 'Error'}: ${(err.message ?? '').slice(0, 200)}`);
+}

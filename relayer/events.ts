@@ -1,0 +1,52 @@
+/**
+ * What a Provider transaction means to the relayer: JobCreated (an external-out event) together with
+ * the CreateJob in-message of the same transaction (terms and the encrypted payload), and the
+ * events that end a job. Anything else is ignored.
+ */
+import { Cell, Transaction } from '@ton/core';
+import { loadCreateJob, loadJobCreated, loadJobDeclined, loadJobExpired, loadJobSettled, JobTerms } from '../wrappers/Provider';
+import type { FinalKind } from './store';
+
+export const OP_CREATE_JOB = 0x51000020;
+export const OP_JOB_CREATED = 0x45000001;
+export const OP_JOB_SETTLED = 0x45000002;
+export const OP_JOB_DECLINED = 0x45000003;
+export const OP_JOB_EXPIRED = 0x45000004;
+
+export type ProviderEvent =
+    | { kind: 'created'; jobId: bigint; enclaveKey: bigint; deadline: number; terms: JobTerms; payload: Cell }
+    | { kind: 'finished'; jobId: bigint; final: FinalKind; price?: bigint; refund: bigint };
+
+function opOf(body: Cell): number | null {
+    const s = body.beginParse();
+    return s.remainingBits >= 32 ? s.preloadUint(32) : null;
+}
+
+export function eventsOf(tx: Transaction): ProviderEvent[] {
+    const out: ProviderEvent[] = [];
+    for (const m of tx.outMessages.values()) {
+        if (m.info.type !== 'external-out') continue;
+        const op = opOf(m.body);
+        try {
+            if (op === OP_JOB_CREATED) {
+                const created = loadJobCreated(m.body.beginParse());
+                const inBody = tx.inMessage?.body;
+                if (!inBody || opOf(inBody) !== OP_CREATE_JOB) continue;
+                const create = loadCreateJob(inBody.beginParse());
+                out.push({ kind: 'created', jobId: created.jobId, enclaveKey: created.enclaveKey, deadline: Number(created.deadline), terms: create.terms, payload: create.payload });
+            } else if (op === OP_JOB_SETTLED) {
+                const e = loadJobSettled(m.body.beginParse());
+                out.push({ kind: 'finished', jobId: e.jobId, final: 'settled', price: e.price, refund: e.refund });
+            } else if (op === OP_JOB_DECLINED) {
+                const e = loadJobDeclined(m.body.beginParse());
+                out.push({ kind: 'finished', jobId: e.jobId, final: 'declined', refund: e.refund });
+            } else if (op === OP_JOB_EXPIRED) {
+                const e = loadJobExpired(m.body.beginParse());
+                out.push({ kind: 'finished', jobId: e.jobId, final: 'expired', refund: e.refund });
+            }
+        } catch {
+            // A body that does not parse as its opcode says is not an event we understand.
+        }
+    }
+    return out;
+}

@@ -1,0 +1,150 @@
+/**
+ * Moves each open job through its stages: seen → dispatched (signed outcome from the runner, kept in
+ * the store) → delivered (external message accepted) → final (the job is gone from the Provider).
+ *
+ * Every step checks the chain first, so a restarted relayer or several relayers racing on one
+ * Provider only ever cost a refused duplicate: a job that is already final is never dispatched or
+ * delivered again. A runner that stays down past the grace period, or a fatal refusal, leaves the job
+ * `abandoned`: the relayer does nothing more and the job expires (the keeper or anyone ends it).
+ */
+import { Address } from '@ton/core';
+import { backoffMs } from './backoff';
+import type { Chain } from './chain';
+import { deliveryBody } from './delivery';
+import { classify, RelayerError } from './errors';
+import type { Logger } from './log';
+import type { RelayerMetrics } from './metrics';
+import { checkOutcome, JobInputJson, Outcome, postJob } from './runnerClient';
+import type { JobRow, Store } from './store';
+
+/** Confirmation checks (one per poll interval) before an undelivered outcome is sent again. */
+export const CONFIRM_CHECKS_BEFORE_REDELIVERY = 20;
+
+export interface PipelineOptions {
+    runners: Map<string, string>; // provider raw address → runner URL
+    concurrency: number;
+    graceSeconds: number;
+    pollMs: number;
+    runnerTimeoutMs: number;
+}
+
+export class Pipeline {
+    private readonly inFlight = new Map<string, Promise<void>>();
+    private scheduled = false;
+    private stopped = false;
+    private readonly abort = new AbortController();
+
+    constructor(
+        private readonly deps: { chain: Chain; store: Store; log: Logger; metrics: RelayerMetrics },
+        private readonly options: PipelineOptions,
+    ) {}
+
+    /** Looks for due jobs soon (coalesced). */
+    kick(): void {
+        if (this.scheduled || this.stopped) return;
+        this.scheduled = true;
+        setImmediate(() => {
+            this.scheduled = false;
+            this.pump();
+        });
+    }
+
+    private pump(): void {
+        if (this.stopped) return;
+        const room = this.options.concurrency - this.inFlight.size;
+        if (room <= 0) return;
+        const due = this.deps.store.due(Date.now(), room + this.inFlight.size);
+        for (const row of due) {
+            const key = `${row.provider}/${row.jobId}`;
+            if (this.inFlight.has(key) || this.inFlight.size >= this.options.concurrency) continue;
+            const run = this.advance(row).finally(() => {
+                this.inFlight.delete(key);
+                this.kick();
+            });
+            this.inFlight.set(key, run);
+        }
+    }
+
+    async stop(): Promise<void> {
+        this.stopped = true;
+        this.abort.abort();
+        await Promise.allSettled([...this.inFlight.values()]);
+    }
+
+    private async advance(row: JobRow): Promise<void> {
+        const { store, log, metrics } = this.deps;
+        try {
+            if (row.state === 'seen') row = (await this.dispatch(row)) ?? row;
+            if (row.state === 'dispatched') row = (await this.deliver(row)) ?? row;
+            if (row.state === 'delivered') await this.confirm(row);
+        } catch (e) {
+            if (this.stopped) return;
+            const err = classify(row.state === 'seen' ? 'dispatch' : row.state === 'dispatched' ? 'deliver' : 'confirm', e);
+            metrics.errors.inc({ stage: err.stage, class: err.retryable ? 'retryable' : 'fatal' });
+            const graceOver = row.state === 'seen' && Date.now() - row.seenAt > this.options.graceSeconds * 1000;
+            const late = Date.now() / 1000 > row.deadline;
+            if (!err.retryable || graceOver || late) {
+                store.abandoned(row.provider, row.jobId, err.message);
+                log.warn({ provider: row.provider, jobId: row.jobId.toString(), stage: err.stage, error: err.message, graceOver, late }, 'job abandoned; it will expire');
+                return;
+            }
+            store.retryLater(row.provider, row.jobId, Date.now() + backoffMs(row.attempts + 1), err.message);
+            log.info({ provider: row.provider, jobId: row.jobId.toString(), stage: err.stage, error: err.message, attempt: row.attempts + 1 }, 'retrying');
+        }
+    }
+
+    /** Still open on chain? A job already ended by anyone is marked final here and goes no further. */
+    private async stillOpen(row: JobRow, stage: 'dispatch' | 'deliver' | 'confirm'): Promise<boolean> {
+        if (await this.deps.chain.jobOpen(Address.parseRaw(row.provider), row.jobId, stage)) return true;
+        this.deps.store.final(row.provider, row.jobId, 'gone');
+        return false;
+    }
+
+    private async dispatch(row: JobRow): Promise<JobRow | null> {
+        if (!(await this.stillOpen(row, 'dispatch'))) return null;
+        const runner = this.options.runners.get(row.provider);
+        if (!runner || !row.input) throw new RelayerError('dispatch', false, runner ? 'job input missing' : 'no runner configured for this provider');
+        const input = JSON.parse(row.input) as JobInputJson;
+        const body = await postJob(runner, input, this.options.runnerTimeoutMs, this.abort.signal);
+        const outcome = checkOutcome(body, input, row.enclaveKey);
+        const json = JSON.stringify(outcome);
+        this.deps.store.dispatched(row.provider, row.jobId, json);
+        this.deps.metrics.stageSeconds.observe({ stage: 'dispatch' }, (Date.now() - row.seenAt) / 1000);
+        this.deps.log.info({ provider: row.provider, jobId: row.jobId.toString(), outcome: outcome.kind }, 'dispatched');
+        return { ...row, state: 'dispatched', outcome: json, input: null, attempts: 0 };
+    }
+
+    private async deliver(row: JobRow): Promise<JobRow | null> {
+        const started = Date.now();
+        if (!(await this.stillOpen(row, 'deliver'))) return null;
+        const outcome = JSON.parse(row.outcome!) as Outcome;
+        const provider = Address.parseRaw(row.provider);
+        try {
+            await this.deps.chain.sendExternal(provider, deliveryBody(outcome));
+        } catch (e) {
+            const err = classify('deliver', e);
+            // Refused: most often another relayer (or our previous life) delivered first.
+            if (!err.retryable && !(await this.stillOpen(row, 'deliver'))) return null;
+            throw err;
+        }
+        const now = Date.now();
+        this.deps.store.delivered(row.provider, row.jobId, now + this.options.pollMs);
+        this.deps.metrics.stageSeconds.observe({ stage: 'deliver' }, (now - started) / 1000);
+        this.deps.log.info({ provider: row.provider, jobId: row.jobId.toString(), outcome: outcome.kind }, 'delivered');
+        return { ...row, state: 'delivered', attempts: 0 };
+    }
+
+    private async confirm(row: JobRow): Promise<void> {
+        const started = Date.now();
+        if (!(await this.stillOpen(row, 'confirm'))) {
+            const now = Date.now();
+            this.deps.metrics.stageSeconds.observe({ stage: 'confirm' }, (now - started) / 1000);
+            this.deps.metrics.stageSeconds.observe({ stage: 'total' }, (now - row.seenAt) / 1000);
+            this.deps.log.info({ provider: row.provider, jobId: row.jobId.toString() }, 'confirmed');
+            return;
+        }
+        // Accepted but not applied yet (batched blocks), or dropped: look again, and resend after a while.
+        if (row.attempts + 1 >= CONFIRM_CHECKS_BEFORE_REDELIVERY) this.deps.store.redeliver(row.provider, row.jobId);
+        else this.deps.store.retryLater(row.provider, row.jobId, Date.now() + this.options.pollMs, 'not applied yet');
+    }
+}

@@ -1,0 +1,119 @@
+/**
+ * Assembles a relayer from its configuration: store, chain client, one watcher per Provider, the job
+ * pipeline, the keeper when asked, and the HTTP endpoints. One shutdown path (`stop`): stop polling,
+ * let in-flight steps end, close the HTTP server and the store. main.ts, the demo and the tests all
+ * start it through `startRelayer`.
+ */
+import type { DestinationStream } from 'pino';
+import { sleep } from './backoff';
+import { Chain } from './chain';
+import type { RelayerConfig } from './config';
+import { classify } from './errors';
+import { startHttp } from './http';
+import { Keeper } from './keeper';
+import { createLogger, Logger } from './log';
+import { createMetrics, RelayerMetrics } from './metrics';
+import { Pipeline } from './pipeline';
+import { Store } from './store';
+import { Watcher } from './watcher';
+
+/** /healthz turns 503 when a watcher has not reached its head for this many poll intervals (and at least the floor). */
+export const HEALTH_STALE_POLLS = 10;
+export const HEALTH_STALE_FLOOR_MS = 5_000;
+
+export interface RelayerHandle {
+    url: string; // base URL of /healthz and /metrics
+    store: Store;
+    metrics: RelayerMetrics;
+    log: Logger;
+    keeperAddress?: string;
+    /** Resolves once every watcher has polled (successfully) at least once since start. */
+    caughtUp(): Promise<void>;
+    stop(): Promise<void>;
+}
+
+export async function startRelayer(config: RelayerConfig, options: { logDestination?: DestinationStream; logger?: Logger } = {}): Promise<RelayerHandle> {
+    const log = options.logger ?? createLogger(config.logLevel, options.logDestination);
+    const store = new Store(config.dbPath);
+    let storeOpen = true;
+    const metrics = createMetrics(() => (storeOpen ? store : undefined));
+    const chain = new Chain({ endpoint: config.endpoint, apiKey: config.apiKey, timeoutMs: config.rpcTimeoutMs });
+    const deps = { chain, store, log, metrics };
+    const watchers = config.providers.map((p) => new Watcher(p.address, { ...deps, pageSize: config.pageSize }));
+    const pipeline = new Pipeline(deps, {
+        runners: new Map(config.providers.map((p) => [p.address.toRawString(), p.runnerUrl])),
+        concurrency: config.concurrency,
+        graceSeconds: config.graceSeconds,
+        pollMs: config.pollMs,
+        runnerTimeoutMs: config.runnerTimeoutMs,
+    });
+    const keeper = config.keeper && config.keeperMnemonic ? new Keeper(config.keeperMnemonic, { ...deps, providers: config.providers.map((p) => p.address) }) : undefined;
+
+    const stopping = new AbortController();
+    const staleMs = Math.max(HEALTH_STALE_FLOOR_MS, HEALTH_STALE_POLLS * config.pollMs);
+    const health = () => {
+        const now = Date.now();
+        const providers = watchers.map((w) => ({ address: w.raw, lagSeconds: Number.isFinite(w.lagSeconds(now)) ? w.lagSeconds(now) : null }));
+        const ok = storeOpen && !stopping.signal.aborted && watchers.every((w) => now - w.lastHeadAt < staleMs);
+        return { ok, providers, jobs: storeOpen ? store.countsByState() : null, keeper: Boolean(keeper) };
+    };
+    const http = await startHttp(config.host, config.port, metrics, health);
+
+    const loop = async (name: string, every: number, step: () => Promise<unknown>, onError: (e: unknown) => void) => {
+        while (!stopping.signal.aborted) {
+            try {
+                await step();
+            } catch (e) {
+                if (!stopping.signal.aborted) onError(e);
+            }
+            await sleep(every, stopping.signal);
+        }
+        log.debug({ loop: name }, 'loop stopped');
+    };
+
+    let firstPolls: Promise<void>[] = [];
+    const loops = watchers.map((w) => {
+        let resolveFirst!: () => void;
+        firstPolls.push(new Promise<void>((r) => (resolveFirst = r)));
+        return loop(`watch ${w.raw}`, config.pollMs, async () => {
+            await w.poll();
+            metrics.cursorLag.set({ provider: w.raw }, 0);
+            resolveFirst();
+            pipeline.kick();
+        }, (e) => {
+            const err = classify('watch', e);
+            metrics.errors.inc({ stage: 'watch', class: err.retryable ? 'retryable' : 'fatal' });
+            metrics.cursorLag.set({ provider: w.raw }, Number.isFinite(w.lagSeconds()) ? w.lagSeconds() : -1);
+            log.warn({ provider: w.raw, error: err.message }, 'poll failed');
+        });
+    });
+    // Retries that came due while no new transaction arrived.
+    loops.push(loop('pipeline', config.pollMs, async () => pipeline.kick(), () => undefined));
+    if (keeper) {
+        loops.push(loop('keeper', config.keeperIntervalMs, () => keeper.tick(), (e) => {
+            const err = classify('expire', e);
+            metrics.errors.inc({ stage: 'expire', class: err.retryable ? 'retryable' : 'fatal' });
+            log.warn({ error: err.message }, 'keeper round failed');
+        }));
+    }
+    const keeperAddress = keeper ? (await keeper.address()).toString() : undefined;
+    log.info({ url: http.url, providers: watchers.map((w) => w.raw), keeper: keeperAddress ?? false, pollMs: config.pollMs }, 'relayer started');
+
+    let stopped: Promise<void> | undefined;
+    const stop = () =>
+        (stopped ??= (async () => {
+            log.info('relayer stopping');
+            stopping.abort();
+            await pipeline.stop();
+            await Promise.allSettled(loops);
+            await new Promise<void>((resolve) => {
+                http.server.close(() => resolve());
+                http.server.closeAllConnections();
+            });
+            storeOpen = false;
+            store.close();
+            log.info('relayer stopped');
+        })());
+
+    return { url: http.url, store, metrics, log, keeperAddress, caughtUp: () => Promise.all(firstPolls).then(() => undefined), stop };
+}

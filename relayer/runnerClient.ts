@@ -1,0 +1,85 @@
+/**
+ * Posting a job to a provider's enclave runner (POST /v1/jobs) and checking what comes back before
+ * anything reaches the chain: the outcome must name the job and carry a valid Ed25519 signature by
+ * the enclave key the job was created for. A runner that is down, busy or answers garbage is
+ * retryable (it may come back); one that refuses the input (400, 413) is fatal for that job.
+ */
+import { Address, Cell } from '@ton/core';
+import { ed25519 } from '@noble/curves/ed25519.js';
+import { bigintFromBytes, bytesFromBigint, declineCell, receiptCell } from '../protocol/signed';
+import { classify, fatal, isRetryableStatus, retryable } from './errors';
+
+export interface JobInputJson {
+    globalId: number;
+    provider: string;
+    jobId: string;
+    modelId: string;
+    maxInputTokens: number;
+    maxOutputTokens: number;
+    clientResultKey: string;
+    payload: string;
+}
+
+export type Outcome =
+    | { kind: 'receipt'; jobId: string; inputTokens: number; outputTokens: number; result: string; signature: string }
+    | { kind: 'decline'; jobId: string; reason: number; signature: string };
+
+export async function postJob(runnerUrl: string, input: JobInputJson, timeoutMs: number, signal?: AbortSignal): Promise<unknown> {
+    let res: Response;
+    try {
+        const timeout = AbortSignal.timeout(timeoutMs);
+        res = await fetch(`${runnerUrl}/v1/jobs`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify(input),
+            signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+        });
+    } catch (e) {
+        throw classify('dispatch', e);
+    }
+    if (res.status !== 200) {
+        await res.body?.cancel().catch(() => undefined);
+        const message = `runner answered HTTP ${res.status}`;
+        throw isRetryableStatus(res.status) ? retryable('dispatch', message) : fatal('dispatch', message);
+    }
+    try {
+        return await res.json();
+    } catch {
+        throw retryable('dispatch', 'runner answered something that is not JSON');
+    }
+}
+
+const isUint32 = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 0xffffffff;
+
+/** The runner's answer as an Outcome we can deliver, or a retryable error saying why not. */
+export function checkOutcome(body: unknown, input: JobInputJson, enclaveKey: string): Outcome {
+    const o = (body ?? {}) as Record<string, unknown>;
+    const bad = (why: string) => retryable('dispatch', `runner outcome rejected: ${why}`);
+    if (o.jobId !== input.jobId) throw bad('names another job');
+    if (typeof o.signature !== 'string' || !/^[0-9a-f]{128}$/i.test(o.signature)) throw bad('signature is not 64 bytes of hex');
+    const provider = Address.parseRaw(input.provider);
+    const jobId = BigInt(input.jobId);
+    let signed: Cell;
+    let outcome: Outcome;
+    if (o.kind === 'receipt') {
+        if (!isUint32(o.inputTokens) || !isUint32(o.outputTokens) || typeof o.result !== 'string') throw bad('malformed receipt');
+        if (o.inputTokens > input.maxInputTokens || o.outputTokens > input.maxOutputTokens) throw bad('token counts above the job limits');
+        let result: Cell;
+        try {
+            result = Cell.fromBoc(Buffer.from(o.result, 'base64'))[0];
+        } catch {
+            throw bad('result is not a BOC');
+        }
+        signed = receiptCell({ globalId: input.globalId, provider, jobId, resultHash: bigintFromBytes(result.hash()), inputTokens: o.inputTokens, outputTokens: o.outputTokens });
+        outcome = { kind: 'receipt', jobId: input.jobId, inputTokens: o.inputTokens, outputTokens: o.outputTokens, result: o.result, signature: o.signature };
+    } else if (o.kind === 'decline') {
+        if (!Number.isInteger(o.reason) || (o.reason as number) < 1 || (o.reason as number) > 255) throw bad('malformed decline');
+        signed = declineCell({ globalId: input.globalId, provider, jobId, reason: o.reason as number });
+        outcome = { kind: 'decline', jobId: input.jobId, reason: o.reason as number, signature: o.signature };
+    } else {
+        throw bad('neither a receipt nor a decline');
+    }
+    const key = bytesFromBigint(BigInt('0x' + enclaveKey));
+    if (!ed25519.verify(Buffer.from(o.signature, 'hex'), signed.hash(), key)) throw bad('signature does not verify against the job\'s enclave key');
+    return outcome;
+}

@@ -1,0 +1,104 @@
+/** The cursor: paging from the head down to the stored (lt, hash), oldest first, never replaying or skipping. */
+import { Transaction } from '@ton/core';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { advance, newTransactions, PageQuery, PageSource } from '../../relayer/cursor';
+import { Store } from '../../relayer/store';
+import { parseConfig, ConfigError } from '../../relayer/config';
+
+const tx = (lt: number): Transaction => ({ lt: BigInt(lt), hash: () => Buffer.from(lt.toString(16).padStart(64, '0'), 'hex'), now: lt } as unknown as Transaction);
+
+/** toncenter semantics over a fixed history: newest first, from (lt, hash) exclusive, stopping before toLt. */
+function source(lts: number[], opts: { includeToLt?: boolean } = {}): { page: PageSource; queries: PageQuery[] } {
+    const all = [...lts].sort((a, b) => b - a).map(tx);
+    const queries: PageQuery[] = [];
+    const page: PageSource = async (q) => {
+        queries.push(q);
+        let start = 0;
+        if (q.lt) start = all.findIndex((t) => t.lt === BigInt(q.lt!) && t.hash().toString('base64') === q.hash) + 1;
+        const below = all.slice(start).filter((t) => !q.toLt || (opts.includeToLt ? t.lt >= BigInt(q.toLt) : t.lt > BigInt(q.toLt)));
+        return below.slice(0, q.limit);
+    };
+    return { page, queries };
+}
+
+const lts = (txs: Transaction[]) => txs.map((t) => Number(t.lt));
+
+describe('cursor', () => {
+    it('reads the whole history oldest first when there is no cursor, across pages', async () => {
+        const s = source([10, 20, 30, 40, 50, 60, 70]);
+        expect(lts(await newTransactions(s.page, null, 3))).toEqual([10, 20, 30, 40, 50, 60, 70]);
+        expect(s.queries.length).toBe(3);
+        expect(s.queries[1]).toMatchObject({ lt: '50' });
+    });
+
+    it('returns only what came after the cursor, and nothing when caught up', async () => {
+        const s = source([10, 20, 30, 40, 50]);
+        const cursor = { lt: 30n, hash: tx(30).hash() };
+        expect(lts(await newTransactions(s.page, cursor, 2))).toEqual([40, 50]);
+        expect(s.queries.every((q) => q.toLt === '30')).toBe(true);
+        expect(await newTransactions(s.page, { lt: 50n, hash: tx(50).hash() }, 2)).toEqual([]);
+    });
+
+    it('does not replay the cursor transaction when the endpoint includes toLt', async () => {
+        const s = source([10, 20, 30, 40], { includeToLt: true });
+        expect(lts(await newTransactions(s.page, { lt: 20n, hash: tx(20).hash() }, 2))).toEqual([30, 40]);
+    });
+
+    it('stops exactly at a page boundary that ends at the cursor', async () => {
+        const s = source([10, 20, 30, 40, 50]);
+        expect(lts(await newTransactions(s.page, { lt: 10n, hash: tx(10).hash() }, 2))).toEqual([20, 30, 40, 50]);
+    });
+
+    it('moves the cursor to the newest recorded transaction, or keeps it', () => {
+        expect(advance(null, [tx(1), tx(2)])).toEqual({ lt: 2n, hash: tx(2).hash() });
+        const c = { lt: 5n, hash: tx(5).hash() };
+        expect(advance(c, [])).toBe(c);
+    });
+});
+
+describe('store', () => {
+    const fresh = () => new Store(join(mkdtempSync(join(tmpdir(), 'cocoon-store-')), 'r.sqlite'));
+    const job = (id: bigint) => ({ provider: '0:' + '1'.repeat(64), jobId: id, deadline: 100, enclaveKey: 'ab', input: '{}' });
+
+    it('records a batch and its cursor together, and a replayed batch changes nothing', () => {
+        const s = fresh();
+        const batch = { created: [job(1n), job(2n)], finished: [] };
+        s.commit(job(1n).provider, { lt: 7n, hash: 'aa', utime: 1 }, batch);
+        s.dispatched(job(1n).provider, 1n, '{"kind":"decline"}');
+        s.commit(job(1n).provider, { lt: 7n, hash: 'aa', utime: 1 }, batch);
+        expect(s.cursor(job(1n).provider)).toEqual({ lt: 7n, hash: 'aa', utime: 1 });
+        expect(s.countsByState()).toMatchObject({ seen: 1, dispatched: 1 });
+        s.close();
+    });
+
+    it('a job ending in the same batch that created it is final and never due', () => {
+        const s = fresh();
+        s.commit(job(1n).provider, { lt: 9n, hash: 'bb', utime: 1 }, { created: [job(3n)], finished: [{ provider: job(1n).provider, jobId: 3n, kind: 'settled' }] });
+        expect(s.get(job(1n).provider, 3n)).toMatchObject({ state: 'final', finalKind: 'settled', input: null });
+        expect(s.due(Date.now(), 10)).toEqual([]);
+        s.close();
+    });
+});
+
+describe('config', () => {
+    it('reports every problem at once', () => {
+        let err: ConfigError | undefined;
+        try {
+            parseConfig({ COCOON_RELAYER_PROVIDERS: 'nope', COCOON_RELAYER_POLL_MS: 'x', COCOON_RELAYER_KEEPER: '1' });
+        } catch (e) {
+            err = e as ConfigError;
+        }
+        expect(err).toBeInstanceOf(ConfigError);
+        const text = err!.problems.join('\n');
+        for (const part of ['COCOON_RELAYER_ENDPOINT is required', '"nope" is not "<address>=<runner URL>"', 'COCOON_RELAYER_POLL_MS must be an integer', 'COCOON_RELAYER_KEEPER_MNEMONIC']) expect(text).toContain(part);
+    });
+
+    it('reads a valid environment into a frozen config', () => {
+        const c = parseConfig({ COCOON_RELAYER_ENDPOINT: 'http://127.0.0.1:8081/jsonRPC', COCOON_RELAYER_PROVIDERS: `EQBzKQXEMymiggWuqpIK3Ui8nrtOwdh-G8upjHRAE_aA8ZUF=http://127.0.0.1:8700/` });
+        expect(c.providers[0].runnerUrl).toBe('http://127.0.0.1:8700');
+        expect(c.keeper).toBe(false);
+        expect(Object.isFrozen(c)).toBe(true);
+    });
+});

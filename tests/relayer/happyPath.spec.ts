@@ -1,0 +1,50 @@
+/** One job end to end on the devnet: client wallet → CreateJob → relayer → runner → SubmitResult → JobSettled, via TonClient only. */
+import { startDemo, DemoHandles } from '../../demo/startDemo';
+import { ledgerOf, memoryLog, refundsPerJob } from './helpers';
+
+describe('relayer: happy path on the devnet', () => {
+    let demo: DemoHandles;
+    const logs = memoryLog();
+    beforeAll(async () => {
+        demo = await startDemo({ pollMs: 50, relayerLogDestination: logs.stream });
+    });
+    afterAll(() => demo?.stop());
+
+    it('settles a job: the client reads the result, the provider is paid, the fee is taken, the rest refunded', async () => {
+        const wallet = await demo.newClient();
+        const { job, end } = await demo.runJob(wallet, { prompt: 'one two three' });
+        expect(end.kind).toBe('settled');
+        if (end.kind !== 'settled') return;
+        expect(end.text).toBe('three two one');
+        expect(end.price).toBeGreaterThan(0n);
+        expect(end.fee + end.providerEarned).toBe(end.price);
+        expect(end.refund).toBeLessThan(job.escrow - end.price);
+        expect(end.refund).toBeGreaterThan(0n);
+        expect((await refundsPerJob(demo.client, demo.ctx.provider)).get(job.jobId)).toBe(1);
+    });
+
+    it('records the job as final and leaves the provider ledger balanced', async () => {
+        const wallet = await demo.newClient();
+        const jobs = await Promise.all([0, 1, 2].map(() => demo.submitJob(wallet, { prompt: 'alpha beta' }).then((j) => demo.awaitEnd(wallet, j).then(() => j))));
+        for (const j of jobs) {
+            const row = demo.relayer!.store.get(demo.ctx.provider.toRawString(), j.jobId);
+            expect(row).toMatchObject({ state: 'final', input: null, outcome: null });
+        }
+        const ledger = await ledgerOf(demo.client, demo.ctx.provider);
+        expect(ledger.openJobs).toBe(0n);
+        expect(ledger.escrowed).toBe(0n);
+        expect(ledger.completed).toBe(4n);
+    });
+
+    it('serves /healthz and /metrics named cocoon_relayer_*', async () => {
+        const health = await fetch(`${demo.relayer!.url}/healthz`);
+        expect(health.status).toBe(200);
+        expect(await health.json()).toMatchObject({ ok: true, keeper: true });
+        const text = await (await fetch(`${demo.relayer!.url}/metrics`)).text();
+        expect(text).toMatch(/cocoon_relayer_jobs\{state="final"\} 4/);
+        expect(text).toMatch(/cocoon_relayer_stage_latency_seconds_count\{stage="dispatch"\} 4/);
+        expect(text).toMatch(/cocoon_relayer_wallet_balance_nanotons \d+/);
+        expect(text).toMatch(/cocoon_relayer_cursor_lag_seconds\{provider="0:[0-9a-f]{64}"\} 0/);
+        expect(logs.text()).toContain('"msg":"confirmed"');
+    });
+});
