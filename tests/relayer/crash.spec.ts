@@ -1,0 +1,73 @@
+/**
+ * kill -9 at random points: the relayer runs as a child process and is killed (SIGKILL) again and
+ * again while clients keep opening jobs. Afterwards every job has ended exactly once (one JobRefund
+ * each, no second payment) and the Provider's ledger holds no open job or escrow.
+ * Default: ≥ 20 kills over 40 jobs; COCOON_DEEP=1: ≥ 20 kills over 200 jobs.
+ */
+import { startDemo, DemoHandles } from '../../demo/startDemo';
+import type { SubmittedJob } from '../../demo/client';
+import type { DemoWallet } from '../../demo/wallet';
+import { ledgerOf, refundsPerJob, spawnRelayer, until } from './helpers';
+
+const DEEP = process.env.COCOON_DEEP === '1';
+const JOBS = DEEP ? 200 : 40;
+const MIN_KILLS = 20;
+const CLIENTS = 8;
+
+jest.setTimeout(DEEP ? 900_000 : 150_000);
+
+describe('relayer: kill -9 while jobs flow', () => {
+    let demo: DemoHandles;
+    beforeAll(async () => {
+        demo = await startDemo({ relayer: false, pollMs: 50 });
+    });
+    afterAll(() => demo?.stop());
+
+    it(`every one of ${JOBS} jobs ends exactly once across ≥ ${MIN_KILLS} kills`, async () => {
+        const env = demo.relayerEnv({ COCOON_RELAYER_KEEPER: '0', LOG_LEVEL: 'info' });
+        const wallets: DemoWallet[] = await Promise.all(Array.from({ length: CLIENTS }, () => demo.newClient()));
+        const jobs: { wallet: DemoWallet; job: SubmittedJob }[] = [];
+        let submitting = true;
+        // Paced so that submissions span the kill cycles (about 2.5 s each, mostly process start-up).
+        const paceMs = Math.max(50, Math.floor((MIN_KILLS * 2500) / JOBS));
+        const submit = (async () => {
+            await Promise.all(wallets.map(async (wallet, w) => {
+                for (let i = w; i < JOBS; i += CLIENTS) {
+                    await new Promise((r) => setTimeout(r, paceMs * CLIENTS * Math.random()));
+                    jobs.push({ wallet, job: await demo.submitJob(wallet, { prompt: `job ${i} of the kill test` }) });
+                }
+            }));
+            submitting = false;
+        })();
+
+        let kills = 0;
+        while (kills < MIN_KILLS || submitting) {
+            const child = spawnRelayer(env);
+            await until('the relayer to start', () => child.output().includes('"msg":"relayer started"') || undefined, 20, 1000);
+            await new Promise((r) => setTimeout(r, Math.random() * 600));
+            child.proc.kill('SIGKILL');
+            await child.exited;
+            kills++;
+        }
+        await submit;
+
+        const last = spawnRelayer(env);
+        try {
+            const ends = await Promise.all(jobs.map(({ wallet, job }) => demo.awaitEnd(wallet, job)));
+            expect(ends.filter((e) => e.kind === 'settled').length).toBe(JOBS);
+        } finally {
+            last.proc.kill('SIGTERM');
+            expect(await last.exited).toBe(0);
+        }
+        expect(kills).toBeGreaterThanOrEqual(MIN_KILLS);
+        const refunds = await refundsPerJob(demo.client, demo.ctx.provider);
+        expect(jobs.length).toBe(JOBS);
+        for (const { job } of jobs) expect([job.jobId, refunds.get(job.jobId)]).toEqual([job.jobId, 1]);
+        expect(refunds.size).toBe(JOBS);
+        const ledger = await ledgerOf(demo.client, demo.ctx.provider);
+        expect(ledger.openJobs).toBe(0n);
+        expect(ledger.escrowed).toBe(0n);
+        expect(ledger.completed).toBe(BigInt(JOBS));
+        process.stdout.write(`kill test: ${kills} kills over ${JOBS} jobs, all settled exactly once\n`);
+    });
+});

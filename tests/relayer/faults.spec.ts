@@ -1,0 +1,120 @@
+/**
+ * Faults around the relayer: a runner that is slow or answers garbage (retried until it answers
+ * properly), a devnet API that fails or stalls requests (retried, nothing lost or doubled), and a
+ * runner that stays down (the job is given up after the grace period and expired by the keeper).
+ */
+import { createServer, Server } from 'node:http';
+import { AddressInfo } from 'node:net';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startDemo, DemoHandles } from '../../demo/startDemo';
+import { parseConfig } from '../../relayer/config';
+import { startRelayer, RelayerHandle } from '../../relayer/relayer';
+import { faultProxy, ledgerOf, refundsPerJob, until } from './helpers';
+
+jest.setTimeout(120_000);
+
+const tmpDb = () => join(mkdtempSync(join(tmpdir(), 'cocoon-faults-')), 'r.sqlite');
+
+/** A stand-in runner: answers per request by `behave`, or forwards to the real runner. */
+async function fakeRunner(real: string, behave: (n: number) => 'forward' | 'slow' | 'garbage' | 'not-json' | 'bad-signature' | '500') {
+    let n = 0;
+    const server: Server = createServer(async (req, res) => {
+        const chunks: Buffer[] = [];
+        for await (const c of req) chunks.push(c as Buffer);
+        const mode = behave(n++);
+        const forward = async () => {
+            const up = await fetch(`${real}${req.url}`, { method: req.method, headers: { 'content-type': 'application/json' }, body: Buffer.concat(chunks) });
+            const text = await up.text();
+            return { status: up.status, text };
+        };
+        if (mode === '500') return void res.writeHead(500).end('{"error":"boom"}');
+        if (mode === 'not-json') return void res.writeHead(200).end('<html>');
+        if (mode === 'garbage') return void res.writeHead(200).end(JSON.stringify({ kind: 'receipt', jobId: 'x', result: 12 }));
+        if (mode === 'slow') await new Promise((r) => setTimeout(r, 1500));
+        const up = await forward();
+        let text = up.text;
+        if (mode === 'bad-signature') {
+            const o = JSON.parse(text);
+            o.signature = '00'.repeat(64);
+            text = JSON.stringify(o);
+        }
+        res.writeHead(up.status, { 'content-type': 'application/json' }).end(text);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, requests: () => n, close: () => new Promise<void>((r) => server.close(() => r())) };
+}
+
+describe('relayer: faults', () => {
+    let demo: DemoHandles;
+    beforeAll(async () => {
+        demo = await startDemo({ relayer: false, pollMs: 50 });
+    });
+    afterAll(() => demo?.stop());
+
+    const relayerWith = (env: Record<string, string>) =>
+        startRelayer(parseConfig(demo.relayerEnv({ COCOON_RELAYER_DB: tmpDb(), COCOON_RELAYER_KEEPER: '0', LOG_LEVEL: 'silent', ...env })));
+
+    it('retries a runner that answers garbage, a bad signature, non-JSON, 500 and slowly, and settles once', async () => {
+        const modes = ['garbage', 'bad-signature', 'not-json', '500', 'slow'] as const;
+        const runner = await fakeRunner(demo.protocol.runnerUrl, (n) => modes[n] ?? 'forward');
+        const relayer = await relayerWith({ COCOON_RELAYER_PROVIDERS: `${demo.ctx.provider}=${runner.url}` });
+        try {
+            const wallet = await demo.newClient();
+            const { job, end } = await demo.runJob(wallet, { prompt: 'patience pays' });
+            expect(end.kind).toBe('settled');
+            expect(runner.requests()).toBe(modes.length); // four refusals, then the slow answer
+            const metrics = await (await fetch(`${relayer.url}/metrics`)).text();
+            expect(metrics).toMatch(/cocoon_relayer_errors_total\{stage="dispatch",class="retryable"\} 4/);
+            expect((await refundsPerJob(demo.client, demo.ctx.provider)).get(job.jobId)).toBe(1);
+        } finally {
+            await relayer.stop();
+            await runner.close();
+        }
+    });
+
+    it('rides out a chain API that fails and stalls requests: every job settles exactly once', async () => {
+        const url = new URL(demo.devnet.endpoint);
+        const proxy = await faultProxy(`${url.protocol}//${url.host}`, { failRate: 0.25, hangRate: 0.1, hangMs: 600 });
+        const relayer = await relayerWith({ COCOON_RELAYER_ENDPOINT: `${proxy.url}/jsonRPC`, COCOON_RELAYER_RPC_TIMEOUT_MS: '300' });
+        try {
+            const wallets = await Promise.all([0, 1].map(() => demo.newClient()));
+            const runs = await Promise.all(wallets.flatMap((w) => [0, 1, 2].map((i) => demo.runJob(w, { prompt: `flaky chain ${i}` }))));
+            expect(runs.every((r) => r.end.kind === 'settled')).toBe(true);
+            expect(proxy.stats.failed).toBeGreaterThan(0);
+            expect(proxy.stats.hung).toBeGreaterThan(0);
+            const refunds = await refundsPerJob(demo.client, demo.ctx.provider);
+            for (const r of runs) expect(refunds.get(r.job.jobId)).toBe(1);
+        } finally {
+            await relayer.stop();
+            await proxy.close();
+        }
+    });
+
+    it('gives a job up when its runner stays down past the grace period; the keeper expires it and the client is refunded', async () => {
+        let relayer: RelayerHandle | undefined;
+        try {
+            relayer = await relayerWith({ COCOON_RELAYER_PROVIDERS: `${demo.ctx.provider}=http://127.0.0.1:1`, COCOON_RELAYER_GRACE_SECONDS: '1', COCOON_RELAYER_KEEPER: '1' });
+            const wallet = await demo.newClient();
+            const job = await demo.submitJob(wallet, { prompt: 'nobody home', ttl: 60 });
+            const raw = demo.ctx.provider.toRawString();
+            await until('the job to be abandoned', () => relayer!.store.get(raw, job.jobId)?.state === 'abandoned', 100, 100);
+            // Past the deadline on chain; a faucet payment makes a block so the new time is visible.
+            await demo.clock.advance(120);
+            await demo.devnet.faucet(wallet.address, 1n);
+            const end = await demo.awaitEnd(wallet, job);
+            expect(end.kind).toBe('expired');
+            if (end.kind === 'expired') expect(end.slashed).toBeGreaterThan(0n);
+            expect((await refundsPerJob(demo.client, demo.ctx.provider)).get(job.jobId)).toBe(1);
+            const ledger = await ledgerOf(demo.client, demo.ctx.provider);
+            expect(ledger.openJobs).toBe(0n);
+            expect(ledger.escrowed).toBe(0n);
+            expect(ledger.expired).toBe(1n);
+            const metrics = await (await fetch(`${relayer.url}/metrics`)).text();
+            expect(metrics).toMatch(/cocoon_relayer_expirations_sent_total 1/);
+        } finally {
+            await relayer?.stop();
+        }
+    });
+});
