@@ -1,4 +1,5 @@
 import '@ton/test-utils';
+import { randomBytes } from 'node:crypto';
 import { Address, beginCell, toNano } from '@ton/core';
 import { BlockchainSnapshot } from '@ton/sandbox';
 import { ed25519 } from '@noble/curves/ed25519.js';
@@ -6,6 +7,7 @@ import { protocol, Protocol, signedResult, signedDecline, newEnclave, GLOBAL_ID 
 import { bytesToTree } from '../protocol/bytesTree';
 import { bigintFromBytes, receiptCell, signCell } from '../protocol/signed';
 import { Exit } from '../protocol/errors';
+import { loadJobCreated, loadJobSettled, loadJobRefund, loadJobDeclined, loadJobExpired } from '../wrappers/Provider';
 
 let p: Protocol;
 let snapshot: BlockchainSnapshot;
@@ -33,6 +35,11 @@ describe('Job creation', () => {
         const events = res.externals;
         expect(events).toHaveLength(1);
         expect(events[0].body.refs).toHaveLength(0);
+        const created = loadJobCreated(events[0].body.beginParse());
+        expect(created.jobId).toBe(1n);
+        expect(created.enclaveKey).toBe(p.enclave.publicKey);
+        expect(created.payloadHash).toBe(bigintFromBytes(bytesToTree(Buffer.alloc(1024, 1)).hash()));
+        expect(created.deadline).toBe(BigInt(p.blockchain.now! + 600));
     });
 
     it('refuses one nanoton less than the required escrow, and refunds it', async () => {
@@ -84,6 +91,15 @@ describe('Job settlement', () => {
         expect(l.escrowed).toBe(0n);
         expect(res.transactions).toHaveTransaction({ from: p.provider.address, to: p.client.address, value: (v) => v! > job.escrow - price - toNano('0.05') && v! < job.escrow - price });
         expect(await p.provider.getJob(0n)).toBeNull();
+        const settled = loadJobSettled(res.externals[0].body.beginParse());
+        expect(settled).toMatchObject({ jobId: 0n, inputTokens: 500n, outputTokens: 700n, price });
+        expect(settled.resultHash).toBe(bigintFromBytes(bytesToTree(Buffer.alloc(1024, 2)).hash()));
+        const refundMsg = res.transactions.find((t) => t.inMessage?.info.dest?.toString() === p.client.address.toString())!;
+        expect(loadJobRefund(refundMsg.inMessage!.body.beginParse()).jobId).toBe(0n);
+        // The refund pays its own forward fee (mode 0), so it arrives as the event's figure less that fee.
+        const delivered = refundMsg.inMessage!.info.type === 'internal' ? refundMsg.inMessage!.info.value.coins : 0n;
+        expect(settled.refund - delivered).toBeGreaterThan(0n);
+        expect(settled.refund - delivered).toBeLessThan(toNano('0.001'));
     });
 
     it('keeps the pre-accept gas of the external settlement under the 10,000 credit', async () => {
@@ -97,6 +113,18 @@ describe('Job settlement', () => {
         expect(start).toBeLessThanOrEqual(10000);
         expect(preAcceptGas).toBeLessThan(9000); // keep 10 % headroom under the credit
         await p.blockchain.setVerbosityForAddress(p.provider.address, undefined);
+    });
+
+    it('charges an oversize result beyond the allowance to the provider and stays solvent', async () => {
+        const big = bytesToTree(randomBytes(60 * 1024)); // random: identical cells would be deduplicated
+        await p.provider.sendExternal(signedResult(keys(), 0n, { result: big }));
+        const l = await p.provider.getLedger();
+        const price = (500n * toNano('1') + 700n * toNano('4') + 999999n) / 1000000n;
+        expect(l.completed).toBe(1n);
+        expect(l.earnings).toBeLessThan(price - (price * 500n) / 10000n);
+        const balance = (await p.blockchain.getContract(p.provider.address)).balance;
+        const owed = l.stake + l.unbonding + l.earnings + l.fees + l.escrowed + l.claimable;
+        expect(balance).toBeGreaterThanOrEqual(owed);
     });
 
     it('settles by internal message from any wallet and returns the deliverer its excess', async () => {
@@ -165,6 +193,7 @@ describe('Job declines and expiry', () => {
         const res = await p.provider.sendExternal(signedDecline(keys(), 0n));
         expect(res.transactions).toHaveTransaction({ from: p.provider.address, to: p.client.address, value: (v) => v! > job.escrow - toNano('0.03') });
         const l = await p.provider.getLedger();
+        expect(loadJobDeclined(res.externals[0].body.beginParse())).toMatchObject({ jobId: 0n, reason: 4n });
         expect(l.declined).toBe(1n);
         expect(l.stake).toBe(stake);
         expect(l.openJobs).toBe(0n);
@@ -187,12 +216,14 @@ describe('Job declines and expiry', () => {
         const before = await p.provider.getLedger();
         p.advance(601);
         const res = await p.provider.send(p.stranger.getSender(), { value: toNano('0.05') }, { $$type: 'ExpireJob', queryId: 0n, jobId: 0n });
-        const slash = (job.priceCap * 20000n) / 10000n;
+        const priceCap = (job.maxInputTokens * job.pricePerMillionIn + job.maxOutputTokens * job.pricePerMillionOut + 999999n) / 1000000n;
+        const slash = (priceCap * 20000n) / 10000n;
         const l = await p.provider.getLedger();
         expect(l.stake).toBe(before.stake - slash);
         expect(l.totalSlashed).toBe(slash);
         expect(l.fees).toBe(slash - slash / 2n);
         expect(l.expired).toBe(1n);
+        expect(loadJobExpired(res.externals[0].body.beginParse())).toMatchObject({ jobId: 0n, slashed: slash });
         expect(res.transactions).toHaveTransaction({ from: p.provider.address, to: p.client.address, value: (v) => v! > job.escrow + slash / 2n - toNano('0.02') });
         const again = await p.provider.send(p.stranger.getSender(), { value: toNano('0.05') }, { $$type: 'ExpireJob', queryId: 0n, jobId: 0n });
         expect(again.transactions).toHaveTransaction({ to: p.provider.address, exitCode: Exit.ERR_JOB_UNKNOWN });

@@ -1,0 +1,125 @@
+/**
+ * Every on-chain operation of Cocoon, run once in a fresh sandbox and measured (bench/measure.ts).
+ * Shared by `npm run bench:gas` (the table and bench/results/gas.json) and tests/gas.snapshot.spec.ts
+ * (which fails when an operation's gas grows past the committed snapshot).
+ */
+import { beginCell, internal, SendMode, toNano } from '@ton/core';
+import { WalletContractV5R1 } from '@ton/ton';
+import { ed25519 } from '@noble/curves/ed25519.js';
+import { protocol, signedResult, signedDecline, newEnclave, GLOBAL_ID } from '../tests/fixtures/protocol';
+import { bytesToTree } from '../protocol/bytesTree';
+import { receiptCell, signCell } from '../protocol/signed';
+import { storeCreateJob } from '../wrappers/Provider';
+import { costOf, Cost } from './measure';
+import { createHash } from 'node:crypto';
+
+/** Deterministic incompressible bytes: identical cells would be deduplicated and cost less. */
+export function noise(length: number, seed: string): Buffer {
+    const out: Buffer[] = [];
+    for (let i = 0; out.length * 32 < length; i++) out.push(createHash('sha256').update(`${seed}:${i}`).digest());
+    return Buffer.concat(out).subarray(0, length);
+}
+
+export interface Operation extends Cost {
+    name: string;
+}
+
+export interface GasReport {
+    operations: Operation[];
+    jobLifecycleTon: number;
+    jobLifecycle: Operation[];
+}
+
+export async function measureOperations(): Promise<GasReport> {
+    const p = await protocol();
+    const ops: Operation[] = [];
+    const contracts = [p.registry.address, p.provider.address];
+    const record = async (name: string, run: () => Promise<{ transactions: any[] }>) => {
+        const res = await run();
+        const failed = res.transactions.find((t) => t.description.type === 'generic' && t.description.computePhase.type === 'vm' && t.description.computePhase.exitCode !== 0);
+        if (failed) throw new Error(`${name}: a transaction failed with exit code ${failed.description.computePhase.exitCode}`);
+        ops.push({ name, ...costOf(res.transactions, contracts) });
+    };
+    const q = { queryId: 0n };
+    const own = p.owner.getSender();
+    const po = p.providerOwner.getSender();
+
+    // Registry governance
+    await record('registry.ProposeParams', () => p.registry.send(own, { value: toNano('0.05') }, { $$type: 'ProposeParams', ...q, params: { ...p.params, protocolFeeBps: 500n } }));
+    await record('registry.CancelParams', () => p.registry.send(own, { value: toNano('0.05') }, { $$type: 'CancelParams', ...q }));
+    await record('registry.AllowImage', () => p.registry.send(own, { value: toNano('0.05') }, { $$type: 'AllowImage', ...q, imageHash: 99n }));
+    await record('registry.RemoveImage', () => p.registry.send(own, { value: toNano('0.05') }, { $$type: 'RemoveImage', ...q, imageHash: 99n }));
+    await record('registry.AllowModel', () => p.registry.send(own, { value: toNano('0.05') }, { $$type: 'AllowModel', ...q, modelId: 98n, name: 'model-98' }));
+    await record('registry.RemoveModel', () => p.registry.send(own, { value: toNano('0.05') }, { $$type: 'RemoveModel', ...q, modelId: 98n }));
+    await record('registry.AllowVerifier', () => p.registry.send(own, { value: toNano('0.05') }, { $$type: 'AllowVerifier', ...q, publicKey: 97n }));
+    await record('registry.RemoveVerifier', () => p.registry.send(own, { value: toNano('0.05') }, { $$type: 'RemoveVerifier', ...q, publicKey: 97n }));
+    await record('registry.ProposeOwner', () => p.registry.send(own, { value: toNano('0.05') }, { $$type: 'ProposeOwner', ...q, newOwner: p.owner.address }));
+    await record('registry.AcceptOwner', () => p.registry.send(own, { value: toNano('0.05') }, { $$type: 'AcceptOwner', ...q }));
+    await record('registry.DeployProvider', () => p.registry.send(p.stranger.getSender(), { value: toNano('0.2') }, { $$type: 'DeployProvider', ...q }));
+
+    // Provider administration
+    await record('provider.AddStake', () => p.provider.send(po, { value: toNano('5') }, { $$type: 'AddStake', ...q }));
+    const second = newEnclave();
+    await record('provider.RegisterEnclave', () => p.register(second));
+    await record('provider.SetModelOffer', () => p.provider.send(po, { value: toNano('0.1') }, { $$type: 'SetModelOffer', ...q, modelId: p.terms().modelId, offer: { $$type: 'ModelOffer', pricePerMillionIn: toNano('1'), pricePerMillionOut: toNano('4'), maxContext: 8192n } }));
+    await record('provider.RequestSync', () => p.provider.send(p.stranger.getSender(), { value: toNano('0.1') }, { $$type: 'RequestSync', ...q }));
+    await record('provider.ReportImageRemoved', () => p.provider.send(p.stranger.getSender(), { value: toNano('0.1') }, { $$type: 'ReportImageRemoved', ...q, imageHash: 12345n }));
+    await record('provider.RevokeEnclave', () => p.provider.send(po, { value: toNano('0.05') }, { $$type: 'RevokeEnclave', ...q, enclaveKey: second.publicKey }));
+
+    // Jobs
+    const keys = { provider: p.provider.address, enclave: p.enclave };
+    const payload = () => bytesToTree(noise(1024, 'payload'));
+    const result = bytesToTree(noise(1024, 'result'));
+    await record('job.CreateJob (1 KB payload)', () => p.createJob({ payload: payload() }));
+    await record('job.SubmitResult external (1 KB result)', () => p.provider.sendExternal(signedResult(keys, 0n, { result })));
+    await p.createJob();
+    await record('job.SubmitResult internal (1 KB result)', () => p.provider.send(p.stranger.getSender(), { value: toNano('0.1') }, signedResult(keys, 1n, { result })));
+    await p.createJob();
+    await record('job.SubmitDecline external', () => p.provider.sendExternal(signedDecline(keys, 2n)));
+    await p.createJob();
+    p.advance(601);
+    await record('job.ExpireJob', () => p.provider.send(p.stranger.getSender(), { value: toNano('0.05') }, { $$type: 'ExpireJob', ...q, jobId: 3n }));
+    await p.provider.send(p.stranger.getSender(), { value: toNano('0.1') }, { $$type: 'RequestSync', ...q });
+    const signed = (resultHash: bigint) => ({ $$type: 'SignedReceipt' as const, resultHash, inputTokens: 1n, outputTokens: 1n, signature: signCell(receiptCell({ globalId: GLOBAL_ID, provider: p.provider.address, jobId: 0n, resultHash, inputTokens: 1, outputTokens: 1 }), p.enclave.secretKey) });
+    await record('job.ReportEquivocation', () => p.provider.send(p.stranger.getSender(), { value: toNano('0.05') }, { $$type: 'ReportEquivocation', ...q, enclaveKey: p.enclave.publicKey, jobId: 0n, first: signed(1n), second: signed(2n) }));
+    await record('provider.FlushFees', () => p.provider.send(p.stranger.getSender(), { value: toNano('0.05') }, { $$type: 'FlushFees', ...q }));
+    await record('provider.WithdrawEarnings', () => p.provider.send(po, { value: toNano('0.05') }, { $$type: 'WithdrawEarnings', ...q }));
+    await record('provider.RequestUnbond', () => p.provider.send(po, { value: toNano('0.05') }, { $$type: 'RequestUnbond', ...q, amount: toNano('1') }));
+    p.advance(Number(p.params.unbondingPeriod));
+    await record('provider.WithdrawStake', () => p.provider.send(po, { value: toNano('0.05') }, { $$type: 'WithdrawStake', ...q }));
+
+    const lifecycle = await measureJobLifecycle();
+    const jobLifecycleNano = lifecycle.reduce((s, o) => s + o.feesNano, 0n);
+    return { operations: ops, jobLifecycle: lifecycle, jobLifecycleTon: Number(jobLifecycleNano) / 1e9 };
+}
+
+/**
+ * One job's whole life, as a real client sees it: CreateJob with a 1 KB encrypted payload from a
+ * V5R1 wallet, the enclave's receipt with a 1 KB encrypted result delivered by external message,
+ * and settlement with its refund landing in the client's wallet. Every transaction is counted.
+ */
+async function measureJobLifecycle(): Promise<Operation[]> {
+    const p = await protocol();
+    const contracts = [p.provider.address];
+    const { secretKey, publicKey } = ed25519.keygen();
+    const wallet = p.blockchain.openContract(WalletContractV5R1.create({ workchain: 0, publicKey: Buffer.from(publicKey) }));
+    await p.stranger.send({ to: wallet.address, value: toNano('10'), bounce: false });
+    // Deploy the wallet with a first, unrelated transfer so the job does not pay for it.
+    await wallet.sendTransfer({ seqno: 0, timeout: p.blockchain.now! + 60, secretKey: Buffer.concat([Buffer.from(secretKey), Buffer.from(publicKey)]), sendMode: SendMode.PAY_GAS_SEPARATELY, messages: [internal({ to: p.stranger.address, value: toNano('0.01') })] });
+
+    const value = await p.requiredEscrow();
+    const body = beginCell().store(storeCreateJob({ $$type: 'CreateJob', terms: p.terms(), payload: bytesToTree(noise(1024, 'payload')) })).endCell();
+    const create = await wallet.sendTransfer({
+        seqno: await wallet.getSeqno(),
+        timeout: p.blockchain.now! + 60,
+        secretKey: Buffer.concat([Buffer.from(secretKey), Buffer.from(publicKey)]),
+        sendMode: SendMode.PAY_GAS_SEPARATELY,
+        messages: [internal({ to: p.provider.address, value, body, bounce: true })],
+    });
+    const jobId = (await p.provider.getLedger()).nextJobId - 1n;
+    const settle = await p.provider.sendExternal(signedResult({ provider: p.provider.address, enclave: p.enclave }, jobId, { result: bytesToTree(noise(1024, 'result')) }));
+    return [
+        { name: 'lifecycle: client wallet → CreateJob (1 KB payload)', ...costOf(create.transactions, contracts) },
+        { name: 'lifecycle: external receipt (1 KB result) → settlement → refund', ...costOf(settle.transactions, contracts) },
+    ];
+}
