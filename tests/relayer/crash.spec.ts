@@ -52,6 +52,8 @@ describe('relayer: kill -9 while jobs flow', () => {
         await submit;
 
         const last = spawnRelayer(env);
+        // Its signal handlers exist once it has started; only then does SIGTERM take the shutdown path.
+        await until('the last relayer to start', () => last.output().includes('"msg":"relayer started"') || undefined, 20, 1000);
         try {
             const ends = await Promise.all(jobs.map(({ wallet, job }) => demo.awaitEnd(wallet, job)));
             expect(ends.filter((e) => e.kind === 'settled').length).toBe(JOBS);
