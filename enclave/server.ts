@@ -9,6 +9,7 @@ import { DeclineReason } from '../protocol/signed';
 import type { AttestationDocument } from './attestation';
 import { Gate } from './gate';
 import { handleJob, RunnerContext } from './handleJob';
+import { OneOutcomePerJob } from './oneOutcome';
 import { HttpError, readJson, sendError, sendJson } from './httpBody';
 import { JobInputError, parseJobInput } from './jobInput';
 import type { Logger } from './log';
@@ -28,6 +29,7 @@ export interface ServerDeps {
     logger: Logger;
     metrics?: RunnerMetrics;
     limits?: Partial<ServerLimits>;
+    outcomes?: OneOutcomePerJob;
 }
 
 export interface EnclaveServer {
@@ -44,7 +46,7 @@ async function postJob(deps: Required<Omit<ServerDeps, 'limits'>>, limits: Serve
     const started = process.hrtime.bigint();
     try {
         const job = parseJobInput(await readJson(req, limits.bodyLimitBytes));
-        const outcome = await handleJob(deps.ctx, job);
+        const outcome = await deps.outcomes.run(job, () => handleJob(deps.ctx, job));
         const seconds = Number(process.hrtime.bigint() - started) / 1e9;
         const reason = outcome.kind === 'decline' ? DeclineReason[outcome.reason] : '';
         deps.metrics.jobs.inc({ outcome: outcome.kind, reason });
@@ -62,7 +64,7 @@ async function postJob(deps: Required<Omit<ServerDeps, 'limits'>>, limits: Serve
 
 export function createEnclaveServer(input: ServerDeps): EnclaveServer {
     const limits = { ...DEFAULT_LIMITS, ...input.limits };
-    const deps = { ...input, metrics: input.metrics ?? createMetrics() };
+    const deps = { ...input, metrics: input.metrics ?? createMetrics(), outcomes: input.outcomes ?? new OneOutcomePerJob() };
     const gate = new Gate(limits.concurrency, limits.queue);
     deps.ctx = { ...deps.ctx, onInternalError: (e) => deps.logger.error({ err: (e as Error)?.name ?? 'unknown' }, 'internal error; job declined') };
 

@@ -17,6 +17,12 @@ beforeAll(async () => {
     snapshot = p.blockchain.snapshot();
 });
 beforeEach(async () => p.blockchain.loadFrom(snapshot));
+// Whatever a test did, the Provider holds at least everything it owes (strict solvency).
+afterEach(async () => {
+    const l = await p.provider.getLedger();
+    const owed = l.stake + l.unbonding + l.earnings + l.fees + l.escrowed + l.claimable;
+    expect((await p.blockchain.getContract(p.provider.address)).balance).toBeGreaterThanOrEqual(owed);
+});
 
 const keys = () => ({ provider: p.provider.address, enclave: p.enclave });
 const expectRefused = async (promise: Promise<unknown>, code: number) => {

@@ -115,6 +115,11 @@ describe('Registry governance', () => {
         const expected = await p.registry.getProviderAddress(p.stranger.address);
         const res = await p.registry.send(p.stranger.getSender(), { value: toNano('0.2') }, { $$type: 'DeployProvider', ...q });
         expect(res.transactions).toHaveTransaction({ from: p.registry.address, to: expected, deploy: true, success: true });
+        // The new Provider keeps a storage reserve and returns the rest to its owner.
+        const balance = (await p.blockchain.getContract(expected)).balance;
+        expect(balance).toBeGreaterThan(toNano('0.04'));
+        expect(balance).toBeLessThanOrEqual(toNano('0.05'));
+        expect(res.transactions).toHaveTransaction({ from: expected, to: p.stranger.address, value: (v) => v! > toNano('0.05') });
         const low = await p.registry.send(p.client.getSender(), { value: toNano('0.05') }, { $$type: 'DeployProvider', ...q });
         expect(low.transactions).toHaveTransaction({ to: p.registry.address, exitCode: Exit.ERR_LOW_VALUE });
         void newEnclave;
