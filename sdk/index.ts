@@ -1,0 +1,21 @@
+/** Public surface of the Cocoon client SDK; docs/spec/sdk.md describes its use. */
+export { CocoonClient, summarizeModels, EXPIRE_VALUE } from './client';
+export type { CocoonClientOptions, SubmitOptions, JobStage, JobResult, JobUsage, PendingJob, ModelSummary } from './client';
+export {
+    CocoonError, JobDeclinedError, JobExpiredError, BadReceiptSignatureError, TimeoutError, InsufficientBalanceError,
+    AttestationError, NoProviderError, JobRejectedError, BadResultError,
+} from './errors';
+export type { CocoonErrorCode, AttestationFailure } from './errors';
+export { MnemonicSigner, WALLET_FEE_MARGIN, MNEMONIC_ENV } from './signer';
+export type { JobSigner, OutgoingMessage } from './signer';
+export { AttestationVerifier, checkOnChain, checkBundle, fetchBundle } from './attestation';
+export type { AttestationPolicy, AttestationBundle, AttestationTarget } from './attestation';
+export { ProviderDirectory, snapshotNetwork, readRegistry, readProvider, deployedProviders } from './discovery';
+export { chooseProvider, rankProviders, priceOf } from './selection';
+export type { SelectionCriteria, Choice } from './selection';
+export { reputationScore } from './reputation';
+export { prepareRequest, DEFAULT_MAX_OUTPUT_TOKENS } from './request';
+export type { OpenAIRequest, PreparedRequest } from './request';
+export { verifyReceipt, openJobResult } from './receipt';
+export { TransactionFeed } from './feed';
+export type * from './types';

@@ -1,0 +1,96 @@
+// The attestation check the SDK runs before sending anything: on-chain state of the key (revoked,
+// expired, image not allow-listed) and the runner's quote (bad quote, REPORTDATA for other keys,
+// another image, an untrusted dev root), each refused with its own AttestationError failure.
+import { Address } from '@ton/core';
+import { ed25519, x25519 } from '@noble/curves/ed25519.js';
+import { randomBytes } from 'node:crypto';
+import { createDevQuoteAuthority, devImageHash, generateDevQuote } from '../../attestation/devQuote';
+import { reportDataFor } from '../../attestation/reportData';
+import { AttestationBundle, AttestationError, AttestationVerifier, checkBundle, checkOnChain } from '../../sdk';
+import type { AttestationFailure, AttestationTarget } from '../../sdk';
+import { bigintFromBytes } from '../../protocol/signed';
+
+const NOW = 1_800_000_000;
+const GLOBAL_ID = -239;
+const provider = new Address(0, randomBytes(32));
+const authority = createDevQuoteAuthority();
+const ed = ed25519.getPublicKey(ed25519.utils.randomSecretKey());
+const xk = x25519.getPublicKey(x25519.utils.randomSecretKey());
+
+function target(over: Partial<AttestationTarget['enclave']> = {}): AttestationTarget {
+    return {
+        globalId: GLOBAL_ID,
+        provider,
+        now: NOW,
+        enclave: {
+            enclaveKey: bigintFromBytes(ed), encryptionKey: bigintFromBytes(xk), imageHash: bigintFromBytes(devImageHash()),
+            validUntil: NOW + 3600, revoked: false, imageAllowed: true, unusable: null, ...over,
+        },
+    };
+}
+
+function bundle(opts: { globalId?: number; ed?: Uint8Array; measurement?: { mrtd: Uint8Array } } = {}): AttestationBundle {
+    const reportData = reportDataFor({ globalId: opts.globalId ?? GLOBAL_ID, providerWorkchain: 0, providerHash: provider.hash, enclaveEd25519: opts.ed ?? ed, enclaveX25519: xk });
+    const quote = generateDevQuote(authority, reportData, opts.measurement);
+    return { quote: Buffer.from(quote).toString('base64'), enclaveEd25519: Buffer.from(ed).toString('hex'), enclaveX25519: Buffer.from(xk).toString('hex'), globalId: GLOBAL_ID, provider: provider.toRawString() };
+}
+
+function failure(f: () => void): AttestationFailure {
+    try {
+        f();
+    } catch (e) {
+        expect(e).toBeInstanceOf(AttestationError);
+        return (e as AttestationError).failure;
+    }
+    throw new Error('expected an AttestationError');
+}
+
+const trusted = { trustAnchorPem: authority.rootPem };
+
+describe('sdk: attestation checks before a job is sent', () => {
+    it('accepts a registered, unexpired key with a quote that binds it, under the dev root passed explicitly', () => {
+        expect(() => checkOnChain(target())).not.toThrow();
+        expect(() => checkBundle(target(), bundle(), trusted)).not.toThrow();
+    });
+
+    it('refuses a revoked key', () => expect(failure(() => checkOnChain(target({ revoked: true })))).toBe('revoked'));
+    it('refuses an expired attestation', () => expect(failure(() => checkOnChain(target({ validUntil: NOW })))).toBe('expired'));
+    it('refuses an image that is not allow-listed', () => expect(failure(() => checkOnChain(target({ imageAllowed: false })))).toBe('image_not_allowed'));
+
+    it('refuses a tampered quote', () => {
+        const b = bundle();
+        const raw = Buffer.from(b.quote, 'base64');
+        raw[200] ^= 0xff; // inside the TD report, under the quote signature
+        expect(failure(() => checkBundle(target(), { ...b, quote: raw.toString('base64') }, trusted))).toBe('bad_quote');
+    });
+
+    it('refuses a quote that does not parse', () => {
+        expect(failure(() => checkBundle(target(), { ...bundle(), quote: Buffer.from('not a quote').toString('base64') }, trusted))).toBe('bad_quote');
+    });
+
+    it('refuses a dev quote unless the dev root is passed explicitly', () => {
+        expect(failure(() => checkBundle(target(), bundle(), {}))).toBe('bad_quote');
+    });
+
+    it('refuses a quote whose REPORTDATA binds other keys or another network', () => {
+        const other = ed25519.getPublicKey(ed25519.utils.randomSecretKey());
+        expect(failure(() => checkBundle(target(), { ...bundle({ ed: other }) }, trusted))).toBe('report_data_mismatch');
+        expect(failure(() => checkBundle(target(), bundle({ globalId: 7 }), trusted))).toBe('report_data_mismatch');
+    });
+
+    it('refuses a bundle that names other keys than the chain', () => {
+        const b = bundle();
+        expect(failure(() => checkBundle(target(), { ...b, enclaveX25519: '00'.repeat(32) }, trusted))).toBe('key_mismatch');
+    });
+
+    it('refuses a quote measuring another image than the on-chain hash', () => {
+        const b = bundle({ measurement: { mrtd: new Uint8Array(48).fill(9) } });
+        expect(failure(() => checkBundle(target(), b, trusted))).toBe('image_mismatch');
+    });
+
+    it('refuses when no runner URL is known, unless quote verification is turned off', async () => {
+        await expect(new AttestationVerifier({ trustAnchorPem: authority.rootPem }).verify(target())).rejects.toMatchObject({ failure: 'no_bundle' });
+        await expect(new AttestationVerifier({ verifyQuote: false }).verify(target())).resolves.toBeUndefined();
+        await expect(new AttestationVerifier({ verifyQuote: false }).verify(target({ revoked: true }))).rejects.toMatchObject({ failure: 'revoked' });
+    });
+});
