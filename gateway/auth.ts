@@ -1,0 +1,61 @@
+/**
+ * API keys (bearer tokens) with optional spending limits. A key's spending is what its jobs
+ * actually cost the gateway's wallet (escrow less refund). Jobs in flight reserve their worst case
+ * against the limit, so concurrent requests cannot overshoot it.
+ */
+import { timingSafeEqual, createHash } from 'node:crypto';
+import { HttpError } from './errors';
+
+export interface ApiKeySpec {
+    key: string;
+    /** Most this key may spend, in nanotons; undefined = no limit. */
+    limit?: bigint;
+}
+
+export interface KeyAccount {
+    readonly id: string; // short hash of the key, safe to log
+    readonly limit?: bigint;
+    spent: bigint;
+    reserved: bigint;
+}
+
+const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
+
+export class ApiKeys {
+    private readonly accounts: { hash: Buffer; account: KeyAccount }[];
+
+    constructor(specs: ApiKeySpec[]) {
+        this.accounts = specs.map((s) => ({ hash: digest(s.key), account: { id: digest(s.key).toString('hex').slice(0, 12), limit: s.limit, spent: 0n, reserved: 0n } }));
+    }
+
+    get enabled(): boolean {
+        return this.accounts.length > 0;
+    }
+
+    /** The account for an `Authorization` header; null when keys are off. Throws 401 on a missing or unknown key. */
+    authenticate(header: string | undefined): KeyAccount | null {
+        if (!this.enabled) return null;
+        const m = /^Bearer\s+(.+)$/i.exec(header ?? '');
+        if (!m) throw new HttpError(401, 'invalid_request_error', 'invalid_api_key', 'missing API key: send "Authorization: Bearer <key>"');
+        const h = digest(m[1].trim());
+        const found = this.accounts.find((a) => timingSafeEqual(a.hash, h));
+        if (!found) throw new HttpError(401, 'invalid_request_error', 'invalid_api_key', 'incorrect API key');
+        return found.account;
+    }
+}
+
+/** Reserves `amount` against the key's limit; returns the release function that books the actual cost. */
+export function reserve(account: KeyAccount | null, amount: bigint): (cost: bigint) => void {
+    if (!account) return () => {};
+    if (account.limit !== undefined && account.spent + account.reserved + amount > account.limit) {
+        throw new HttpError(429, 'insufficient_quota', 'spending_limit_exceeded', `this API key's spending limit is reached (spent ${account.spent} of ${account.limit} nanotons, ${account.reserved} reserved by jobs in flight)`);
+    }
+    account.reserved += amount;
+    let done = false;
+    return (cost: bigint) => {
+        if (done) return;
+        done = true;
+        account.reserved -= amount;
+        account.spent += cost > 0n ? cost : 0n;
+    };
+}

@@ -1,0 +1,144 @@
+/**
+ * The gateway's typed, read-only configuration: flags first, then the environment (a `.env` file
+ * is loaded first, never overriding the environment). All problems are reported together, before
+ * anything binds or sends. docs/spec/gateway.md lists every variable.
+ */
+import { Address, toNano } from '@ton/core';
+import { readFileSync } from 'node:fs';
+import type { ApiKeySpec } from './auth';
+import { DEFAULT_HOST, DEFAULT_PORT, isLoopback } from './server';
+
+export interface GatewayConfig {
+    endpoint: string; // toncenter v2 JSON-RPC endpoint
+    apiKey?: string; // toncenter API key
+    registry: Address;
+    host: string;
+    port: number;
+    apiKeys: ApiKeySpec[];
+    runners: Map<string, string>; // provider raw address → runner base URL
+    trustAnchorPem?: string;
+    verifyQuote: boolean;
+    ttl?: number;
+    pollMs: number;
+}
+
+export const GATEWAY_ENV = {
+    endpoint: 'COCOON_ENDPOINT',
+    apiKey: 'COCOON_ENDPOINT_API_KEY',
+    registry: 'COCOON_REGISTRY',
+    host: 'COCOON_GATEWAY_HOST',
+    port: 'COCOON_GATEWAY_PORT',
+    apiKeys: 'COCOON_GATEWAY_API_KEYS',
+    runners: 'COCOON_RUNNERS',
+    trustRoot: 'COCOON_TRUST_ROOT',
+    verifyQuote: 'COCOON_VERIFY_QUOTE',
+    ttl: 'COCOON_JOB_TTL',
+    pollMs: 'COCOON_POLL_MS',
+} as const;
+
+export class GatewayConfigProblems extends Error {
+    constructor(readonly problems: string[]) {
+        super(`invalid gateway configuration:\n  - ${problems.join('\n  - ')}`);
+    }
+}
+
+export interface GatewayFlags {
+    endpoint?: string;
+    registry?: string;
+    host?: string;
+    port?: string;
+    apiKeys?: string;
+    runner?: string[];
+    trustRoot?: string;
+    verifyQuote?: boolean;
+    ttl?: string;
+    pollMs?: string;
+}
+
+/** "sk-a:1.5,sk-b": keys with an optional spending limit in TON. */
+export function parseApiKeys(raw: string | undefined, problems: string[]): ApiKeySpec[] {
+    if (!raw?.trim()) return [];
+    return raw.split(',').map((s) => s.trim()).filter(Boolean).flatMap((entry) => {
+        const [key, limit] = entry.split(':');
+        if (key.length < 8) {
+            problems.push(`API key "${key.slice(0, 3)}…" is shorter than 8 characters`);
+            return [];
+        }
+        if (limit === undefined) return [{ key }];
+        if (!/^\d+(\.\d{1,9})?$/.test(limit)) {
+            problems.push(`API key "${key.slice(0, 3)}…": limit "${limit}" is not an amount in TON`);
+            return [];
+        }
+        return [{ key, limit: toNano(limit) }];
+    });
+}
+
+/** "<provider address>=<runner URL>" entries. */
+export function parseRunners(entries: string[], problems: string[]): Map<string, string> {
+    const out = new Map<string, string>();
+    for (const e of entries.flatMap((x) => x.split(',')).map((x) => x.trim()).filter(Boolean)) {
+        const eq = e.indexOf('=');
+        try {
+            if (eq < 0) throw new Error();
+            const url = new URL(e.slice(eq + 1));
+            if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error();
+            out.set(Address.parse(e.slice(0, eq)).toRawString(), e.slice(eq + 1).replace(/\/+$/, ''));
+        } catch {
+            problems.push(`runner "${e}" is not "<provider address>=<http(s) URL>"`);
+        }
+    }
+    return out;
+}
+
+export function parseGatewayConfig(flags: GatewayFlags, env: NodeJS.ProcessEnv = process.env): GatewayConfig {
+    const problems: string[] = [];
+    const pick = (flag: string | undefined, name: string) => flag ?? (env[name] || undefined);
+    const int = (raw: string | undefined, what: string, fallback: number, min: number, max: number) => {
+        if (raw === undefined) return fallback;
+        const n = Number(raw);
+        if (!Number.isInteger(n) || n < min || n > max) problems.push(`${what} must be an integer in [${min}, ${max}], got "${raw}"`);
+        return n;
+    };
+    const endpoint = pick(flags.endpoint, GATEWAY_ENV.endpoint);
+    if (!endpoint) problems.push(`--endpoint (or ${GATEWAY_ENV.endpoint}) is required, e.g. http://127.0.0.1:8081/jsonRPC`);
+    const registryRaw = pick(flags.registry, GATEWAY_ENV.registry);
+    let registry: Address | undefined;
+    if (!registryRaw) problems.push(`--registry (or ${GATEWAY_ENV.registry}) is required`);
+    else {
+        try {
+            registry = Address.parse(registryRaw);
+        } catch {
+            problems.push(`--registry: "${registryRaw}" is not a TON address`);
+        }
+    }
+    const host = pick(flags.host, GATEWAY_ENV.host) ?? DEFAULT_HOST;
+    const apiKeys = parseApiKeys(pick(flags.apiKeys, GATEWAY_ENV.apiKeys), problems);
+    if (!isLoopback(host) && apiKeys.length === 0) problems.push(`binding ${host} needs API keys (--api-keys or ${GATEWAY_ENV.apiKeys}): anyone reaching the gateway spends its wallet`);
+    const runners = parseRunners([...(flags.runner ?? []), ...(env[GATEWAY_ENV.runners] ? [env[GATEWAY_ENV.runners]!] : [])], problems);
+    const trustPath = pick(flags.trustRoot, GATEWAY_ENV.trustRoot);
+    let trustAnchorPem: string | undefined;
+    if (trustPath) {
+        try {
+            trustAnchorPem = readFileSync(trustPath, 'utf8');
+        } catch (e) {
+            problems.push(`--trust-root: cannot read ${trustPath}: ${(e as Error).message}`);
+        }
+    }
+    const verifyQuote = flags.verifyQuote ?? env[GATEWAY_ENV.verifyQuote] !== '0';
+    const ttlRaw = pick(flags.ttl, GATEWAY_ENV.ttl);
+    const config: GatewayConfig = {
+        endpoint: endpoint ?? '',
+        apiKey: env[GATEWAY_ENV.apiKey] || undefined,
+        registry: registry!,
+        host,
+        port: int(pick(flags.port, GATEWAY_ENV.port), '--port', DEFAULT_PORT, 0, 65535),
+        apiKeys,
+        runners,
+        trustAnchorPem,
+        verifyQuote,
+        ttl: ttlRaw === undefined ? undefined : int(ttlRaw, '--ttl', 0, 10, 604800),
+        pollMs: int(pick(flags.pollMs, GATEWAY_ENV.pollMs), '--poll-ms', 500, 5, 60000),
+    };
+    if (problems.length) throw new GatewayConfigProblems(problems);
+    return Object.freeze(config);
+}

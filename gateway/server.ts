@@ -1,0 +1,176 @@
+/**
+ * The OpenAI-compatible HTTP gateway (docs/spec/gateway.md): /v1/chat/completions (also streamed),
+ * /v1/completions and /v1/models. Each completion request becomes one Cocoon job paid from the
+ * gateway's wallet through the SDK; the response's `usage` is the token counts the enclave signed.
+ *
+ * It binds loopback unless API keys are configured: anyone who can reach it spends its wallet.
+ */
+import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { CocoonClient, JobResult, OpenAIRequest, SubmitOptions } from '../sdk';
+import { ApiKeys, ApiKeySpec, KeyAccount, reserve } from './auth';
+import { apiErrorOf, errorBody, HttpError, invalidRequest } from './errors';
+import { modelObject, streamEvents } from './openai';
+
+export const DEFAULT_HOST = '127.0.0.1';
+export const DEFAULT_PORT = 8080;
+export const BODY_LIMIT_BYTES = 1024 * 1024;
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost', '::ffff:127.0.0.1']);
+
+export interface GatewayOptions {
+    sdk: CocoonClient;
+    host?: string;
+    port?: number; // 0 picks a free port
+    apiKeys?: ApiKeySpec[];
+    /** Passed to every job (ttl, price limits, selection preference...). */
+    jobOptions?: Omit<SubmitOptions, 'onProgress' | 'beforeSend'>;
+    /** One line per request, without payloads, keys or plaintext. */
+    log?: (entry: Record<string, unknown>) => void;
+}
+
+export interface Gateway {
+    server: Server;
+    /** Base URL of the API, e.g. http://127.0.0.1:8080/v1 */
+    url: string;
+    close(): Promise<void>;
+}
+
+export class GatewayConfigError extends Error {}
+
+export function isLoopback(host: string): boolean {
+    return LOOPBACK.has(host) || /^127\./.test(host);
+}
+
+function readBody(req: IncomingMessage): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        req.on('data', (c: Buffer) => {
+            size += c.length;
+            if (size > BODY_LIMIT_BYTES) {
+                reject(new HttpError(413, 'invalid_request_error', 'request_too_large', `request body above ${BODY_LIMIT_BYTES} bytes`));
+                req.destroy();
+                return;
+            }
+            chunks.push(c);
+        });
+        req.on('end', () => {
+            try {
+                resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+            } catch {
+                reject(invalidRequest('request body is not valid JSON'));
+            }
+        });
+        req.on('error', reject);
+    });
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
+    const text = JSON.stringify(body);
+    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
+    res.end(text);
+}
+
+function validate(body: unknown, kind: 'chat' | 'completion'): OpenAIRequest {
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw invalidRequest('request body must be a JSON object');
+    const b = body as Record<string, unknown>;
+    if (typeof b.model !== 'string' || !b.model) throw invalidRequest('"model" is required', 'model');
+    if (kind === 'chat' && (!Array.isArray(b.messages) || b.messages.length === 0)) throw invalidRequest('"messages" must be a non-empty array', 'messages');
+    if (kind === 'completion' && typeof b.prompt !== 'string' && !(Array.isArray(b.prompt) && b.prompt.every((p) => typeof p === 'string'))) {
+        throw invalidRequest('"prompt" must be a string or an array of strings', 'prompt');
+    }
+    for (const f of ['max_tokens', 'max_completion_tokens']) {
+        if (b[f] !== undefined && b[f] !== null && !(Number.isInteger(b[f]) && (b[f] as number) > 0)) throw invalidRequest(`"${f}" must be a positive integer`, f);
+        if (b[f] === null) delete b[f];
+    }
+    if (typeof b.n === 'number' && b.n !== 1) throw invalidRequest('only n = 1 is supported', 'n');
+    return b as OpenAIRequest;
+}
+
+export async function startGateway(o: GatewayOptions): Promise<Gateway> {
+    const host = o.host ?? DEFAULT_HOST;
+    const keys = new ApiKeys(o.apiKeys ?? []);
+    if (!isLoopback(host) && !keys.enabled) {
+        throw new GatewayConfigError(`refusing to bind ${host} without API keys: anyone reaching it would spend the wallet (set API keys or bind 127.0.0.1)`);
+    }
+    const log = o.log ?? (() => {});
+
+    const complete = async (req: IncomingMessage, res: ServerResponse, kind: 'chat' | 'completion', account: KeyAccount | null) => {
+        const body = validate(await readBody(req), kind);
+        const models = await o.sdk.models();
+        if (!models.some((m) => m.name === body.model)) {
+            throw new HttpError(404, 'invalid_request_error', 'model_not_found', `the model \`${body.model}\` is not allow-listed or no provider serves it (GET /v1/models lists them)`, 'model');
+        }
+        const stream = body.stream === true;
+        const includeUsage = Boolean((body.stream_options as { include_usage?: boolean } | undefined)?.include_usage);
+        let release: ((cost: bigint) => void) | null = null;
+        let escrow = 0n;
+        let sent = false;
+        let result: JobResult;
+        try {
+            result = await o.sdk.run(body, {
+                ...o.jobOptions,
+                beforeSend: (e) => {
+                    escrow = e;
+                    release = reserve(account, e);
+                },
+                onProgress: (stage) => {
+                    if (stage === 'sent') sent = true;
+                },
+            });
+        } catch (e) {
+            const refund = (e as { refund?: bigint }).refund;
+            (release as ((c: bigint) => void) | null)?.(!sent ? 0n : refund !== undefined ? escrow - refund : escrow);
+            throw e;
+        }
+        (release as ((c: bigint) => void) | null)?.(result.escrow - result.refund);
+        log({ route: kind, jobId: result.jobId.toString(), inputTokens: result.usage.inputTokens, outputTokens: result.usage.outputTokens, price: result.price.toString() });
+        const headers = { 'x-cocoon-job-id': result.jobId.toString(), 'x-cocoon-provider': result.provider.toString(), 'x-cocoon-price-nanoton': result.price.toString() };
+        if (!stream) return sendJson(res, 200, result.response, headers);
+        res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', ...headers });
+        for (const data of streamEvents(kind, result.response, includeUsage)) res.write(`data: ${data}\n\n`);
+        res.end();
+    };
+
+    const route = async (req: IncomingMessage, res: ServerResponse) => {
+        const path = (req.url ?? '/').split('?')[0].replace(/\/+$/, '');
+        const method = req.method ?? 'GET';
+        const account = keys.authenticate(req.headers.authorization);
+        if (path === '/v1/models' && method === 'GET') {
+            return sendJson(res, 200, { object: 'list', data: (await o.sdk.models()).map(modelObject) });
+        }
+        if (path.startsWith('/v1/models/') && method === 'GET') {
+            const id = decodeURIComponent(path.slice('/v1/models/'.length));
+            const m = (await o.sdk.models()).find((x) => x.name === id);
+            if (!m) throw new HttpError(404, 'invalid_request_error', 'model_not_found', `the model \`${id}\` does not exist`, 'model');
+            return sendJson(res, 200, modelObject(m));
+        }
+        if (path === '/v1/chat/completions' && method === 'POST') return complete(req, res, 'chat', account);
+        if (path === '/v1/completions' && method === 'POST') return complete(req, res, 'completion', account);
+        if (['/v1/models', '/v1/chat/completions', '/v1/completions'].includes(path)) throw new HttpError(405, 'invalid_request_error', 'method_not_allowed', `${method} is not allowed on ${path}`);
+        throw new HttpError(404, 'invalid_request_error', 'unknown_url', `unknown route ${method} ${path}`);
+    };
+
+    const server = createServer((req, res) => {
+        const started = Date.now();
+        route(req, res).catch((e) => {
+            const err = apiErrorOf(e);
+            log({ route: req.url, status: err.status, code: err.code, ms: Date.now() - started });
+            if (res.headersSent) return void res.end();
+            sendJson(res, err.status, errorBody(err), { 'x-should-retry': 'false' });
+        });
+    });
+    await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(o.port ?? DEFAULT_PORT, host, () => resolve());
+    });
+    const { address, port } = server.address() as AddressInfo;
+    const url = `http://${address.includes(':') ? `[${address}]` : address}:${port}/v1`;
+    let closing: Promise<void> | undefined;
+    const close = () =>
+        (closing ??= new Promise<void>((resolve) => {
+            server.close(() => resolve());
+            server.closeAllConnections();
+        }));
+    return { server, url, close };
+}

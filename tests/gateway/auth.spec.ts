@@ -1,0 +1,47 @@
+// API keys: the gateway refuses to bind beyond loopback without them; with them it wants a bearer
+// token and holds each key to its spending limit.
+import { toNano } from '@ton/core';
+import OpenAI, { AuthenticationError, RateLimitError } from 'openai';
+import { REFERENCE_MODEL_NAME } from '../../protocol/defaults';
+import { GatewayConfigError, startGateway } from '../../gateway/server';
+import { startWorld, World } from '../sdk/world';
+
+describe('gateway: API keys and spending limits', () => {
+    let w: World;
+    beforeAll(async () => {
+        w = await startWorld({ relayer: true });
+    });
+    afterAll(() => w.stop());
+
+    it('refuses to bind a non-loopback address without API keys', async () => {
+        await expect(startGateway({ sdk: w.sdk, host: '0.0.0.0', port: 0 })).rejects.toBeInstanceOf(GatewayConfigError);
+    });
+
+    it('binds beyond loopback with keys, and answers 401 without a valid bearer token', async () => {
+        const gateway = await startGateway({ sdk: w.newSdk(), host: '0.0.0.0', port: 0, apiKeys: [{ key: 'sk-good' }] });
+        try {
+            const url = gateway.url.replace('0.0.0.0', '127.0.0.1');
+            const bad = new OpenAI({ baseURL: url, apiKey: 'sk-bad' });
+            await expect(bad.models.list()).rejects.toBeInstanceOf(AuthenticationError);
+            const good = new OpenAI({ baseURL: url, apiKey: 'sk-good' });
+            expect((await good.models.list()).data.map((m) => m.id)).toEqual([REFERENCE_MODEL_NAME]);
+        } finally {
+            await gateway.close();
+        }
+    });
+
+    it('holds a key to its spending limit: the job that would pass it is refused with 429', async () => {
+        const gateway = await startGateway({ sdk: w.newSdk(), port: 0, apiKeys: [{ key: 'sk-small', limit: toNano('0.1') }, { key: 'sk-tiny', limit: 1n }] });
+        try {
+            const small = new OpenAI({ baseURL: gateway.url, apiKey: 'sk-small' });
+            const r = await small.chat.completions.create({ model: REFERENCE_MODEL_NAME, messages: [{ role: 'user', content: 'within budget' }] });
+            expect(r.choices[0].message.content).toBe('budget within');
+            const tiny = new OpenAI({ baseURL: gateway.url, apiKey: 'sk-tiny' });
+            const err = await tiny.chat.completions.create({ model: REFERENCE_MODEL_NAME, messages: [{ role: 'user', content: 'too dear' }] }).catch((e) => e);
+            expect(err).toBeInstanceOf(RateLimitError);
+            expect(err).toMatchObject({ status: 429, code: 'spending_limit_exceeded', type: 'insufficient_quota' });
+        } finally {
+            await gateway.close();
+        }
+    });
+});
