@@ -1,7 +1,6 @@
 import '@ton/test-utils';
 import { randomBytes } from 'node:crypto';
 import { Address, beginCell, toNano } from '@ton/core';
-import { BlockchainSnapshot } from '@ton/sandbox';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { protocol, Protocol, signedResult, signedDecline, newEnclave, GLOBAL_ID } from './fixtures/protocol';
 import { bytesToTree } from '../protocol/bytesTree';
@@ -10,13 +9,12 @@ import { Exit } from '../protocol/errors';
 import { loadJobCreated, loadJobSettled, loadJobRefund, loadJobDeclined, loadJobExpired } from '../wrappers/Provider';
 
 let p: Protocol;
-let snapshot: BlockchainSnapshot;
 beforeAll(async () => {
     p = await protocol();
     await p.createJob(); // job 0 is open in every test
-    snapshot = p.blockchain.snapshot();
+    p.checkpoint();
 });
-beforeEach(async () => p.blockchain.loadFrom(snapshot));
+beforeEach(() => p.reset());
 // Whatever a test did, the Provider holds at least everything it owes (strict solvency).
 afterEach(async () => {
     const l = await p.provider.getLedger();
@@ -179,7 +177,7 @@ describe('Job settlement', () => {
         expect(decl.transactions).toHaveTransaction({ to: p.provider.address, exitCode: Exit.ERR_JOB_UNKNOWN });
         expect((await p.provider.getLedger()).completed).toBe(1n);
 
-        await p.blockchain.loadFrom(snapshot);
+        await p.reset();
         p.advance(601);
         const late = await p.provider.send(p.stranger.getSender(), { value: toNano('0.1') }, signedResult(keys(), 0n));
         expect(late.transactions).toHaveTransaction({ to: p.provider.address, exitCode: Exit.ERR_JOB_LATE });

@@ -1,17 +1,15 @@
 import '@ton/test-utils';
 import { toNano } from '@ton/core';
-import { BlockchainSnapshot } from '@ton/sandbox';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { protocol, Protocol, newEnclave, GLOBAL_ID, MODEL_ID, IMAGE_HASH } from './fixtures/protocol';
 import { Exit } from '../protocol/errors';
 
 let p: Protocol;
-let snapshot: BlockchainSnapshot;
 beforeAll(async () => {
     p = await protocol();
-    snapshot = p.blockchain.snapshot();
+    p.checkpoint();
 });
-beforeEach(async () => p.blockchain.loadFrom(snapshot));
+beforeEach(() => p.reset());
 
 const registrationFails = async (res: Awaited<ReturnType<Protocol['register']>>, code: number) => {
     expect(res.transactions).toHaveTransaction({ from: p.provider.address, to: p.registry.address, success: false, exitCode: code });

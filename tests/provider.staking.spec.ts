@@ -1,16 +1,14 @@
 import '@ton/test-utils';
 import { toNano } from '@ton/core';
-import { BlockchainSnapshot } from '@ton/sandbox';
 import { protocol, Protocol, signedResult } from './fixtures/protocol';
 import { Exit } from '../protocol/errors';
 
 let p: Protocol;
-let snapshot: BlockchainSnapshot;
 beforeAll(async () => {
     p = await protocol();
-    snapshot = p.blockchain.snapshot();
+    p.checkpoint();
 });
-beforeEach(async () => p.blockchain.loadFrom(snapshot));
+beforeEach(() => p.reset());
 
 const unbond = (amount: bigint, via = p.providerOwner) =>
     p.provider.send(via.getSender(), { value: toNano('0.05') }, { $$type: 'RequestUnbond', queryId: 0n, amount });
@@ -56,7 +54,7 @@ describe('Provider staking and unbonding', () => {
     it('refuses unbonding while jobs are open, for more than the stake, or from a stranger', async () => {
         await p.createJob();
         expect((await unbond(toNano('1'))).transactions).toHaveTransaction({ to: p.provider.address, exitCode: Exit.ERR_JOBS_OPEN });
-        await p.blockchain.loadFrom(snapshot);
+        await p.reset();
         expect((await unbond(toNano('1000'))).transactions).toHaveTransaction({ to: p.provider.address, exitCode: Exit.ERR_AMOUNT });
         expect((await unbond(toNano('1'), p.stranger)).transactions).toHaveTransaction({ to: p.provider.address, exitCode: Exit.ERR_WRONG_SENDER });
         expect((await p.provider.getLedger()).unbonding).toBe(0n);

@@ -1,19 +1,15 @@
 import '@ton/test-utils';
 import { beginCell, toNano } from '@ton/core';
-import { Blockchain, BlockchainSnapshot } from '@ton/sandbox';
-import { protocol, Protocol, IMAGE_HASH, MODEL_ID, newEnclave } from './fixtures/protocol';
+import { protocol, Protocol, IMAGE_HASH, MODEL_ID } from './fixtures/protocol';
 import { Exit } from '../protocol/errors';
 import { defaultParams } from '../protocol/defaults';
 
 let p: Protocol;
-let snapshot: BlockchainSnapshot;
 beforeAll(async () => {
     p = await protocol();
-    snapshot = p.blockchain.snapshot();
+    p.checkpoint();
 });
-beforeEach(async () => {
-    await p.blockchain.loadFrom(snapshot);
-});
+beforeEach(() => p.reset());
 
 const q = { queryId: 0n };
 
@@ -122,7 +118,5 @@ describe('Registry governance', () => {
         expect(res.transactions).toHaveTransaction({ from: expected, to: p.stranger.address, value: (v) => v! > toNano('0.05') });
         const low = await p.registry.send(p.client.getSender(), { value: toNano('0.05') }, { $$type: 'DeployProvider', ...q });
         expect(low.transactions).toHaveTransaction({ to: p.registry.address, exitCode: Exit.ERR_LOW_VALUE });
-        void newEnclave;
-        void Blockchain;
     });
 });
