@@ -161,10 +161,14 @@ describe('Job settlement', () => {
         for (const [msg, code] of cases) {
             expect((await send(msg)).transactions).toHaveTransaction({ to: p.provider.address, exitCode: code });
         }
+        // A receipt signed for job 0, delivered as the settlement of job 1.
+        await p.createJob();
+        const forJob0 = signedResult(keys(), 0n);
+        expect((await send({ ...forJob0, jobId: 1n })).transactions).toHaveTransaction({ to: p.provider.address, exitCode: Exit.ERR_BAD_SIGNATURE });
         const other = newEnclave();
         await p.register(other);
         expect((await send(signedResult({ ...keys(), enclave: other }, 0n))).transactions).toHaveTransaction({ to: p.provider.address, exitCode: Exit.ERR_BAD_SIGNATURE });
-        expect((await p.provider.getLedger()).openJobs).toBe(1n);
+        expect((await p.provider.getLedger()).openJobs).toBe(2n);
     });
 
     it('refuses a replayed receipt, a decline after the result and a late result', async () => {

@@ -47,6 +47,16 @@ describe('Provider enclave registration', () => {
         await registrationFails(await p.register(e, cert), Exit.ERR_BAD_SIGNATURE);
     });
 
+    it('refuses a certificate from a verifier key that is not allow-listed, even if correctly signed', async () => {
+        const e = newEnclave();
+        const rogue = ed25519.keygen();
+        const cert = p.certify(e, {}, rogue.secretKey);
+        const res = await p.provider.send(p.providerOwner.getSender(), { value: toNano('0.1') }, {
+            $$type: 'RegisterEnclave', queryId: 0n, verifierKey: BigInt('0x' + Buffer.from(rogue.publicKey).toString('hex')), signature: cert.signature, certificate: cert.certificate,
+        });
+        await registrationFails(res, Exit.ERR_VERIFIER_NOT_ALLOWED);
+    });
+
     it('refuses a certificate for another provider, registry or network', async () => {
         const e = newEnclave();
         await registrationFails(await p.register(e, p.certify(e, { provider: p.stranger.address })), Exit.ERR_CERT_WRONG_TARGET);
