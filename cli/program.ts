@@ -4,12 +4,17 @@
  */
 import { Command } from 'commander';
 import * as attestation from './commands/attestation';
+import * as devnet from './commands/devnet';
+import * as gateway from './commands/gateway';
+import * as job from './commands/job';
+import * as provider from './commands/provider';
+import * as registry from './commands/registry';
 
 export interface CommandGroup {
     register(program: Command): void;
 }
 
-export const COMMAND_GROUPS: CommandGroup[] = [attestation];
+export const COMMAND_GROUPS: CommandGroup[] = [attestation, devnet, registry, provider, job, gateway];
 
 export function buildProgram(): Command {
     const program = new Command('cocoon')

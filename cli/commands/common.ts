@@ -1,0 +1,199 @@
+/**
+ * What the network command groups (registry, provider, job, gateway) share: connection flags, the
+ * wallet from the environment, value parsing that fails before anything is sent, sending one
+ * message and confirming its transaction on the target, and output (human text by default,
+ * one JSON object with --json, progress on stderr).
+ *
+ * Exit statuses (docs/spec/cli.md): 0 done; 1 the chain or the enclave said no (a message was sent
+ * and refused, a job declined or expired); 2 bad usage or input (bad address, unknown model...);
+ * 3 a check before sending failed, nothing was sent (balance, attestation, ownership, timing);
+ * 4 the network endpoint could not be reached.
+ */
+import { Address, beginCell, Builder, Cell, fromNano, toNano } from '@ton/core';
+import { TonClient } from '@ton/ton';
+import { Command, Option } from 'commander';
+import { config as loadDotenv } from 'dotenv';
+import { exitName } from '../../protocol/errors';
+import { MnemonicSigner, WALLET_FEE_MARGIN } from '../../sdk';
+import { Chain } from '../../sdk/chain';
+import { exitCodeOf } from '../../sdk/events';
+import { transactionsBetween } from '../../sdk/feed';
+import { EXIT_INVALID, EXIT_OK, EXIT_USAGE } from '../exitCodes';
+
+export const EXIT_REFUSED = 1;
+export const EXIT_PRECONDITION = 3;
+export const EXIT_NETWORK = 4;
+
+/** A problem with the command's input: exit 2. */
+export class InputError extends Error {}
+/** A check before sending failed: exit 3, nothing sent. */
+export class PreconditionError extends Error {}
+/** The chain refused what was sent: exit 1. */
+export class RefusedError extends Error {}
+
+export interface NetFlags {
+    endpoint?: string;
+    apiKey?: string;
+    registry?: string;
+    json?: boolean;
+}
+
+/** Adds --endpoint, --registry and --json (with their environment defaults) to a command. */
+export function netOptions(cmd: Command, withRegistry = true): Command {
+    loadDotenv({ quiet: true });
+    cmd.addOption(new Option('--endpoint <url>', 'toncenter v2 JSON-RPC endpoint').env('COCOON_ENDPOINT').default('http://127.0.0.1:8081/jsonRPC'));
+    if (withRegistry) cmd.addOption(new Option('--registry <address>', 'Registry contract address').env('COCOON_REGISTRY'));
+    cmd.option('--json', 'print one JSON object instead of text');
+    return cmd;
+}
+
+export function parseAddress(value: string | undefined, flag: string): Address {
+    if (!value) throw new InputError(`missing ${flag}: a TON address`);
+    try {
+        return Address.parse(value);
+    } catch {
+        throw new InputError(`${flag}: "${value}" is not a TON address`);
+    }
+}
+
+export function parseTon(value: string | undefined, flag: string, opts: { allowZero?: boolean } = {}): bigint {
+    if (value === undefined) throw new InputError(`missing ${flag}: an amount in TON`);
+    if (!/^\d+(\.\d{1,9})?$/.test(value)) throw new InputError(`${flag}: "${value}" is not an amount in TON (up to 9 decimals)`);
+    const n = toNano(value);
+    if (n === 0n && !opts.allowZero) throw new InputError(`${flag}: must be more than 0 TON`);
+    return n;
+}
+
+export function parseInt_(value: string | undefined, flag: string, min: bigint, max: bigint): bigint {
+    if (value === undefined || !/^\d+$/.test(value)) throw new InputError(`${flag}: "${value ?? ''}" is not a non-negative integer`);
+    const n = BigInt(value);
+    if (n < min || n > max) throw new InputError(`${flag}: ${value} is outside [${min}, ${max}]`);
+    return n;
+}
+
+export function parseHex32(value: string | undefined, flag: string): bigint {
+    const hex = (value ?? '').trim().replace(/^0x/i, '');
+    if (!/^[0-9a-fA-F]{64}$/.test(hex)) throw new InputError(`${flag}: expected 32 bytes as 64 hex digits`);
+    return BigInt('0x' + hex);
+}
+
+export function client(flags: NetFlags): Chain {
+    try {
+        new URL(flags.endpoint ?? '');
+    } catch {
+        throw new InputError(`--endpoint: "${flags.endpoint}" is not a URL`);
+    }
+    return new TonClient({ endpoint: flags.endpoint!, apiKey: process.env.COCOON_ENDPOINT_API_KEY || undefined });
+}
+
+export function registryOf(flags: NetFlags): Address {
+    return parseAddress(flags.registry, '--registry (or COCOON_REGISTRY)');
+}
+
+/** The wallet from COCOON_WALLET_MNEMONIC / WALLET_MNEMONIC. */
+export async function wallet(chain: Chain): Promise<MnemonicSigner> {
+    try {
+        return await MnemonicSigner.fromEnv(chain);
+    } catch (e) {
+        throw new InputError((e as Error).message);
+    }
+}
+
+export async function requireDeployed(chain: Chain, address: Address, what: string): Promise<void> {
+    if (!(await chain.isContractDeployed(address))) throw new PreconditionError(`no ${what} deployed at ${address.toString()}`);
+}
+
+export async function requireBalance(signer: MnemonicSigner, value: bigint): Promise<void> {
+    const available = await signer.balance();
+    if (available < value + WALLET_FEE_MARGIN) {
+        throw new PreconditionError(`wallet ${signer.address.toString()} has ${ton(available)} TON; this needs ${ton(value + WALLET_FEE_MARGIN)} TON (value plus fees)`);
+    }
+}
+
+export function body(store: (b: Builder) => void): Cell {
+    return beginCell().store(store).endCell();
+}
+
+export interface Sent {
+    txHash: string;
+    exitCode: number;
+}
+
+/**
+ * Sends one message from the wallet and finds its transaction on `to` (matched by body hash).
+ * A failed compute phase is a RefusedError naming the contract's exit code.
+ */
+export async function sendAndConfirm(chain: Chain, signer: MnemonicSigner, to: Address, value: bigint, msg: Cell, progress: Progress): Promise<Sent> {
+    await requireBalance(signer, value);
+    const fromLt = BigInt((await chain.getContractState(to)).lastTransaction?.lt ?? '0');
+    progress(`sending ${ton(value)} TON to ${to.toString()}`);
+    await signer.send({ to, value, body: msg, bounce: true });
+    for (let attempt = 0; attempt < 600; attempt++) {
+        const tx = (await transactionsBetween(chain, to, fromLt)).find((t) => t.inMessage?.body.hash().equals(msg.hash()));
+        if (tx) {
+            const code = exitCodeOf(tx) ?? 0;
+            const d = tx.description;
+            const ok = d.type === 'generic' && !d.aborted;
+            if (!ok) throw new RefusedError(`refused by ${to.toString()}: ${exitName(code)} (exit code ${code}); the value bounced back`);
+            progress('confirmed on chain');
+            return { txHash: tx.hash().toString('hex'), exitCode: code };
+        }
+        await new Promise((r) => setTimeout(r, 200));
+    }
+    throw new RefusedError('sent, but the transaction did not appear on the target within 2 minutes');
+}
+
+export type Progress = (line: string) => void;
+
+export function progressFor(flags: NetFlags): Progress {
+    return flags.json ? () => {} : (line) => process.stderr.write(`… ${line}\n`);
+}
+
+export function ton(n: bigint): string {
+    return fromNano(n);
+}
+
+/** JSON with bigints as decimal strings and addresses in friendly form. */
+export function toJson(v: unknown): string {
+    return JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x instanceof Address ? x.toString() : x));
+}
+
+export function output(flags: NetFlags, json: unknown, text: () => string): void {
+    process.stdout.write(flags.json ? `${toJson(json)}\n` : `${text()}\n`);
+}
+
+function isNetworkError(e: unknown): boolean {
+    const code = (e as { code?: string })?.code;
+    return code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'ECONNRESET' || code === 'ETIMEDOUT' || (e as { cause?: { code?: string } })?.cause?.code === 'ECONNREFUSED';
+}
+
+/** Wraps an action: maps errors to exit statuses and prints one clear line (or JSON with --json). */
+export function action<A extends unknown[]>(fn: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
+    return async (...args: A) => {
+        const cmd = args[args.length - 1] as Command;
+        const json = Boolean(cmd?.opts?.().json);
+        try {
+            await fn(...args);
+            if (process.exitCode === undefined) process.exitCode = EXIT_OK;
+        } catch (e) {
+            const code = exitFor(e);
+            if (process.env.COCOON_DEBUG) process.stderr.write(`${(e as Error).stack}\n`);
+            const message = isNetworkError(e) ? `cannot reach the endpoint: ${(e as Error).message}` : (e as Error).message;
+            if (json) process.stdout.write(`${toJson({ ok: false, error: message, code: (e as { code?: unknown }).code ?? null, exitCode: code })}\n`);
+            process.stderr.write(`cocoon: ${message}\n`);
+            process.exitCode = code;
+        }
+    };
+}
+
+export function exitFor(e: unknown): number {
+    if (e instanceof InputError) return EXIT_USAGE;
+    if (e instanceof PreconditionError) return EXIT_PRECONDITION;
+    if (e instanceof RefusedError) return EXIT_INVALID;
+    if (isNetworkError(e)) return EXIT_NETWORK;
+    const code = (e as { code?: string })?.code;
+    if (code === 'job_declined' || code === 'job_expired' || code === 'job_rejected' || code === 'bad_receipt_signature' || code === 'bad_result' || code === 'timeout') return EXIT_INVALID;
+    if (code === 'insufficient_balance' || code === 'attestation_failed' || code === 'no_provider') return EXIT_PRECONDITION;
+    if ((e as { response?: unknown })?.response) return EXIT_NETWORK; // an HTTP error from the endpoint
+    return EXIT_USAGE;
+}

@@ -1,0 +1,29 @@
+/** `cocoon devnet`: a local TON network (devnet/, toncenter v2 API) until Ctrl-C. */
+import { Command } from 'commander';
+import { startDevnet } from '../../devnet';
+import { action, InputError, parseInt_, toJson } from './common';
+
+export function register(program: Command): void {
+    program
+        .command('devnet')
+        .description('run a local devnet (toncenter v2 API, faucet, instant or batched blocks) until Ctrl-C')
+        .option('--port <n>', 'TCP port (0 picks a free one)', '8081')
+        .option('--host <host>', 'interface; keep it on loopback, there is no authentication', '127.0.0.1')
+        .option('--block-ms <n>', 'block interval in ms; 0 = every message is its own block', '0')
+        .option('--state <file>', 'keep the chain in this JSON file across restarts')
+        .option('--json', 'print one JSON object with the URLs once listening')
+        .action(action(async (flags: { port: string; host: string; blockMs: string; state?: string; json?: boolean }) => {
+            const port = Number(parseInt_(flags.port, '--port', 0n, 65535n));
+            const blockMs = Number(parseInt_(flags.blockMs, '--block-ms', 0n, 3_600_000n));
+            if (!flags.host) throw new InputError('--host is empty');
+            const devnet = await startDevnet({ port, host: flags.host, blockMs, statePath: flags.state });
+            process.stdout.write(flags.json
+                ? `${toJson({ url: devnet.url, endpoint: devnet.endpoint, blockMs, statePath: flags.state ?? null })}\n`
+                : `devnet listening on ${devnet.url}\n  TonClient endpoint: ${devnet.endpoint}\n  faucet: POST ${devnet.url}/faucet {"address": "..."}\n`);
+            await new Promise<void>((resolve) => {
+                const stop = () => void devnet.close().then(resolve, resolve);
+                process.once('SIGINT', stop);
+                process.once('SIGTERM', stop);
+            });
+        }));
+}

@@ -1,0 +1,60 @@
+/** `cocoon gateway`: the OpenAI-compatible gateway paying jobs from the wallet in the environment. */
+import { TonClient } from '@ton/ton';
+import { Command } from 'commander';
+import { config as loadDotenv } from 'dotenv';
+import { GatewayConfigProblems, parseGatewayConfig, GatewayFlags } from '../../gateway/config';
+import { startGateway } from '../../gateway/server';
+import { CocoonClient, MnemonicSigner } from '../../sdk';
+import { action, InputError, toJson } from './common';
+
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+export function register(program: Command): void {
+    program
+        .command('gateway')
+        .description('serve the OpenAI API (default http://127.0.0.1:8080/v1); each completion is a Cocoon job paid from the wallet (COCOON_WALLET_MNEMONIC)')
+        .option('--endpoint <url>', 'toncenter v2 JSON-RPC endpoint (COCOON_ENDPOINT)')
+        .option('--registry <address>', 'Registry address (COCOON_REGISTRY)')
+        .option('--host <host>', 'bind address (COCOON_GATEWAY_HOST, default 127.0.0.1)')
+        .option('--port <n>', 'port (COCOON_GATEWAY_PORT, default 8080)')
+        .option('--api-keys <keys>', 'comma-separated bearer tokens, each optionally "key:limitTON" (COCOON_GATEWAY_API_KEYS); required beyond loopback')
+        .option('--runner <provider=url>', 'enclave runner URL of a Provider, to re-verify its quote (repeatable; COCOON_RUNNERS)', collect)
+        .option('--trust-root <pem-file>', 'quote trust anchor (COCOON_TRUST_ROOT); default the Intel SGX Root CA')
+        .option('--no-verify-quote', 'skip re-verifying quotes (COCOON_VERIFY_QUOTE=0)')
+        .option('--ttl <s>', 'job lifetime (COCOON_JOB_TTL)')
+        .option('--poll-ms <n>', 'Provider transaction poll interval (COCOON_POLL_MS, default 500)')
+        .option('--json', 'print one JSON line with the URL once listening')
+        .action(action(async (flags: GatewayFlags & { json?: boolean }, cmd: Command) => {
+            loadDotenv({ quiet: true });
+            const source = (name: string) => cmd.getOptionValueSource(name);
+            let config;
+            try {
+                // commander's default for --no-verify-quote is true; let the environment decide unless the flag was given.
+                config = parseGatewayConfig({ ...flags, verifyQuote: source('verifyQuote') === 'cli' ? flags.verifyQuote : undefined });
+            } catch (e) {
+                if (e instanceof GatewayConfigProblems) throw new InputError(e.message);
+                throw e;
+            }
+            const chain = new TonClient({ endpoint: config.endpoint, apiKey: config.apiKey });
+            let signer: MnemonicSigner;
+            try {
+                signer = await MnemonicSigner.fromEnv(chain);
+            } catch (e) {
+                throw new InputError((e as Error).message);
+            }
+            const sdk = new CocoonClient({
+                client: chain, registry: config.registry, signer, pollMs: config.pollMs,
+                attestation: { verifyQuote: config.verifyQuote, trustAnchorPem: config.trustAnchorPem, runnerUrl: (p) => config.runners.get(p.toRawString()) },
+            });
+            const gateway = await startGateway({
+                sdk, host: config.host, port: config.port, apiKeys: config.apiKeys, jobOptions: { ttl: config.ttl },
+                log: (entry) => process.stderr.write(`${toJson({ time: new Date().toISOString(), ...entry })}\n`),
+            });
+            process.stdout.write(flags.json ? `${toJson({ url: gateway.url, wallet: signer.address })}\n` : `gateway listening on ${gateway.url} (wallet ${signer.address.toString()})\n`);
+            await new Promise<void>((resolve) => {
+                const stop = () => void gateway.close().then(resolve, resolve);
+                process.once('SIGINT', stop);
+                process.once('SIGTERM', stop);
+            });
+        }));
+}

@@ -1,0 +1,213 @@
+/**
+ * `cocoon provider stake|register|prices|status|unbond|withdraw`: a Provider owner's operations.
+ * The Provider is `--provider`, or the wallet's own (the Registry computes its address). Each
+ * command checks before sending what the contract would refuse: ownership, balance, an expired or
+ * mis-targeted attestation certificate, an unknown model, open jobs, an unfinished unbonding.
+ */
+import { Address, Cell, toNano } from '@ton/core';
+import { ed25519 } from '@noble/curves/ed25519.js';
+import { readFileSync } from 'node:fs';
+import { Command } from 'commander';
+import { modelIdOf } from '../../protocol/defaults';
+import { readProvider, readRegistry, MnemonicSigner } from '../../sdk';
+import { Chain, chainTime, openProvider, openRegistry } from '../../sdk/chain';
+import {
+    storeAddStake, storeRegisterEnclave, storeRequestUnbond, storeSetModelOffer, storeWithdrawEarnings, storeWithdrawStake,
+} from '../../wrappers/Provider';
+import {
+    action, body, client, InputError, NetFlags, netOptions, output, parseAddress, parseHex32, parseInt_, parseTon, PreconditionError,
+    progressFor, registryOf, requireDeployed, sendAndConfirm, ton, wallet,
+} from './common';
+
+const QUERY_VALUE = toNano('0.1'); // a question to the Registry: its handler, the reply and the excess back
+const OWNER_VALUE = toNano('0.05');
+
+interface ProviderFlags extends NetFlags {
+    provider?: string;
+}
+
+function withProvider(cmd: Command): Command {
+    return netOptions(cmd).option('--provider <address>', 'Provider address (default: the wallet\'s own, via --registry)');
+}
+
+async function providerAddress(chain: Chain, flags: ProviderFlags, owner?: Address): Promise<Address> {
+    if (flags.provider) return parseAddress(flags.provider, '--provider');
+    if (!owner) throw new InputError('missing --provider (or --registry with a wallet to derive it)');
+    return openRegistry(chain, registryOf(flags)).getProviderAddress(owner);
+}
+
+async function ownProvider(flags: ProviderFlags) {
+    const chain = client(flags);
+    const signer = await wallet(chain);
+    const address = await providerAddress(chain, flags, signer.address);
+    await requireDeployed(chain, address, 'Provider');
+    const provider = openProvider(chain, address);
+    const owner = await provider.getOwner();
+    if (!owner.equals(signer.address)) throw new PreconditionError(`the wallet ${signer.address.toString()} is not the owner of Provider ${address.toString()} (owner ${owner.toString()})`);
+    return { chain, signer, address, provider };
+}
+
+function readCell(value: string | undefined, flag: string): Cell {
+    if (!value) throw new InputError(`missing ${flag}: a BOC (base64, hex or a file)`);
+    let raw: Buffer;
+    try {
+        raw = readFileSync(value);
+        const text = raw.toString('utf8').trim();
+        if (/^[0-9a-zA-Z+/=\s]+$/.test(text)) raw = /^[0-9a-fA-F]+$/.test(text) ? Buffer.from(text, 'hex') : Buffer.from(text, 'base64');
+    } catch {
+        raw = /^(0x)?[0-9a-fA-F]+$/.test(value) ? Buffer.from(value.replace(/^0x/, ''), 'hex') : Buffer.from(value, 'base64');
+    }
+    try {
+        return Cell.fromBoc(raw)[0];
+    } catch {
+        throw new InputError(`${flag}: not a valid BOC`);
+    }
+}
+
+function hexBytes(value: string | undefined, flag: string, length: number): Buffer {
+    const hex = (value ?? '').trim().replace(/^0x/i, '');
+    if (!new RegExp(`^[0-9a-fA-F]{${2 * length}}$`).test(hex)) throw new InputError(`${flag}: expected ${length} bytes as ${2 * length} hex digits`);
+    return Buffer.from(hex, 'hex');
+}
+
+const iso = (t: number) => new Date(t * 1000).toISOString();
+
+export function register(program: Command): void {
+    const group = program.command('provider').description('a Provider: stake, enclave registration, prices, status, unbonding');
+
+    withProvider(group.command('stake').description('add stake to a Provider (anyone may)').requiredOption('--amount <ton>', 'stake to add, in TON'))
+        .action(action(async (flags: ProviderFlags & { amount: string }) => {
+            const amount = parseTon(flags.amount, '--amount');
+            const chain = client(flags);
+            const signer = await wallet(chain);
+            const address = await providerAddress(chain, flags, signer.address);
+            await requireDeployed(chain, address, 'Provider');
+            const sent = await sendAndConfirm(chain, signer, address, amount, body(storeAddStake({ $$type: 'AddStake', queryId: BigInt(Date.now()) })), progressFor(flags));
+            const stake = (await openProvider(chain, address).getLedger()).stake;
+            output(flags, { ok: true, ...sent, provider: address, stake }, () => `stake now ${ton(stake)} TON`);
+        }));
+
+    withProvider(group.command('register').description('register an attested enclave key with a certificate signed by an allow-listed verifier (owner)'))
+        .requiredOption('--certificate <boc-or-file>', 'attestation certificate cell (BOC as base64/hex, or a file)')
+        .requiredOption('--signature <hex>', 'verifier\'s Ed25519 signature over the certificate hash (64 bytes hex)')
+        .requiredOption('--verifier-key <hex>', 'verifier\'s Ed25519 public key (32 bytes hex)')
+        .action(action(async (flags: ProviderFlags & { certificate: string; signature: string; verifierKey: string }) => {
+            const certificate = readCell(flags.certificate, '--certificate');
+            const signature = hexBytes(flags.signature, '--signature', 64);
+            const verifierKey = hexBytes(flags.verifierKey, '--verifier-key', 32);
+            if (!ed25519.verify(signature, certificate.hash(), verifierKey)) throw new InputError('--signature does not verify over the certificate with --verifier-key');
+            const { chain, signer, address } = await ownProvider(flags);
+            let cert: { globalId: number; registry: Address; provider: Address; imageHash: bigint; enclaveKey: bigint; issuedAt: number; expiresAt: number };
+            try {
+                const s = certificate.beginParse();
+                s.loadUint(32);
+                const globalId = s.loadInt(32);
+                const registry = s.loadAddress();
+                const provider = s.loadAddress();
+                const imageHash = s.loadUintBig(256);
+                const keys = s.loadRef().beginParse();
+                const enclaveKey = keys.loadUintBig(256);
+                keys.loadUintBig(256);
+                keys.loadUintBig(256);
+                cert = { globalId, registry, provider, imageHash, enclaveKey, issuedAt: keys.loadUint(32), expiresAt: keys.loadUint(32) };
+            } catch {
+                throw new InputError('--certificate is not an attestation certificate cell');
+            }
+            const registryAddress = await openProvider(chain, address).getRegistry();
+            const view = await readRegistry(chain, registryAddress);
+            const now = await chainTime(chain, address);
+            if (cert.globalId !== view.globalId || !cert.registry.equals(registryAddress) || !cert.provider.equals(address)) {
+                throw new PreconditionError('the certificate names another network, Registry or Provider');
+            }
+            if (now >= cert.expiresAt || now >= cert.issuedAt + Number(view.params.attestationMaxAge)) {
+                throw new PreconditionError(`the attestation certificate has expired (expires ${iso(Math.min(cert.expiresAt, cert.issuedAt + Number(view.params.attestationMaxAge)))}, chain time ${iso(now)}); attest again`);
+            }
+            if (cert.issuedAt > now) throw new PreconditionError(`the certificate is issued in the future (${iso(cert.issuedAt)})`);
+            if (!view.imageActive(cert.imageHash)) throw new PreconditionError(`image ${cert.imageHash.toString(16).padStart(64, '0')} is not allow-listed on the Registry`);
+            if (!(await openRegistry(chain, registryAddress).getVerifierActive(BigInt('0x' + verifierKey.toString('hex'))))) throw new PreconditionError('the verifier key is not an active verifier on the Registry');
+            const sent = await sendAndConfirm(chain, signer, address, QUERY_VALUE, body(storeRegisterEnclave({
+                $$type: 'RegisterEnclave', queryId: BigInt(Date.now()), verifierKey: BigInt('0x' + verifierKey.toString('hex')), signature, certificate,
+            })), progressFor(flags));
+            const enclave = await openProvider(chain, address).getEnclave(cert.enclaveKey);
+            if (!enclave) throw new PreconditionError('the Registry refused the certificate (the Provider did not record the key)');
+            output(flags, { ok: true, ...sent, enclaveKey: cert.enclaveKey.toString(16).padStart(64, '0'), validUntil: Number(enclave.validUntil) }, () => `enclave registered, valid until ${iso(Number(enclave.validUntil))}`);
+        }));
+
+    withProvider(group.command('prices').description('set the price of an allow-listed model (owner)'))
+        .requiredOption('--model <name>', 'model name as allow-listed')
+        .requiredOption('--in <ton>', 'TON per million input tokens')
+        .requiredOption('--out <ton>', 'TON per million output tokens')
+        .option('--max-context <tokens>', 'maximum input + output tokens', '8192')
+        .action(action(async (flags: ProviderFlags & { model: string; in: string; out: string; maxContext: string }) => {
+            const pricePerMillionIn = parseTon(flags.in, '--in', { allowZero: true });
+            const pricePerMillionOut = parseTon(flags.out, '--out', { allowZero: true });
+            const maxContext = parseInt_(flags.maxContext, '--max-context', 1n, (1n << 24n) - 1n);
+            if (pricePerMillionIn >= 1n << 48n || pricePerMillionOut >= 1n << 48n) throw new InputError('a price above 2^48 nanotons per million tokens does not fit');
+            const { chain, signer, address, provider } = await ownProvider(flags);
+            const view = await readRegistry(chain, await provider.getRegistry());
+            const modelId = modelIdOf(flags.model);
+            const listing = view.models.find((m) => m.modelId === modelId);
+            if (!listing) throw new InputError(`unknown model "${flags.model}": the Registry lists ${view.models.map((m) => m.name).join(', ') || 'no models'}`);
+            if (!listing.active) throw new PreconditionError(`model ${flags.model} is listed but active only from ${iso(listing.activatesAt)}`);
+            const sent = await sendAndConfirm(chain, signer, address, QUERY_VALUE, body(storeSetModelOffer({
+                $$type: 'SetModelOffer', queryId: BigInt(Date.now()), modelId, offer: { $$type: 'ModelOffer', pricePerMillionIn, pricePerMillionOut, maxContext },
+            })), progressFor(flags));
+            output(flags, { ok: true, ...sent, model: flags.model, pricePerMillionIn, pricePerMillionOut, maxContext }, () => `${flags.model}: ${ton(pricePerMillionIn)} TON / M input, ${ton(pricePerMillionOut)} TON / M output, context ${maxContext}`);
+        }));
+
+    withProvider(group.command('status').description('stake, counters, enclaves and offers of a Provider').option('--owner <address>', 'derive the Provider of this owner (with --registry)'))
+        .action(action(async (flags: ProviderFlags & { owner?: string }) => {
+            const chain = client(flags);
+            let owner: Address | undefined = flags.owner ? parseAddress(flags.owner, '--owner') : undefined;
+            if (!flags.provider && !owner) owner = (await wallet(chain)).address;
+            const address = await providerAddress(chain, flags, owner);
+            await requireDeployed(chain, address, 'Provider');
+            const view = await readRegistry(chain, await openProvider(chain, address).getRegistry());
+            const [info, ledger] = await Promise.all([readProvider(chain, address, view), openProvider(chain, address).getLedger()]);
+            const names = new Map(view.models.map((m) => [m.modelId, m.name]));
+            output(flags, { ...info, ledger, offers: info.offers.map((o) => ({ ...o, name: names.get(o.modelId) ?? null })) }, () => [
+                `provider   ${address.toString()}  owner ${info.owner.toString()}`,
+                `status     ${info.unavailable ?? 'taking jobs'}`,
+                `stake      ${ton(ledger.stake)} TON (unbonding ${ton(ledger.unbonding)} TON${ledger.unbonding > 0n ? `, withdrawable from ${iso(Number(ledger.unbondAt))}` : ''})`,
+                `earnings   ${ton(ledger.earnings)} TON   escrowed ${ton(ledger.escrowed)} TON in ${ledger.openJobs} open jobs`,
+                `history    ${ledger.completed} completed, ${ledger.declined} declined, ${ledger.expired} expired, ${ton(ledger.totalSlashed)} TON slashed (score ${info.reputation.score.toFixed(3)})`,
+                'enclaves', ...info.enclaves.map((e) => `  ${e.enclaveKey.toString(16).padStart(64, '0').slice(0, 16)}…  ${e.unusable ?? 'usable'}, valid until ${iso(e.validUntil)}`),
+                'offers', ...info.offers.map((o) => `  ${names.get(o.modelId) ?? o.modelId.toString(16)}: ${ton(o.pricePerMillionIn)} / ${ton(o.pricePerMillionOut)} TON per M in/out, context ${o.maxContext}`),
+            ].join('\n'));
+        }));
+
+    withProvider(group.command('unbond').description('move stake to unbonding (owner); withdrawable after the unbonding period').requiredOption('--amount <ton>', 'stake to unbond, in TON'))
+        .action(action(async (flags: ProviderFlags & { amount: string }) => {
+            const amount = parseTon(flags.amount, '--amount');
+            const { chain, signer, address, provider } = await ownProvider(flags);
+            const ledger = await provider.getLedger();
+            if (ledger.openJobs > 0n) throw new PreconditionError(`${ledger.openJobs} jobs are open; unbonding is refused until they end`);
+            if (amount > ledger.stake) throw new PreconditionError(`--amount ${ton(amount)} TON is above the stake of ${ton(ledger.stake)} TON`);
+            const sent = await sendAndConfirm(chain, signer, address, OWNER_VALUE, body(storeRequestUnbond({ $$type: 'RequestUnbond', queryId: BigInt(Date.now()), amount })), progressFor(flags));
+            const after = await provider.getLedger();
+            output(flags, { ok: true, ...sent, unbonding: after.unbonding, unbondAt: Number(after.unbondAt) }, () => `${ton(after.unbonding)} TON unbonding, withdrawable from ${iso(Number(after.unbondAt))}`);
+        }));
+
+    withProvider(group.command('withdraw').description('withdraw unbonded stake, or with --earnings the accrued earnings (owner)').option('--earnings', 'withdraw earnings instead of stake'))
+        .action(action(async (flags: ProviderFlags & { earnings?: boolean }) => {
+            const { chain, signer, address, provider } = await ownProvider(flags);
+            const ledger = await provider.getLedger();
+            const now = await chainTime(chain, address);
+            let amount: bigint;
+            let msg: Cell;
+            if (flags.earnings) {
+                if (ledger.earnings === 0n) throw new PreconditionError('no earnings to withdraw');
+                amount = ledger.earnings;
+                msg = body(storeWithdrawEarnings({ $$type: 'WithdrawEarnings', queryId: BigInt(Date.now()) }));
+            } else {
+                if (ledger.unbonding === 0n) throw new PreconditionError('nothing is unbonding (run `cocoon provider unbond` first)');
+                if (now < Number(ledger.unbondAt)) throw new PreconditionError(`the unbonding period ends at ${iso(Number(ledger.unbondAt))} (chain time ${iso(now)})`);
+                amount = ledger.unbonding;
+                msg = body(storeWithdrawStake({ $$type: 'WithdrawStake', queryId: BigInt(Date.now()) }));
+            }
+            const sent = await sendAndConfirm(chain, signer, address, OWNER_VALUE, msg, progressFor(flags));
+            output(flags, { ok: true, ...sent, amount, to: signer.address }, () => `${ton(amount)} TON sent to ${signer.address.toString()}`);
+        }));
+}
+
+export type { MnemonicSigner };
