@@ -166,3 +166,20 @@ describe('Provider parameter copy', () => {
         expect((await p.provider.getParams())?.minStake).toBe(toNano('10'));
     });
 });
+
+describe('Revoked keys stay revoked', () => {
+    it('refuses to re-register a key its owner revoked', async () => {
+        await p.provider.send(p.providerOwner.getSender(), { value: toNano('0.05') }, { $$type: 'RevokeEnclave', queryId: 0n, enclaveKey: p.enclave.publicKey });
+        const res = await p.register(p.enclave);
+        expect(res.transactions).toHaveTransaction({ to: p.provider.address, exitCode: Exit.ERR_ENCLAVE_REVOKED });
+        expect((await p.provider.getEnclave(p.enclave.publicKey))?.revoked).toBe(true);
+    });
+
+    it('renews the attestation of a key that is not revoked', async () => {
+        p.advance(86400);
+        await p.provider.send(p.stranger.getSender(), { value: toNano('0.1') }, { $$type: 'RequestSync', queryId: 0n });
+        const before = (await p.provider.getEnclave(p.enclave.publicKey))!.validUntil;
+        await p.register(p.enclave);
+        expect((await p.provider.getEnclave(p.enclave.publicKey))!.validUntil).toBeGreaterThan(before);
+    });
+});

@@ -19,6 +19,7 @@ export interface LedgerView {
     completed: bigint;
     declined: bigint;
     expired: bigint;
+    totalSlashed: bigint;
 }
 
 /** What a batch of transactions took out of circulation, and the JobRefunds it sent. */
