@@ -33,11 +33,22 @@ export class Pipeline {
     private scheduled = false;
     private stopped = false;
     private readonly abort = new AbortController();
+    /** Jobs the watcher recorded in its latest poll: open on chain as of that read, so dispatch skips its `job` getter call. */
+    private readonly fresh = new Set<string>();
 
     constructor(
         private readonly deps: { chain: Chain; store: Store; log: Logger; metrics: RelayerMetrics },
         private readonly options: PipelineOptions,
     ) {}
+
+    /**
+     * Jobs just read from the chain as created (and not ended in the same read). Their first dispatch
+     * skips the pre-dispatch `job` check: the chain answered that question a moment ago. Retries and
+     * jobs loaded after a restart still ask.
+     */
+    recordFresh(keys: Iterable<string>): void {
+        for (const k of keys) this.fresh.add(k);
+    }
 
     /** Looks for due jobs soon (coalesced). */
     kick(): void {
@@ -74,8 +85,12 @@ export class Pipeline {
     private async advance(row: JobRow): Promise<void> {
         const { store, log, metrics } = this.deps;
         try {
-            if (row.state === 'seen') row = (await this.dispatch(row)) ?? row;
-            if (row.state === 'dispatched') row = (await this.deliver(row)) ?? row;
+            let justDispatched = false;
+            if (row.state === 'seen') {
+                const next = await this.dispatch(row);
+                if (next) [row, justDispatched] = [next, true];
+            }
+            if (row.state === 'dispatched') row = (await this.deliver(row, justDispatched)) ?? row;
             if (row.state === 'delivered') await this.confirm(row);
         } catch (e) {
             if (this.stopped) return;
@@ -101,7 +116,9 @@ export class Pipeline {
     }
 
     private async dispatch(row: JobRow): Promise<JobRow | null> {
-        if (!(await this.stillOpen(row, 'dispatch'))) return null;
+        const key = `${row.provider}/${row.jobId}`;
+        const fresh = this.fresh.delete(key) && row.attempts === 0;
+        if (!fresh && !(await this.stillOpen(row, 'dispatch'))) return null;
         const runner = this.options.runners.get(row.provider);
         if (!runner || !row.input) throw new RelayerError('dispatch', false, runner ? 'job input missing' : 'no runner configured for this provider');
         const input = JSON.parse(row.input) as JobInputJson;
@@ -114,9 +131,14 @@ export class Pipeline {
         return { ...row, state: 'dispatched', outcome: json, input: null, attempts: 0 };
     }
 
-    private async deliver(row: JobRow): Promise<JobRow | null> {
+    /**
+     * `afterDispatch`: the outcome was obtained just now in the same step, right after the job was
+     * known open, so the pre-delivery check is skipped; if the job ended meanwhile the endpoint
+     * refuses the duplicate external and the check below marks it final.
+     */
+    private async deliver(row: JobRow, afterDispatch = false): Promise<JobRow | null> {
         const started = Date.now();
-        if (!(await this.stillOpen(row, 'deliver'))) return null;
+        if (!afterDispatch && !(await this.stillOpen(row, 'deliver'))) return null;
         const outcome = JSON.parse(row.outcome!) as Outcome;
         const provider = Address.parseRaw(row.provider);
         try {

@@ -79,6 +79,7 @@ export async function startRelayer(config: RelayerConfig, options: { logDestinat
             await w.poll();
             metrics.cursorLag.set({ provider: w.raw }, 0);
             resolveFirst();
+            pipeline.recordFresh(w.lastCreated);
             pipeline.kick();
         }, (e) => {
             const err = classify('watch', e);
