@@ -7,12 +7,19 @@
  * emulator bound: the same transactions pushed straight through a sandbox Blockchain, no HTTP,
  * relayer or runner. Writes bench/results/pipeline.json.
  */
-import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { readFileSync, writeFileSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawn } from 'node:child_process';
-import { toNano } from '@ton/core';
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { Address, toNano, Transaction } from '@ton/core';
+import { TonClient } from '@ton/ton';
 import { startDemo } from '../demo/startDemo';
-import type { DemoWallet } from '../demo/wallet';
+import { awaitEnd, ClientContext, JobSpec, submitJob } from '../demo/client';
+import { DevnetClock } from '../demo/clock';
+import { deployProtocol } from '../demo/protocol';
+import { DemoWallet } from '../demo/wallet';
+import type { Devnet } from '../devnet';
+import { eventsOf } from '../relayer/events';
 import { protocol, signedResult } from '../tests/fixtures/protocol';
 import { bytesToTree } from '../protocol/bytesTree';
 
@@ -21,6 +28,12 @@ const JOBS_PER_STREAM = Number(process.env.COCOON_BENCH_JOBS_PER_STREAM ?? 10);
 const JOB_TIMEOUT_MS = 60_000;
 const EMULATOR_JOBS = 300;
 const PAYLOAD_BYTES = 160; // about the size of a sealed short prompt
+// What was measured (see docs/spec/pipeline-bench.md); the defaults are the faster choices.
+const DEVNET_MODE = process.env.COCOON_BENCH_DEVNET ?? 'child'; // child | inproc
+const CLIENT_WAIT = process.env.COCOON_BENCH_CLIENT_WAIT ?? 'shared'; // shared | poll
+const RELAYER_MODE = process.env.COCOON_BENCH_RELAYER ?? 'dist'; // dist (tsc build) | ts-node
+const WATCH_POLL_MS = 10;
+const ROOT = join(__dirname, '..');
 
 const pct = (xs: number[], p: number) => {
     const s = [...xs].sort((a, b) => a - b);
@@ -77,26 +90,180 @@ function peakRssMb(pid: number): number {
     return m ? Number(m[1]) / 1024 : NaN;
 }
 
-async function main() {
-    const demo = await startDemo({ relayer: false, pollMs: 10, runnerLimits: { concurrency: 8, queue: 256 } });
-    const env = demo.relayerEnv({ COCOON_RELAYER_POLL_MS: '10', COCOON_RELAYER_CONCURRENCY: '64', COCOON_RELAYER_KEEPER: '0', LOG_LEVEL: 'warn', COCOON_RELAYER_PORT: '0' });
-    const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'relayer/main.ts'], { cwd: join(__dirname, '..'), env: { ...process.env, ...env, LOG_LEVEL: 'info', COCOON_RELAYER_ENV_FILE: '/nonexistent' }, stdio: ['ignore', 'pipe', 'inherit'] });
+/** Starts a child process and waits for a line of its stdout to match `ready`. */
+async function child(args: string[], env: NodeJS.ProcessEnv, ready: RegExp): Promise<{ proc: ChildProcess; match: RegExpExecArray; out: () => string }> {
+    const proc = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
-    child.stdout!.on('data', (c) => (out += c.toString()));
-    const url = await new Promise<string>((resolve) => {
-        const t = setInterval(() => {
-            const m = /"url":"(http:[^"]+)".*"msg":"relayer started"/.exec(out);
-            if (m) {
-                clearInterval(t);
-                resolve(m[1]);
-            }
-        }, 20);
+    const match = await new Promise<RegExpExecArray>((resolve, reject) => {
+        proc.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code} before it was ready`)));
+        proc.stdout!.on('data', (c) => {
+            out += c.toString();
+            const m = ready.exec(out);
+            if (m) resolve(m);
+        });
     });
+    proc.removeAllListeners('exit');
+    return { proc, match, out: () => out };
+}
+
+/** The devnet as its own process (own event loop and core), used over HTTP exactly like the in-process one. */
+async function devnetChild(): Promise<{ devnet: Devnet; proc: ChildProcess }> {
+    const { proc, match } = await child(['-r', 'ts-node/register/transpile-only', 'devnet/main.ts', '--port', '0'], process.env, /listening on (http:\S+)/);
+    const url = match[1];
+    const faucet = async (to: Address | string, amount?: bigint) => {
+        const res = await fetch(`${url}/faucet`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ address: to.toString(), ...(amount === undefined ? {} : { amount: amount.toString() }) }) });
+        const body = (await res.json()) as any;
+        if (!body.ok) throw new Error(`faucet: ${JSON.stringify(body)}`);
+        return { amount: BigInt(body.result.amount), lt: BigInt(body.result.transaction_id.lt), hash: Buffer.from(body.result.transaction_id.hash, 'base64') };
+    };
+    const advance = async (seconds: number) => ((await (await fetch(`${url}/devnet/advance`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ seconds }) })).json()) as any).result;
+    const close = async () => {
+        proc.kill('SIGTERM');
+        await new Promise((r) => proc.once('exit', r));
+    };
+    return { devnet: { url, endpoint: `${url}/jsonRPC`, blockchain: undefined as never, faucet, advance, close }, proc };
+}
+
+interface Network {
+    devnet: Devnet;
+    client: TonClient;
+    provider: Address;
+    relayerEnv: Record<string, string>;
+    newClient: (amount: bigint) => Promise<DemoWallet>;
+    submitJob: (w: DemoWallet, spec: JobSpec) => ReturnType<typeof submitJob>;
+    awaitEnd: (w: DemoWallet, job: Awaited<ReturnType<typeof submitJob>>, signal?: AbortSignal) => ReturnType<typeof awaitEnd>;
+    stop: () => Promise<void>;
+}
+
+const RUNNER_LIMITS = { concurrency: 8, queue: 256 };
+
+async function network(): Promise<Network> {
+    const relayerEnv = (env: Record<string, string>) => ({ ...env, COCOON_RELAYER_POLL_MS: '10', COCOON_RELAYER_CONCURRENCY: '64', COCOON_RELAYER_KEEPER: '0', COCOON_RELAYER_PORT: '0' });
+    if (DEVNET_MODE === 'inproc') {
+        const demo = await startDemo({ relayer: false, pollMs: 10, runnerLimits: RUNNER_LIMITS });
+        return { devnet: demo.devnet, client: demo.client, provider: demo.ctx.provider, relayerEnv: relayerEnv(demo.relayerEnv()), newClient: demo.newClient, submitJob: demo.submitJob, awaitEnd: demo.awaitEnd, stop: demo.stop };
+    }
+    // The same deployment as startDemo (demo/protocol.ts: wallets, TonClient, governance delay over HTTP), devnet out of process.
+    const { devnet } = await devnetChild();
+    const client = new TonClient({ endpoint: devnet.endpoint });
+    const clock = new DevnetClock(devnet.url);
+    const protocol = await deployProtocol(devnet, client, clock, { runnerLimits: RUNNER_LIMITS });
+    const ctx: ClientContext = {
+        client,
+        provider: protocol.provider.address,
+        enclaveEd25519: BigInt('0x' + protocol.attestation.enclaveEd25519),
+        enclaveX25519: Buffer.from(protocol.attestation.enclaveX25519, 'hex'),
+        protocolFeeBps: protocol.params.protocolFeeBps,
+    };
+    const dbPath = join(mkdtempSync(join(tmpdir(), 'cocoon-relayer-')), 'relayer.sqlite');
+    return {
+        devnet, client, provider: ctx.provider,
+        relayerEnv: relayerEnv({ COCOON_RELAYER_ENDPOINT: devnet.endpoint, COCOON_RELAYER_PROVIDERS: `${ctx.provider.toString()}=${protocol.runnerUrl}`, COCOON_RELAYER_DB: dbPath }),
+        newClient: async (amount) => {
+            const w = DemoWallet.random(client, clock.now);
+            await devnet.faucet(w.address, amount);
+            return w;
+        },
+        submitJob: (w, spec) => submitJob(ctx, w, spec),
+        awaitEnd: (w, job, signal) => awaitEnd(ctx, w, job, signal),
+        stop: async () => {
+            await protocol.runner.close();
+            await devnet.close();
+        },
+    };
+}
+
+/**
+ * One watcher for all clients: reads the Provider's history over TonClient (as any client could) and
+ * wakes a client when its job's ending event (JobSettled / JobDeclined / JobExpired) shows up. The
+ * client then reads the JobRefund at its own wallet and decodes the outcome (demo/client.ts
+ * `awaitEnd`), so every job is still seen refunded at its wallet — one poller instead of one per client.
+ */
+class EndWatcher {
+    private readonly waiting = new Map<bigint, () => void>();
+    private readonly ended = new Set<bigint>();
+    private cursor?: { lt: bigint; hash: Buffer };
+    private stopped = false;
+    private loop?: Promise<void>;
+
+    constructor(private readonly client: TonClient, private readonly provider: Address) {}
+
+    async start(): Promise<void> {
+        const head = await this.client.getTransactions(this.provider, { limit: 1, archival: true });
+        if (head.length) this.cursor = { lt: head[0].lt, hash: head[0].hash() };
+        this.loop = (async () => {
+            while (!this.stopped) {
+                try {
+                    await this.poll();
+                } catch {
+                    // transient; look again
+                }
+                await new Promise((r) => setTimeout(r, WATCH_POLL_MS));
+            }
+        })();
+    }
+
+    private async poll(): Promise<void> {
+        const fresh: Transaction[] = [];
+        let page: { lt?: string; hash?: string } = {};
+        for (;;) {
+            const txs = await this.client.getTransactions(this.provider, { limit: 100, ...page, to_lt: this.cursor?.lt.toString(), archival: true });
+            const newer = txs.filter((t) => !this.cursor || t.lt > this.cursor.lt);
+            fresh.push(...newer);
+            if (txs.length < 100 || newer.length < txs.length) break;
+            const last = txs[txs.length - 1];
+            page = { lt: last.lt.toString(), hash: last.hash().toString('base64') };
+            fresh.pop(); // the page starts inclusively at its lt
+        }
+        if (!fresh.length) return;
+        this.cursor = { lt: fresh[0].lt, hash: fresh[0].hash() };
+        for (const tx of fresh) {
+            for (const e of eventsOf(tx)) {
+                if (e.kind !== 'finished') continue;
+                this.ended.add(e.jobId);
+                this.waiting.get(e.jobId)?.();
+            }
+        }
+    }
+
+    /** Resolves once the job's ending event is on chain. */
+    ended$(jobId: bigint, signal: AbortSignal): Promise<void> {
+        if (this.ended.has(jobId)) return Promise.resolve();
+        return new Promise((resolve, reject) => {
+            const onAbort = () => {
+                this.waiting.delete(jobId);
+                reject(signal.reason);
+            };
+            signal.addEventListener('abort', onAbort, { once: true });
+            this.waiting.set(jobId, () => {
+                this.waiting.delete(jobId);
+                signal.removeEventListener('abort', onAbort);
+                resolve();
+            });
+        });
+    }
+
+    async stop(): Promise<void> {
+        this.stopped = true;
+        await this.loop;
+    }
+}
+
+async function main() {
+    // The relayer as deployed: JavaScript compiled by tsc (npm run build:relayer), no TypeScript compiler in the process.
+    if (RELAYER_MODE === 'dist') execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'relayer/tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
+    const net = await network();
+    const relayerArgs = RELAYER_MODE === 'ts-node' ? ['-r', 'ts-node/register/transpile-only', 'relayer/main.ts'] : [join(ROOT, 'dist', 'relayer-build', 'relayer', 'main.js')];
+    const relayer = await child(relayerArgs, { ...process.env, ...net.relayerEnv, LOG_LEVEL: 'info', COCOON_RELAYER_ENV_FILE: '/nonexistent' }, /"url":"(http:[^"]+)".*"msg":"relayer started"/);
+    relayer.proc.stdout!.on('data', () => undefined); // keep draining its log
+    const url = relayer.match[1];
+    const watcher = new EndWatcher(net.client, net.provider);
+    if (CLIENT_WAIT === 'shared') await watcher.start();
     const scrape = async () => histogram(await (await fetch(`${url}/metrics`)).text());
 
     const levels = [];
     for (const concurrency of LEVELS) {
-        const wallets: DemoWallet[] = await Promise.all(Array.from({ length: concurrency }, () => demo.newClient(toNano('20'))));
+        const wallets: DemoWallet[] = await Promise.all(Array.from({ length: concurrency }, () => net.newClient(toNano('20'))));
         const before = await scrape();
         const latencies: number[] = [];
         const submitMs: number[] = [];
@@ -106,9 +273,11 @@ async function main() {
             for (let i = 0; i < JOBS_PER_STREAM; i++) {
                 const t0 = Date.now();
                 try {
-                    const job = await demo.submitJob(w, { prompt: `bench stream ${s} job ${i} with a short prompt` });
+                    const job = await net.submitJob(w, { prompt: `bench stream ${s} job ${i} with a short prompt` });
                     submitMs.push(Date.now() - t0);
-                    const end = await demo.awaitEnd(w, job, AbortSignal.timeout(JOB_TIMEOUT_MS));
+                    const signal = AbortSignal.timeout(JOB_TIMEOUT_MS);
+                    if (CLIENT_WAIT === 'shared') await watcher.ended$(job.jobId, signal);
+                    const end = await net.awaitEnd(w, job, signal);
                     if (end.kind !== 'settled') lost++;
                     latencies.push(Date.now() - t0);
                 } catch {
@@ -135,10 +304,11 @@ async function main() {
         levels.push(level);
         process.stdout.write(`${JSON.stringify(level)}\n`);
     }
-    const relayerPeakRssMb = round(peakRssMb(child.pid!));
-    child.kill('SIGTERM');
-    await new Promise((r) => child.once('exit', r));
-    await demo.stop();
+    const relayerPeakRssMb = round(peakRssMb(relayer.proc.pid!));
+    relayer.proc.kill('SIGTERM');
+    await new Promise((r) => relayer.proc.once('exit', r));
+    await watcher.stop();
+    await net.stop();
 
     const emulatorBoundJobsPerSecond = round(await emulatorBound());
     const best = levels.reduce((a, b) => (b.jobsPerSecond > a.jobsPerSecond ? b : a));
@@ -157,7 +327,10 @@ async function main() {
         emulatorBoundJobsPerSecond,
         fractionOfEmulatorBound: round((100 * best.jobsPerSecond) / emulatorBoundJobsPerSecond) / 100,
         levels,
-        notes: 'Stage percentiles are interpolated inside the relayer histogram buckets (relayer/metrics.ts). The devnet, runner and client run in the bench process; the relayer is a child process.',
+        devnet: DEVNET_MODE,
+        clientWait: CLIENT_WAIT,
+        relayerBuild: RELAYER_MODE,
+        notes: `Stage percentiles are interpolated inside the relayer histogram buckets (relayer/metrics.ts). Runner and clients run in the bench process; the relayer (${RELAYER_MODE === 'dist' ? 'compiled JavaScript from npm run build:relayer' : 'ts-node'}) and ${DEVNET_MODE === 'child' ? 'the devnet are child processes' : 'the devnet in-process'}.`,
     };
     mkdirSync(join(__dirname, 'results'), { recursive: true });
     writeFileSync(join(__dirname, 'results', 'pipeline.json'), JSON.stringify(result, null, 2) + '\n');
