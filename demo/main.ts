@@ -1,10 +1,14 @@
 /**
  * `npm run demo`: the whole path on a local devnet — deploy, attest, stake, one confidential job
  * from a client wallet through the relayer and the enclave runner, settled on chain — then keeps
- * serving (devnet, runner, relayer) until Ctrl-C. Ports: COCOON_DEMO_DEVNET_PORT (default 8081),
- * COCOON_DEMO_RUNNER_PORT (8700), COCOON_DEMO_RELAYER_PORT (8790); 0 picks free ones.
+ * serving (devnet, runner, relayer, and the OpenAI-compatible gateway paying from a wallet of its own)
+ * until Ctrl-C. Ports: COCOON_DEMO_DEVNET_PORT (default 8081), COCOON_DEMO_RUNNER_PORT (8700),
+ * COCOON_DEMO_RELAYER_PORT (8790), COCOON_GATEWAY_PORT (8080); 0 picks free ones.
  */
-import { fromNano } from '@ton/core';
+import { fromNano, toNano } from '@ton/core';
+import { mnemonicNew } from '@ton/crypto';
+import { startGateway } from '../gateway/server';
+import { CocoonClient, MnemonicSigner } from '../sdk';
 import { createLogger } from '../relayer/log';
 import { getStruct } from '../relayer/tuple';
 import { loadTupleLedger } from '../wrappers/Provider';
@@ -47,11 +51,28 @@ async function main() {
     } else {
         say(`ended         ${end.kind}, refunded ${ton(end.refund)}`);
     }
+
+    // The gateway: OpenAI clients pay per job from this wallet (no deposit to lock first).
+    const signer = await MnemonicSigner.fromMnemonic(demo.client, await mnemonicNew(), { now: demo.clock.now });
+    await demo.devnet.faucet(signer.address, toNano('100'));
+    const sdk = new CocoonClient({
+        client: demo.client,
+        registry: protocol.registry.address,
+        signer,
+        attestation: {
+            trustAnchorPem: protocol.attestation.devRootPem, // the dev root is trusted here, explicitly, and nowhere by default
+            runnerUrl: (p) => (p.equals(protocol.provider.address) ? protocol.runnerUrl : undefined),
+        },
+    });
+    const gateway = await startGateway({ sdk, port: port('COCOON_GATEWAY_PORT', 8080) });
+    say(`gateway       ${gateway.url} (OpenAI API; wallet ${signer.address})`);
+    const example = JSON.stringify({ model: 'cocoon-reference-v1', messages: [{ role: 'user', content: 'hello there' }] });
+    say(`              try: curl ${gateway.url}/chat/completions -H 'content-type: application/json' -d '${example}'`);
     say('serving until Ctrl-C');
     const log = createLogger('info');
     const stop = (signal: string) => {
         log.info({ signal }, 'demo stopping');
-        demo.stop().then(
+        gateway.close().then(() => demo.stop()).then(
             () => process.exit(0),
             () => process.exit(1),
         );
