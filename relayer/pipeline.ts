@@ -19,6 +19,12 @@ import type { JobRow, Store } from './store';
 
 /** Confirmation checks (one per poll interval) before an undelivered outcome is sent again. */
 export const CONFIRM_CHECKS_BEFORE_REDELIVERY = 20;
+/**
+ * The first `job` getter check after a delivery waits this many poll intervals: the watcher usually
+ * reads the ending event (JobSettled / JobDeclined) first and marks the job final, and then no
+ * getter call is needed at all.
+ */
+export const FIRST_CONFIRM_AFTER_POLLS = 2;
 
 export interface PipelineOptions {
     runners: Map<string, string>; // provider raw address → runner URL
@@ -35,6 +41,8 @@ export class Pipeline {
     private readonly abort = new AbortController();
     /** Jobs the watcher recorded in its latest poll: open on chain as of that read, so dispatch skips its `job` getter call. */
     private readonly fresh = new Set<string>();
+    /** Jobs this process delivered and has not yet seen end: when each was seen and delivered (ms), for the confirm/total metrics. */
+    private readonly awaitingEnd = new Map<string, { seenAt: number; deliveredAt: number }>();
 
     constructor(
         private readonly deps: { chain: Chain; store: Store; log: Logger; metrics: RelayerMetrics },
@@ -48,6 +56,21 @@ export class Pipeline {
      */
     recordFresh(keys: Iterable<string>): void {
         for (const k of keys) this.fresh.add(k);
+    }
+
+    /** Jobs whose ending event the watcher just recorded (the store has them final already). */
+    recordEnded(keys: Iterable<string>): void {
+        const now = Date.now();
+        for (const key of keys) {
+            this.fresh.delete(key);
+            const entry = this.awaitingEnd.get(key);
+            if (!entry) continue;
+            this.awaitingEnd.delete(key);
+            this.deps.metrics.stageSeconds.observe({ stage: 'confirm' }, (now - entry.deliveredAt) / 1000);
+            this.deps.metrics.stageSeconds.observe({ stage: 'total' }, (now - entry.seenAt) / 1000);
+            const [provider, jobId] = key.split('/');
+            this.deps.log.info({ provider, jobId, by: 'event' }, 'confirmed');
+        }
     }
 
     /** Looks for due jobs soon (coalesced). */
@@ -150,7 +173,9 @@ export class Pipeline {
             throw err;
         }
         const now = Date.now();
-        this.deps.store.delivered(row.provider, row.jobId, now + this.options.pollMs);
+        this.deps.store.delivered(row.provider, row.jobId, now + FIRST_CONFIRM_AFTER_POLLS * this.options.pollMs);
+        // (Unless the watcher read the ending event in the meantime and the job is final already.)
+        if (this.deps.store.get(row.provider, row.jobId)?.state === 'delivered') this.awaitingEnd.set(`${row.provider}/${row.jobId}`, { seenAt: row.seenAt, deliveredAt: now });
         this.deps.metrics.stageSeconds.observe({ stage: 'deliver' }, (now - started) / 1000);
         this.deps.log.info({ provider: row.provider, jobId: row.jobId.toString(), outcome: outcome.kind }, 'delivered');
         return { ...row, state: 'delivered', attempts: 0 };
@@ -158,11 +183,19 @@ export class Pipeline {
 
     private async confirm(row: JobRow): Promise<void> {
         const started = Date.now();
-        if (!(await this.stillOpen(row, 'confirm'))) {
+        const key = `${row.provider}/${row.jobId}`;
+        if (!(await this.deps.chain.jobOpen(Address.parseRaw(row.provider), row.jobId, 'confirm'))) {
+            const endedByEvent = this.deps.store.get(row.provider, row.jobId)?.state === 'final';
+            this.deps.store.final(row.provider, row.jobId, 'gone');
             const now = Date.now();
-            this.deps.metrics.stageSeconds.observe({ stage: 'confirm' }, (now - started) / 1000);
-            this.deps.metrics.stageSeconds.observe({ stage: 'total' }, (now - row.seenAt) / 1000);
-            this.deps.log.info({ provider: row.provider, jobId: row.jobId.toString() }, 'confirmed');
+            const entry = this.awaitingEnd.get(key);
+            this.awaitingEnd.delete(key);
+            // Counted once: not again when the watcher's event already did (recordEnded).
+            if (entry || !endedByEvent) {
+                this.deps.metrics.stageSeconds.observe({ stage: 'confirm' }, (now - (entry?.deliveredAt ?? started)) / 1000);
+                this.deps.metrics.stageSeconds.observe({ stage: 'total' }, (now - row.seenAt) / 1000);
+                this.deps.log.info({ provider: row.provider, jobId: row.jobId.toString(), by: 'getter' }, 'confirmed');
+            }
             return;
         }
         // Accepted but not applied yet (batched blocks), or dropped: look again, and resend after a while.

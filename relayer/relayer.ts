@@ -80,6 +80,7 @@ export async function startRelayer(config: RelayerConfig, options: { logDestinat
             metrics.cursorLag.set({ provider: w.raw }, 0);
             resolveFirst();
             pipeline.recordFresh(w.lastCreated);
+            pipeline.recordEnded(w.lastFinished);
             pipeline.kick();
         }, (e) => {
             const err = classify('watch', e);

@@ -26,10 +26,13 @@ export class Watcher {
 
     /** Keys (`provider/jobId`) of the jobs created and not ended in the latest poll's batch. */
     lastCreated: string[] = [];
+    /** Keys of the jobs whose ending event the latest poll recorded. */
+    lastFinished: string[] = [];
 
     /** One poll; returns how many new jobs it recorded. */
     async poll(): Promise<number> {
         this.lastCreated = [];
+        this.lastFinished = [];
         const { chain, store, metrics, pageSize } = this.deps;
         this.globalId ??= await chain.globalId(this.address);
         const stored = store.cursor(this.raw);
@@ -54,6 +57,7 @@ export class Watcher {
         const next = advance(cursor, txs)!;
         store.commit(this.raw, { lt: next.lt, hash: next.hash.toString('hex'), utime: txs[txs.length - 1].now }, batch);
         const ended = new Set(batch.finished.map((f) => f.jobId));
+        this.lastFinished = batch.finished.map((f) => `${f.provider}/${f.jobId}`);
         this.lastCreated = batch.created.filter((j) => !ended.has(j.jobId)).map((j) => `${j.provider}/${j.jobId}`);
         if (batch.created.length || batch.finished.length) {
             this.deps.log.debug({ provider: this.raw, created: batch.created.length, finished: batch.finished.length, cursorLt: next.lt.toString() }, 'events recorded');
