@@ -7,7 +7,7 @@
  * emulator bound: the same transactions pushed straight through a sandbox Blockchain, no HTTP,
  * relayer or runner. Writes bench/results/pipeline.json.
  */
-import { readFileSync, writeFileSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { appendFileSync, readFileSync, writeFileSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
@@ -33,6 +33,7 @@ const DEVNET_MODE = process.env.COCOON_BENCH_DEVNET ?? 'child'; // child | inpro
 const CLIENT_WAIT = process.env.COCOON_BENCH_CLIENT_WAIT ?? 'shared'; // shared | poll
 const RELAYER_MODE = process.env.COCOON_BENCH_RELAYER ?? 'dist'; // dist (tsc build) | ts-node
 const WATCH_POLL_MS = 10;
+const WARMUP_JOBS = Number(process.env.COCOON_BENCH_WARMUP_JOBS ?? 5);
 const ROOT = join(__dirname, '..');
 
 const pct = (xs: number[], p: number) => {
@@ -108,7 +109,7 @@ async function child(args: string[], env: NodeJS.ProcessEnv, ready: RegExp): Pro
 
 /** The devnet as its own process (own event loop and core), used over HTTP exactly like the in-process one. */
 async function devnetChild(): Promise<{ devnet: Devnet; proc: ChildProcess }> {
-    const { proc, match } = await child(['-r', 'ts-node/register/transpile-only', 'devnet/main.ts', '--port', '0'], process.env, /listening on (http:\S+)/);
+    const { proc, match } = await child([...(process.env.COCOON_BENCH_DEVNET_NODE_ARGS?.split(' ').filter(Boolean) ?? []), '-r', 'ts-node/register/transpile-only', 'devnet/main.ts', '--port', '0'], process.env, /listening on (http:\S+)/);
     const url = match[1];
     const faucet = async (to: Address | string, amount?: bigint) => {
         const res = await fetch(`${url}/faucet`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ address: to.toString(), ...(amount === undefined ? {} : { amount: amount.toString() }) }) });
@@ -255,11 +256,22 @@ async function main() {
     const net = await network();
     const relayerArgs = RELAYER_MODE === 'ts-node' ? ['-r', 'ts-node/register/transpile-only', 'relayer/main.ts'] : [join(ROOT, 'dist', 'relayer-build', 'relayer', 'main.js')];
     const relayer = await child(relayerArgs, { ...process.env, ...net.relayerEnv, LOG_LEVEL: 'info', COCOON_RELAYER_ENV_FILE: '/nonexistent' }, /"url":"(http:[^"]+)".*"msg":"relayer started"/);
-    relayer.proc.stdout!.on('data', () => undefined); // keep draining its log
+    const logFile = process.env.COCOON_BENCH_RELAYER_LOG; // keep draining its log, optionally into a file
+    relayer.proc.stdout!.on('data', logFile ? (c) => appendFileSync(logFile, c) : () => undefined);
     const url = relayer.match[1];
     const watcher = new EndWatcher(net.client, net.provider);
     if (CLIENT_WAIT === 'shared') await watcher.start();
     const scrape = async () => histogram(await (await fetch(`${url}/metrics`)).text());
+
+    // Warm-up (not measured): a few jobs through the whole path so the first measured ones do not pay
+    // for JIT compilation and first connections in the relayer, runner and devnet.
+    const warm = await net.newClient(toNano('20'));
+    for (let i = 0; i < WARMUP_JOBS; i++) {
+        const job = await net.submitJob(warm, { prompt: `warm-up job ${i}` });
+        const signal = AbortSignal.timeout(JOB_TIMEOUT_MS);
+        if (CLIENT_WAIT === 'shared') await watcher.ended$(job.jobId, signal);
+        await net.awaitEnd(warm, job, signal);
+    }
 
     const levels = [];
     for (const concurrency of LEVELS) {
@@ -325,7 +337,7 @@ async function main() {
         relayerDispatchP99Ms: best.relayerDispatchP99Ms,
         relayerPeakRssMb,
         emulatorBoundJobsPerSecond,
-        fractionOfEmulatorBound: round((100 * best.jobsPerSecond) / emulatorBoundJobsPerSecond) / 100,
+        fractionOfEmulatorBound: Number((best.jobsPerSecond / emulatorBoundJobsPerSecond).toFixed(2)),
         levels,
         devnet: DEVNET_MODE,
         clientWait: CLIENT_WAIT,
