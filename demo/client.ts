@@ -52,6 +52,21 @@ async function recent(client: TonClient, address: Address): Promise<Transaction[
     return client.getTransactions(address, { limit: HISTORY_WINDOW, archival: true });
 }
 
+// The required escrow for the same provider and limits changes only with its prices: reuse a quote
+// for a few seconds instead of a getter per job. A stale quote that is too low is refused by
+// CreateJob and the value bounces back; one that is too high is refunded at the job's end.
+const ESCROW_QUOTE_TTL_MS = 5_000;
+const escrowQuotes = new Map<string, { escrow: bigint; at: number }>();
+
+async function escrowQuote(provider: Address, terms: JobTerms, fetch: () => Promise<bigint>): Promise<bigint> {
+    const key = `${provider.toRawString()}:${terms.modelId}:${terms.maxInputTokens}:${terms.maxOutputTokens}`;
+    const known = escrowQuotes.get(key);
+    if (known && Date.now() - known.at < ESCROW_QUOTE_TTL_MS) return known.escrow;
+    const escrow = await fetch();
+    escrowQuotes.set(key, { escrow, at: Date.now() });
+    return escrow;
+}
+
 export async function submitJob(ctx: ClientContext, wallet: DemoWallet, spec: JobSpec): Promise<SubmittedJob> {
     const clientKeys = generateX25519KeyPair();
     const maxInputTokens = spec.maxInputTokens ?? 256;
@@ -66,7 +81,7 @@ export async function submitJob(ctx: ClientContext, wallet: DemoWallet, spec: Jo
         ttl: BigInt(spec.ttl ?? 600), enclaveKey: ctx.enclaveEd25519, resultKey: bigintFromBytes(clientKeys.publicKey),
     };
     const provider = ctx.client.open(Provider.fromAddress(ctx.provider));
-    const escrow = await provider.getRequiredEscrow(MODEL_ID, terms.maxInputTokens, terms.maxOutputTokens);
+    const escrow = await escrowQuote(ctx.provider, terms, () => provider.getRequiredEscrow(MODEL_ID, terms.maxInputTokens, terms.maxOutputTokens));
     const body = beginCell().store(storeCreateJob({ $$type: 'CreateJob', terms, payload: bytesToTree(envelope) })).endCell();
     const createdAt = Date.now();
     await wallet.send({ to: ctx.provider, value: escrow, bounce: true, body });

@@ -18,6 +18,8 @@ export class DemoWallet implements Sender {
     readonly address: Address;
     readonly wallet: WalletContractV5R1;
     private queue: Promise<unknown> = Promise.resolve();
+    // Sends are serialised, so after the first getter the next seqno is known: one getter per send fewer.
+    private nextSeqno: number | undefined;
 
     constructor(
         private readonly client: TonClient,
@@ -40,7 +42,8 @@ export class DemoWallet implements Sender {
 
     private async transfer(args: SenderArguments): Promise<void> {
         const opened = this.client.open(this.wallet);
-        const seqno = await opened.getSeqno();
+        const seqno = this.nextSeqno ?? (await opened.getSeqno());
+        this.nextSeqno = undefined; // unknown again until this transfer is seen applied
         await opened.sendTransfer({
             seqno,
             secretKey: this.keys.secretKey,
@@ -49,7 +52,11 @@ export class DemoWallet implements Sender {
             messages: [internal({ to: args.to, value: args.value, bounce: args.bounce ?? true, init: args.init ?? undefined, body: args.body ?? Cell.EMPTY })],
         });
         for (let i = 0; i < SEQNO_POLL_ATTEMPTS; i++) {
-            if ((await opened.getSeqno()) > seqno) return;
+            const current = await opened.getSeqno();
+            if (current > seqno) {
+                this.nextSeqno = current;
+                return;
+            }
             await new Promise((r) => setTimeout(r, SEQNO_POLL_MS));
         }
         throw new Error(`transfer with seqno ${seqno} from ${this.address} was not applied`);
