@@ -89,6 +89,7 @@ export class CocoonClient {
     private readonly verifier: AttestationVerifier;
     private readonly feeds = new Map<string, TransactionFeed>();
     private cached: { at: number; snapshot: Promise<NetworkSnapshot> } | null = null;
+    private readonly allowances = new Map<string, { snapshot: NetworkSnapshot; allowance: bigint }>();
 
     constructor(private readonly options: CocoonClientOptions) {
         this.chain = options.client;
@@ -144,9 +145,11 @@ export class CocoonClient {
         progress('attested', { enclaveKey: enclave.enclaveKey.toString(16) });
 
         const ttl = this.ttlFor(snapshot, opts);
-        const contract = openProvider(this.chain, provider.address);
-        const escrow = await contract.getRequiredEscrow(prepared.modelId, BigInt(prepared.maxInputTokens), BigInt(prepared.maxOutputTokens));
-        const available = await signer.balance();
+        const [escrow, available, providerState] = await Promise.all([
+            this.requiredEscrow(choice, prepared, snapshot),
+            signer.balance(),
+            this.chain.getContractState(provider.address),
+        ]);
         if (available < escrow + WALLET_FEE_MARGIN) throw new InsufficientBalanceError(escrow + WALLET_FEE_MARGIN, available);
         opts.beforeSend?.(escrow);
 
@@ -168,7 +171,7 @@ export class CocoonClient {
             .endCell();
 
         const feed = this.feedFor(provider.address);
-        const fromLt = (await this.chain.getContractState(provider.address)).lastTransaction?.lt;
+        const fromLt = providerState.lastTransaction?.lt;
         const created = this.waitFor(feed, BigInt(fromLt ?? '0'), (tx) => creationIn(tx, body_.hash()), opts.timeoutMs ?? (ttl + 120) * 1000, 'the Provider to create the job');
         try {
             await signer.send({ to: provider.address, value: escrow, body: body_, bounce: true });
@@ -263,32 +266,34 @@ export class CocoonClient {
 
     private waitFor<T>(feed: TransactionFeed, fromLt: bigint, match: (tx: Transaction) => T | null, timeoutMs: number, what: string, jobId?: bigint) {
         let unsubscribe: (() => void) | null = null;
-        let cancelled = false;
+        let over = false; // matched, timed out or cancelled: the listener must go, even if subscribe() has not returned yet
         let timer: NodeJS.Timeout | null = null;
+        const end = () => {
+            over = true;
+            if (timer) clearTimeout(timer);
+            unsubscribe?.();
+        };
         const promise = new Promise<T>((resolve, reject) => {
-            const finish = () => {
-                if (timer) clearTimeout(timer);
-                unsubscribe?.();
-            };
             timer = setTimeout(() => {
-                finish();
+                end();
                 reject(new TimeoutError(what, jobId));
             }, timeoutMs);
             feed.subscribe(fromLt, (tx) => {
+                if (over) return;
                 const found = match(tx);
                 if (found !== null) {
-                    finish();
+                    end();
                     resolve(found);
                 }
             }).then((u) => {
                 unsubscribe = u;
-                if (cancelled) u();
+                if (over) u(); // the match came during the backfill, before subscribe() returned
             }, (e) => {
-                finish();
+                end();
                 reject(e);
             });
         });
-        return { promise, cancel: () => { cancelled = true; if (timer) clearTimeout(timer); unsubscribe?.(); } };
+        return { promise, cancel: end };
     }
 
     private feedFor(address: Address): TransactionFeed {
@@ -299,6 +304,24 @@ export class CocoonClient {
             this.feeds.set(key, feed);
         }
         return feed;
+    }
+
+    /**
+     * Escrow CreateJob accepts: the price cap at the offer in the snapshot plus the settlement
+     * allowance, which depends only on maxOutputTokens and the network's gas prices. The allowance
+     * is read once per (Provider, maxOutputTokens) and snapshot from the `requiredEscrow` getter
+     * (escrow minus the price cap); an offer changed since the snapshot makes CreateJob bounce
+     * (JobRejectedError, ERR_ESCROW_TOO_LOW), never overpay silently.
+     */
+    private async requiredEscrow(choice: Choice, p: PreparedRequest, snapshot: NetworkSnapshot): Promise<bigint> {
+        const key = `${choice.provider.address.toRawString()}/${p.maxOutputTokens}`;
+        let cached = this.allowances.get(key);
+        if (!cached || cached.snapshot !== snapshot) {
+            const full = await openProvider(this.chain, choice.provider.address).getRequiredEscrow(p.modelId, BigInt(p.maxInputTokens), BigInt(p.maxOutputTokens));
+            cached = { snapshot, allowance: full - choice.priceCap };
+            this.allowances.set(key, cached);
+        }
+        return choice.priceCap + cached.allowance;
     }
 
     private ttlFor(snapshot: NetworkSnapshot, opts: SubmitOptions): number {

@@ -3,7 +3,7 @@
  * "send this internal message"; a TonConnect signer can implement it later without touching the SDK.
  * `MnemonicSigner` is the V5R1 wallet implementation used by scripts, the CLI and the gateway.
  */
-import { Address, Cell, internal, SendMode, toNano } from '@ton/core';
+import { Address, beginCell, Cell, external, internal, SendMode, storeMessage, toNano } from '@ton/core';
 import { mnemonicToPrivateKey, mnemonicValidate, KeyPair } from '@ton/crypto';
 import { WalletContractV5R1 } from '@ton/ton';
 import { config as loadDotenv } from 'dotenv';
@@ -29,7 +29,7 @@ export interface JobSigner {
 export const WALLET_FEE_MARGIN = toNano('0.01');
 /** V5R1 carries at most 255 actions per external message. */
 const MAX_BATCH = 255;
-const CONFIRM_POLL_MS = 100;
+const CONFIRM_POLL_MS = 20;
 /** Lifetime of a signed external message (its valid_until is chain time plus this). */
 const MESSAGE_LIFETIME_S = 120;
 
@@ -58,6 +58,8 @@ export class MnemonicSigner implements JobSigner {
     private queue: Queued[] = [];
     private pumping = false;
     private inFlight = 0n;
+    private nextSeqno: number | null = null;
+    private blockTime: { value: number; readAt: number } | null = null;
 
     private constructor(private readonly client: Chain, private readonly keys: KeyPair, workchain: number, private readonly now?: () => number) {
         this.wallet = WalletContractV5R1.create({ workchain, publicKey: keys.publicKey });
@@ -115,19 +117,34 @@ export class MnemonicSigner implements JobSigner {
 
     private async sendBatch(messages: OutgoingMessage[]): Promise<void> {
         const opened = this.client.open(this.wallet);
-        const [seqno, state] = await Promise.all([opened.getSeqno(), this.client.getContractState(this.address)]);
-        const now = this.now?.() ?? Math.max(state.timestampt, Math.floor(Date.now() / 1000));
-        await opened.sendTransfer({
+        // The next seqno is known after the first confirmed batch; only the first one asks the chain.
+        const seqno = this.nextSeqno ?? (await opened.getSeqno());
+        const transfer = this.wallet.createTransfer({
             seqno,
-            timeout: now + MESSAGE_LIFETIME_S,
             secretKey: this.keys.secretKey,
+            timeout: (await this.chainNow()) + MESSAGE_LIFETIME_S,
             sendMode: SendMode.PAY_GAS_SEPARATELY | SendMode.IGNORE_ERRORS,
             messages: messages.map((m) => internal({ to: m.to, value: m.value, body: m.body, bounce: m.bounce ?? true })),
         });
+        // Seqno 0 is the deploying transfer: it carries the wallet's state init (ignored once active).
+        const ext = external({ to: this.address, init: seqno === 0 ? this.wallet.init : undefined, body: transfer });
+        this.nextSeqno = null;
+        await this.client.sendFile(beginCell().store(storeMessage(ext)).endCell().toBoc());
         const deadline = Date.now() + CONFIRM_TIMEOUT_MS;
         while ((await opened.getSeqno()) <= seqno) {
             if (Date.now() > deadline) throw new TimeoutError(`wallet seqno ${seqno} to be used`);
             await new Promise((r) => setTimeout(r, CONFIRM_POLL_MS));
         }
+        this.nextSeqno = seqno + 1;
+    }
+
+    /** Chain time for the message's expiry: the `now` option, else max(latest block time, local clock), the block time re-read at most every 10 s. */
+    private async chainNow(): Promise<number> {
+        if (this.now) return this.now();
+        const wall = Math.floor(Date.now() / 1000);
+        if (!this.blockTime || Date.now() - this.blockTime.readAt > 10_000) {
+            this.blockTime = { value: (await this.client.getContractState(this.address)).timestampt, readAt: Date.now() };
+        }
+        return Math.max(wall, this.blockTime.value + Math.floor((Date.now() - this.blockTime.readAt) / 1000));
     }
 }
