@@ -25,7 +25,9 @@ export function createCertificate(spec: CertSpec): X509Certificate {
     const alg = new asn.AlgorithmIdentifier({ algorithm: ECDSA_WITH_SHA256 });
     const now = Date.now();
     const serial = randomBytes(16);
-    serial[0] &= 0x7f; // positive INTEGER
+    // Positive, and with a non-zero first byte: DER INTEGERs must be minimal, and a leading 0x00
+    // before a byte below 0x80 made OpenSSL refuse about 1 certificate in 256 ("illegal padding").
+    serial[0] = (serial[0] & 0x3f) | 0x40;
     const tbs = new asn.TBSCertificate({
         version: asn.Version.v3,
         serialNumber: new Uint8Array(serial).buffer,
