@@ -14,7 +14,7 @@ import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { Address, toNano, Transaction } from '@ton/core';
 import { TonClient } from '@ton/ton';
 import { startDemo } from '../demo/startDemo';
-import { awaitEnd, ClientContext, JobSpec, submitJob } from '../demo/client';
+import { awaitEnd, ClientContext, clientContext, JobSpec, submitJob } from '../demo/client';
 import { DevnetClock } from '../demo/clock';
 import { deployProtocol } from '../demo/protocol';
 import { DemoWallet } from '../demo/wallet';
@@ -149,13 +149,7 @@ async function network(): Promise<Network> {
     const client = new TonClient({ endpoint: devnet.endpoint });
     const clock = new DevnetClock(devnet.url);
     const protocol = await deployProtocol(devnet, client, clock, { runnerLimits: RUNNER_LIMITS });
-    const ctx: ClientContext = {
-        client,
-        provider: protocol.provider.address,
-        enclaveEd25519: BigInt('0x' + protocol.attestation.enclaveEd25519),
-        enclaveX25519: Buffer.from(protocol.attestation.enclaveX25519, 'hex'),
-        protocolFeeBps: protocol.params.protocolFeeBps,
-    };
+    const ctx: ClientContext = clientContext(client, protocol);
     const dbPath = join(mkdtempSync(join(tmpdir(), 'cocoon-relayer-')), 'relayer.sqlite');
     return {
         devnet, client, provider: ctx.provider,

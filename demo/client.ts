@@ -6,6 +6,7 @@
  * JobDeclined / JobExpired event with the amounts.
  */
 import { Address, beginCell, Transaction } from '@ton/core';
+import type { DeployedProtocol } from './protocol';
 import { TonClient } from '@ton/ton';
 import { generateX25519KeyPair, openResult, sealRequest, X25519KeyPair } from '../crypto';
 import { bytesToTree, treeToBytes } from '../protocol/bytesTree';
@@ -46,6 +47,17 @@ export interface ClientContext {
     enclaveEd25519: bigint;
     enclaveX25519: Buffer;
     protocolFeeBps: bigint;
+}
+
+/** What a client needs to know of a deployed protocol to send it jobs. */
+export function clientContext(client: TonClient, protocol: DeployedProtocol): ClientContext {
+    return {
+        client,
+        provider: protocol.provider.address,
+        enclaveEd25519: BigInt('0x' + protocol.attestation.enclaveEd25519),
+        enclaveX25519: Buffer.from(protocol.attestation.enclaveX25519, 'hex'),
+        protocolFeeBps: protocol.params.protocolFeeBps,
+    };
 }
 
 async function recent(client: TonClient, address: Address): Promise<Transaction[]> {

@@ -13,7 +13,7 @@ import type { DestinationStream } from 'pino';
 import { Devnet, startDevnet } from '../devnet';
 import { parseConfig, RelayerConfig } from '../relayer/config';
 import { RelayerHandle, startRelayer } from '../relayer/relayer';
-import { awaitEnd, ClientContext, JobSpec, runJob, submitJob, SubmittedJob } from './client';
+import { awaitEnd, ClientContext, clientContext, JobSpec, runJob, submitJob, SubmittedJob } from './client';
 import { DevnetClock } from './clock';
 import { deployProtocol, DeployedProtocol, ProtocolOptions } from './protocol';
 import { DemoWallet } from './wallet';
@@ -83,13 +83,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<DemoHandles>
             await relayer.caughtUp();
         }
 
-        const ctx: ClientContext = {
-            client,
-            provider: protocol.provider.address,
-            enclaveEd25519: BigInt('0x' + protocol.attestation.enclaveEd25519),
-            enclaveX25519: Buffer.from(protocol.attestation.enclaveX25519, 'hex'),
-            protocolFeeBps: protocol.params.protocolFeeBps,
-        };
+        const ctx: ClientContext = clientContext(client, protocol);
         const newClient = async (amount = toNano('50')) => {
             const w = DemoWallet.random(client, clock.now);
             await devnet.faucet(w.address, amount);

@@ -5,12 +5,12 @@
  * with no account: every payment to it bounces until the ghost is deployed with empty code, which
  * accepts everything). Built once; every run restores `snapshot`.
  */
-import { Blockchain, BlockchainSnapshot, SandboxContract, TreasuryContract, internal, SendMessageResult } from '@ton/sandbox';
+import { BlockchainSnapshot, SandboxContract, TreasuryContract, internal, SendMessageResult } from '@ton/sandbox';
 import { Address, beginCell, Cell, contractAddress, StateInit, toNano } from '@ton/core';
 import { ed25519, x25519 } from '@noble/curves/ed25519.js';
-import { protocol, EnclaveKeys, GLOBAL_ID, IMAGE_HASH, MODEL_ID, OFFER } from '../fixtures/protocol';
+import { protocol, EnclaveKeys, MODEL_ID, OFFER } from '../fixtures/protocol';
 import { Provider } from '../../wrappers/Provider';
-import { attestationCell, bigintFromBytes, signCell } from '../../protocol/signed';
+import { bigintFromBytes } from '../../protocol/signed';
 
 /** Deterministic enclave keys (the runs must replay from a seed). */
 export function enclaveFromSeed(tag: string): EnclaveKeys {
@@ -53,23 +53,12 @@ export async function buildWorld() {
 
     /** RegisterEnclave with a fresh certificate (valid 3 days from now) for any provider. */
     const register = (side: ProviderSide, enclave: EnclaveKeys) => {
-        const now = blockchain.now!;
-        const certificate = attestationCell({
-            globalId: GLOBAL_ID,
-            registry: registry.address,
-            provider: side.contract.address,
-            imageHash: IMAGE_HASH,
-            enclaveEd25519: enclave.publicKey,
-            enclaveX25519: enclave.encryptionKey,
-            quoteHash: 0xabcdn,
-            issuedAt: now - 10,
-            expiresAt: now + 3 * 86400,
-        });
+        const { certificate, signature } = p.certify(enclave, { provider: side.contract.address });
         return side.contract.send(side.owner.getSender(), { value: toNano('0.1') }, {
             $$type: 'RegisterEnclave',
             queryId: 0n,
             verifierKey: p.verifierKey,
-            signature: signCell(certificate, p.verifier.secretKey),
+            signature,
             certificate,
         });
     };
