@@ -10,8 +10,8 @@ import { mnemonicNew } from '@ton/crypto';
 import { startGateway } from '../gateway/server';
 import { CocoonClient, MnemonicSigner } from '../sdk';
 import { createLogger } from '../relayer/log';
-import { getStruct } from '../relayer/tuple';
-import { loadTupleLedger } from '../wrappers/Provider';
+import { open } from '../protocol/tonClient';
+import { Provider } from '../wrappers/Provider';
 import { startDemo } from './startDemo';
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
@@ -29,8 +29,8 @@ async function main() {
     const { protocol } = demo;
     say(`devnet        ${demo.devnet.endpoint}`);
     say(`registry      ${protocol.registry.address}`);
-    const ledger = await getStruct(demo.client, protocol.provider.address, 'ledger', [], loadTupleLedger);
-    say(`provider      ${protocol.provider.address} (stake ${ton(ledger?.stake ?? 0n)})`);
+    const ledger = await open(demo.client, Provider.fromAddress(protocol.provider.address)).getLedger();
+    say(`provider      ${protocol.provider.address} (stake ${ton(ledger.stake)})`);
     say(`enclave       ${protocol.attestation.enclaveEd25519.slice(0, 16)}… (${protocol.attestation.quoteKind} quote), runner ${protocol.runnerUrl}`);
     say(`relayer       ${demo.relayer!.url}/healthz, /metrics (keeper ${demo.relayer!.keeperAddress})`);
 

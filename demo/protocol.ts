@@ -16,8 +16,8 @@ import { createRunner } from '../enclave/runner';
 import { createEnclaveServer, EnclaveServer, ServerLimits } from '../enclave/server';
 import { defaultParams, modelIdOf, REFERENCE_MODEL_NAME } from '../protocol/defaults';
 import { bigintFromBytes } from '../protocol/signed';
-import { loadTupleEnclave, loadTupleModelOffer, Provider } from '../wrappers/Provider';
-import { getStruct } from '../relayer/tuple';
+import { Provider } from '../wrappers/Provider';
+import { open } from '../protocol/tonClient';
 import { Params, Registry } from '../wrappers/Registry';
 import { DevnetClock } from './clock';
 import { DemoWallet } from './wallet';
@@ -97,7 +97,8 @@ export async function deployProtocol(devnet: Devnet, client: TonClient, clock: D
     await provider.send(providerOwner, { value: MESSAGE_VALUE }, { $$type: 'RegisterEnclave', queryId: 0n, verifierKey, signature: outcome.signature, certificate: outcome.cell });
     await provider.send(providerOwner, { value: MESSAGE_VALUE }, { $$type: 'SetModelOffer', queryId: 0n, modelId: MODEL_ID, offer: { $$type: 'ModelOffer', ...OFFER } });
 
-    if (!(await getStruct(client, providerAddress, 'offer', [{ type: 'int', value: MODEL_ID }], loadTupleModelOffer))) throw new Error('the model offer was not approved');
-    if (!(await getStruct(client, providerAddress, 'enclave', [{ type: 'int', value: BigInt('0x' + attestation.enclaveEd25519) }], loadTupleEnclave))) throw new Error('the enclave was not registered (check the allow-lists and the certificate)');
+    const deployed = open(client, Provider.fromAddress(providerAddress));
+    if (!(await deployed.getOffer(MODEL_ID))) throw new Error('the model offer was not approved');
+    if (!(await deployed.getEnclave(BigInt('0x' + attestation.enclaveEd25519)))) throw new Error('the enclave was not registered (check the allow-lists and the certificate)');
     return { registry: registryContract, provider: Provider.fromAddress(providerAddress), params, owner, providerOwner, treasury, runner: server, runnerUrl, attestation };
 }

@@ -6,8 +6,8 @@ import { createServer, request, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { OP_JOB_REFUND } from '../../demo/client';
-import { getStruct } from '../../relayer/tuple';
-import { loadJobRefund, loadTupleLedger } from '../../wrappers/Provider';
+import { open } from '../../protocol/tonClient';
+import { loadJobRefund, Provider } from '../../wrappers/Provider';
 
 export const ROOT = `${__dirname}/../..`;
 
@@ -117,9 +117,7 @@ export async function refundsPerJob(client: TonClient, provider: Address): Promi
 }
 
 export async function ledgerOf(client: TonClient, provider: Address) {
-    const ledger = await getStruct(client, provider, 'ledger', [], loadTupleLedger);
-    if (!ledger) throw new Error('no ledger');
-    return ledger;
+    return open(client, Provider.fromAddress(provider)).getLedger();
 }
 
 export async function until<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, pauseMs = 100, attempts = 600): Promise<T> {
