@@ -6,7 +6,7 @@ import { protocol, Protocol, signedResult, signedDecline, newEnclave, GLOBAL_ID 
 import { bytesToTree } from '../protocol/bytesTree';
 import { bigintFromBytes, receiptCell, signCell } from '../protocol/signed';
 import { Exit } from '../protocol/errors';
-import { loadJobCreated, loadJobSettled, loadJobRefund, loadJobDeclined, loadJobExpired } from '../wrappers/Provider';
+import { loadJobCreated, loadJobSettled, loadJobRefund, loadJobDeclined, loadJobExpired, loadProviderSlashed } from '../wrappers/Provider';
 
 let p: Protocol;
 beforeAll(async () => {
@@ -259,6 +259,7 @@ describe('Equivocation', () => {
         const l = await p.provider.getLedger();
         expect(l.stake).toBe(before.stake - slash);
         expect(l.fees).toBe(slash - reward);
+        expect(loadProviderSlashed(res.externals[0].body.beginParse())).toMatchObject({ enclaveKey: p.enclave.publicKey, jobId: 0n, slashed: slash });
         expect((await p.provider.getEnclave(p.enclave.publicKey))?.revoked).toBe(true);
         const again = await p.provider.send(p.stranger.getSender(), { value: toNano('0.05') }, evidence(1n, 3n));
         expect(again.transactions).toHaveTransaction({ to: p.provider.address, exitCode: Exit.ERR_EVIDENCE_USED });
