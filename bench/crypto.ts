@@ -115,7 +115,7 @@ function primitiveFigures() {
 function receiptFigures() {
     const sk = ed25519.utils.randomSecretKey();
     const pk = ed25519.getPublicKey(sk);
-    const receipt = { globalId: -239, provider: new Address(0, randomBytes(32)), jobId: 12345n, resultHash: BigInt('0x' + randomBytes(32).toString('hex')), inputTokens: 812, outputTokens: 256 };
+    const receipt = { globalId: -239, provider: new Address(0, randomBytes(32)), jobId: 12345n, payloadHash: BigInt('0x' + randomBytes(32).toString('hex')), resultHash: BigInt('0x' + randomBytes(32).toString('hex')), inputTokens: 812, outputTokens: 256 };
     const sig = signCell(receiptCell(receipt), sk);
     return {
         signPerSec: Math.round(opsPerSec(() => signCell(receiptCell(receipt), sk))),

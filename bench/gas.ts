@@ -1,7 +1,7 @@
 /** `npm run bench:gas`: the gas and fee table of every operation, written to bench/results/gas.json. */
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { measureOperations } from './gasOperations';
+import { measureOperations, measureAtScale } from './gasOperations';
 import { tonString } from './measure';
 
 async function main() {
@@ -13,10 +13,16 @@ async function main() {
         console.log(`${r.name.padEnd(width)}  ${String(r.gasUsed).padStart(7)}  ${tonString(r.feesNano, 7).padStart(11)}  ${r.transactions}`);
     }
     console.log(`\njobLifecycleTon = ${report.jobLifecycleTon.toFixed(6)} (target ≤ 0.025)`);
+    // The gas constants must bound these at 10,000 open jobs (COCOON_SCALE overrides, e.g. "1,100").
+    const counts = (process.env.COCOON_SCALE ?? '1,100,1000,10000').split(',').map(Number);
+    const scale = await measureAtScale(counts);
+    console.log('\nopen jobs   CreateJob   external SubmitResult (1 KB)   external SubmitDecline');
+    for (const s of scale) console.log(`${String(s.openJobs).padStart(9)}   ${String(s.createJobGas).padStart(9)}   ${String(s.settleExternalGas).padStart(28)}   ${String(s.declineExternalGas).padStart(22)}`);
     const out = {
         operations: report.operations.map((o) => ({ name: o.name, gasUsed: o.gasUsed, feesTon: Number(o.feesNano) / 1e9, transactions: o.transactions })),
         jobLifecycleTon: report.jobLifecycleTon,
         jobLifecycle: report.jobLifecycle.map((o) => ({ name: o.name, gasUsed: o.gasUsed, feesTon: Number(o.feesNano) / 1e9, transactions: o.transactions })),
+        scale,
     };
     mkdirSync(join(__dirname, 'results'), { recursive: true });
     if (process.argv.includes('--update-snapshot')) {

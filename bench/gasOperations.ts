@@ -6,9 +6,8 @@
 import { beginCell, internal, SendMode, toNano } from '@ton/core';
 import { WalletContractV5R1 } from '@ton/ton';
 import { ed25519 } from '@noble/curves/ed25519.js';
-import { protocol, signedResult, signedDecline, newEnclave, GLOBAL_ID } from '../tests/fixtures/protocol';
+import { protocol, signedResult, signedDecline, newEnclave, equivocationEvidence } from '../tests/fixtures/protocol';
 import { bytesToTree } from '../protocol/bytesTree';
-import { receiptCell, signCell } from '../protocol/signed';
 import { storeCreateJob } from '../wrappers/Provider';
 import { costOf, Cost } from './measure';
 import { createHash } from 'node:crypto';
@@ -68,10 +67,11 @@ export async function measureOperations(): Promise<GasReport> {
 
     // Jobs
     const keys = { provider: p.provider.address, enclave: p.enclave };
-    const payload = () => bytesToTree(noise(1024, 'payload'));
+    const payload = bytesToTree(noise(1024, 'payload'));
+    const payloadHash = BigInt('0x' + payload.hash().toString('hex'));
     const result = bytesToTree(noise(1024, 'result'));
-    await record('job.CreateJob (1 KB payload)', () => p.createJob({ payload: payload() }));
-    await record('job.SubmitResult external (1 KB result)', () => p.provider.sendExternal(signedResult(keys, 0n, { result })));
+    await record('job.CreateJob (1 KB payload)', () => p.createJob({ payload }));
+    await record('job.SubmitResult external (1 KB result)', () => p.provider.sendExternal(signedResult(keys, 0n, { result, payloadHash })));
     await p.createJob();
     await record('job.SubmitResult internal (1 KB result)', () => p.provider.send(p.stranger.getSender(), { value: toNano('0.1') }, signedResult(keys, 1n, { result })));
     await p.createJob();
@@ -80,8 +80,7 @@ export async function measureOperations(): Promise<GasReport> {
     p.advance(601);
     await record('job.ExpireJob', () => p.provider.send(p.stranger.getSender(), { value: toNano('0.05') }, { $$type: 'ExpireJob', ...q, jobId: 3n }));
     await p.provider.send(p.stranger.getSender(), { value: toNano('0.1') }, { $$type: 'RequestSync', ...q });
-    const signed = (resultHash: bigint) => ({ $$type: 'SignedReceipt' as const, resultHash, inputTokens: 1n, outputTokens: 1n, signature: signCell(receiptCell({ globalId: GLOBAL_ID, provider: p.provider.address, jobId: 0n, resultHash, inputTokens: 1, outputTokens: 1 }), p.enclave.secretKey) });
-    await record('job.ReportEquivocation', () => p.provider.send(p.stranger.getSender(), { value: toNano('0.05') }, { $$type: 'ReportEquivocation', ...q, enclaveKey: p.enclave.publicKey, jobId: 0n, first: signed(1n), second: signed(2n) }));
+    await record('job.ReportEquivocation', () => p.provider.send(p.stranger.getSender(), { value: toNano('0.05') }, equivocationEvidence(keys, 0n, 1n, 2n, { payloadHash })));
     await record('provider.FlushFees', () => p.provider.send(p.stranger.getSender(), { value: toNano('0.05') }, { $$type: 'FlushFees', ...q }));
     await record('provider.WithdrawEarnings', () => p.provider.send(po, { value: toNano('0.05') }, { $$type: 'WithdrawEarnings', ...q }));
     await record('provider.RequestUnbond', () => p.provider.send(po, { value: toNano('0.05') }, { $$type: 'RequestUnbond', ...q, amount: toNano('1') }));
@@ -108,7 +107,8 @@ async function measureJobLifecycle(): Promise<Operation[]> {
     await wallet.sendTransfer({ seqno: 0, timeout: p.blockchain.now! + 60, secretKey: Buffer.concat([Buffer.from(secretKey), Buffer.from(publicKey)]), sendMode: SendMode.PAY_GAS_SEPARATELY, messages: [internal({ to: p.stranger.address, value: toNano('0.01') })] });
 
     const value = await p.requiredEscrow();
-    const body = beginCell().store(storeCreateJob({ $$type: 'CreateJob', terms: p.terms(), payload: bytesToTree(noise(1024, 'payload')) })).endCell();
+    const payload = bytesToTree(noise(1024, 'payload'));
+    const body = beginCell().store(storeCreateJob({ $$type: 'CreateJob', terms: p.terms(), payload })).endCell();
     const create = await wallet.sendTransfer({
         seqno: await wallet.getSeqno(),
         timeout: p.blockchain.now! + 60,
@@ -117,9 +117,51 @@ async function measureJobLifecycle(): Promise<Operation[]> {
         messages: [internal({ to: p.provider.address, value, body, bounce: true })],
     });
     const jobId = (await p.provider.getLedger()).nextJobId - 1n;
-    const settle = await p.provider.sendExternal(signedResult({ provider: p.provider.address, enclave: p.enclave }, jobId, { result: bytesToTree(noise(1024, 'result')) }));
+    const settle = await p.provider.sendExternal(signedResult({ provider: p.provider.address, enclave: p.enclave }, jobId, { result: bytesToTree(noise(1024, 'result')), payloadHash: BigInt('0x' + payload.hash().toString('hex')) }));
     return [
         { name: 'lifecycle: client wallet → CreateJob (1 KB payload)', ...costOf(create.transactions, contracts) },
         { name: 'lifecycle: external receipt (1 KB result) → settlement → refund', ...costOf(settle.transactions, contracts) },
     ];
+}
+
+export interface ScalePoint {
+    openJobs: number;
+    createJobGas: number;
+    settleExternalGas: number;
+    declineExternalGas: number;
+}
+
+/**
+ * Gas of the operations whose cost grows with the number of open jobs (the jobs map deepens), at
+ * each of `counts` open jobs: the figures the contract's gas constants must bound (GAS_CREATE_JOB,
+ * GAS_SETTLE_EXTERNAL). Jobs are created by real CreateJob messages; at 10,000 this takes a while.
+ */
+export async function measureAtScale(counts: number[]): Promise<ScalePoint[]> {
+    const p = await protocol();
+    const keys = { provider: p.provider.address, enclave: p.enclave };
+    const gasOf = (res: { transactions: any[] }) => {
+        const tx = res.transactions.find((t) => t.inMessage?.info.dest?.equals?.(p.provider.address));
+        if (!tx || tx.description.computePhase.type !== 'vm' || !tx.description.computePhase.success) throw new Error('scale: an operation failed');
+        return Number(tx.description.computePhase.gasUsed);
+    };
+    await p.provider.send(p.providerOwner.getSender(), { value: toNano('1000') }, { $$type: 'AddStake', queryId: 0n });
+    const payload = bytesToTree(noise(1024, 'payload'));
+    const payloadHash = BigInt('0x' + payload.hash().toString('hex'));
+    const result = bytesToTree(noise(1024, 'result'));
+    const points: ScalePoint[] = [];
+    let open = 0;
+    for (const target of counts) {
+        // Fill to target - 1, then measure the creation of the target-th open job.
+        for (; open < target - 1; open++) await p.createJob({ payload });
+        const createJobGas = gasOf(await p.createJob({ payload }));
+        open++;
+        const next = (await p.provider.getLedger()).nextJobId;
+        const settleExternalGas = gasOf(await p.provider.sendExternal(signedResult(keys, next - 1n, { result, payloadHash })));
+        await p.createJob({ payload });
+        const declineExternalGas = gasOf(await p.provider.sendExternal(signedDecline(keys, next, undefined, undefined, payloadHash)));
+        points.push({ openJobs: target, createJobGas, settleExternalGas, declineExternalGas });
+        open--; // the settled job left; the declined one was created and left
+        // Keep jobs alive past their deadline: the fixture's ttl is 600 s and the clock does not move.
+    }
+    return points;
 }

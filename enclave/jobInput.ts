@@ -4,7 +4,7 @@
  * A malformed job input is the relayer's fault and gets HTTP 400; only once provider, jobId and
  * globalId are valid can the runner sign anything (a decline must name the job it declines).
  */
-import { Address } from '@ton/core';
+import { Address, Cell } from '@ton/core';
 
 export interface JobInputJson {
     globalId: number;
@@ -29,6 +29,19 @@ export interface JobInput {
 }
 
 export class JobInputError extends Error {}
+
+/**
+ * The hash of the payload tree this runner was given: every receipt and decline signs it, so an
+ * answer counts only for the job created with exactly this payload. A payload that is not a BOC
+ * gets hash 0, and its decline can end no job.
+ */
+export function payloadHashOf(job: Pick<JobInput, 'payload'>): bigint {
+    try {
+        return BigInt('0x' + Cell.fromBoc(Buffer.from(job.payload, 'base64'))[0].hash().toString('hex'));
+    } catch {
+        return 0n;
+    }
+}
 
 const UINT64_MAX = 0xffffffffffffffffn;
 

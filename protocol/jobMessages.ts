@@ -7,10 +7,12 @@ import { Address, Cell } from '@ton/core';
 import type { SubmitDecline, SubmitResult } from '../wrappers/Provider';
 import { bigintFromBytes, declineCell, DeclineReason, receiptCell, signCell } from './signed';
 
+/** The request an answer is for: the job and the hash of the payload it was created with. */
 export interface JobTarget {
     globalId: number;
     provider: Address;
     jobId: bigint;
+    payloadHash: bigint;
 }
 
 /** A result delivery: `result` is the byte tree of the encrypted result, whose hash is signed. */

@@ -55,6 +55,7 @@ export interface Receipt {
     globalId: number;
     provider: Address;
     jobId: bigint; // uint64
+    payloadHash: bigint; // uint256: representation hash of the job's payload tree, as the job records it
     resultHash: bigint; // uint256: representation hash of the encrypted result cell tree
     inputTokens: number; // uint32
     outputTokens: number; // uint32
@@ -66,6 +67,7 @@ export function receiptCell(r: Receipt): Cell {
         .storeInt(r.globalId, 32)
         .storeAddress(r.provider)
         .storeUint(r.jobId, 64)
+        .storeUint(r.payloadHash, 256)
         .storeUint(r.resultHash, 256)
         .storeUint(r.inputTokens, 32)
         .storeUint(r.outputTokens, 32)
@@ -76,6 +78,7 @@ export interface Decline {
     globalId: number;
     provider: Address;
     jobId: bigint;
+    payloadHash: bigint;
     reason: DeclineReason;
 }
 
@@ -85,6 +88,7 @@ export function declineCell(d: Decline): Cell {
         .storeInt(d.globalId, 32)
         .storeAddress(d.provider)
         .storeUint(d.jobId, 64)
+        .storeUint(d.payloadHash, 256)
         .storeUint(d.reason, 8)
         .endCell();
 }

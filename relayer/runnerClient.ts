@@ -59,6 +59,8 @@ export function checkOutcome(body: unknown, input: JobInputJson, enclaveKey: str
     if (typeof o.signature !== 'string' || !/^[0-9a-f]{128}$/i.test(o.signature)) throw bad('signature is not 64 bytes of hex');
     const provider = Address.parseRaw(input.provider);
     const jobId = BigInt(input.jobId);
+    // The payload came from the chain (relayer/jobInput.ts): the answer must be for exactly it.
+    const payloadHash = bigintFromBytes(Cell.fromBoc(Buffer.from(input.payload, 'base64'))[0].hash());
     let signed: Cell;
     let outcome: Outcome;
     if (o.kind === 'receipt') {
@@ -70,11 +72,11 @@ export function checkOutcome(body: unknown, input: JobInputJson, enclaveKey: str
         } catch {
             throw bad('result is not a BOC');
         }
-        signed = receiptCell({ globalId: input.globalId, provider, jobId, resultHash: bigintFromBytes(result.hash()), inputTokens: o.inputTokens, outputTokens: o.outputTokens });
+        signed = receiptCell({ globalId: input.globalId, provider, jobId, payloadHash, resultHash: bigintFromBytes(result.hash()), inputTokens: o.inputTokens, outputTokens: o.outputTokens });
         outcome = { kind: 'receipt', jobId: input.jobId, inputTokens: o.inputTokens, outputTokens: o.outputTokens, result: o.result, signature: o.signature };
     } else if (o.kind === 'decline') {
         if (!Number.isInteger(o.reason) || (o.reason as number) < 1 || (o.reason as number) > 255) throw bad('malformed decline');
-        signed = declineCell({ globalId: input.globalId, provider, jobId, reason: o.reason as number });
+        signed = declineCell({ globalId: input.globalId, provider, jobId, payloadHash, reason: o.reason as number });
         outcome = { kind: 'decline', jobId: input.jobId, reason: o.reason as number, signature: o.signature };
     } else {
         throw bad('neither a receipt nor a decline');

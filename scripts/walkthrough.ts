@@ -135,7 +135,7 @@ export async function main(log: Log = console.log) {
     const jobId = await createJob();
     log(`job ${jobId}: escrow ${ton(escrow)} TON (price cap at 1000 + 1000 tokens plus the settlement allowance)`);
     const answer = { result: bytesToTree(Buffer.alloc(1024, 2)), inputTokens: 500, outputTokens: 700 };
-    const delivery = submitResult({ globalId: GLOBAL_ID, provider: provider.address, jobId }, enclave.secretKey, answer);
+    const delivery = submitResult({ globalId: GLOBAL_ID, provider: provider.address, jobId, payloadHash: (await provider.getJob(jobId))!.payloadHash }, enclave.secretKey, answer);
     const settled = await step('enclave receipt delivered by external message (no wallet, no value)', 0n, () => provider.sendExternal(delivery));
     const s = event(settled, OP_JOB_SETTLED, loadJobSettled);
     const ledgerAfter = await provider.getLedger();

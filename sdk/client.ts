@@ -188,6 +188,7 @@ export class CocoonClient {
 
         const result = this.awaitEnd({
             jobId, deadline: Number(deadline), provider: provider.address, globalId: snapshot.globalId, enclaveKey: enclave.enclaveKey,
+            payloadHash: BigInt('0x' + sealed.payload.hash().toString('hex')),
             resultSecret: sealed.resultKeys.secretKey, escrow, expiryShareBps: snapshot.params.expiryClientShareBps,
             timeoutMs: opts.timeoutMs ?? (ttl + 120) * 1000, progress, fromLt: BigInt(fromLt ?? '0'),
         });
@@ -208,7 +209,7 @@ export class CocoonClient {
     }
 
     private async awaitEnd(j: {
-        jobId: bigint; deadline: number; provider: Address; globalId: number; enclaveKey: bigint; resultSecret: Uint8Array;
+        jobId: bigint; deadline: number; provider: Address; globalId: number; enclaveKey: bigint; payloadHash: bigint; resultSecret: Uint8Array;
         escrow: bigint; expiryShareBps: bigint; timeoutMs: number; progress: NonNullable<SubmitOptions['onProgress']>; fromLt: bigint;
     }): Promise<JobResult> {
         const feed = this.feedFor(j.provider);
@@ -227,7 +228,7 @@ export class CocoonClient {
             throw new JobExpiredError(j.jobId, end.event.refund, compensation, end.event.slashed, j.escrow);
         }
         const settled = {
-            globalId: j.globalId, provider: j.provider, jobId: j.jobId, enclaveKey: j.enclaveKey,
+            globalId: j.globalId, provider: j.provider, jobId: j.jobId, enclaveKey: j.enclaveKey, payloadHash: j.payloadHash,
             result: end.result, signature: end.signature, inputTokens: end.inputTokens, outputTokens: end.outputTokens,
             eventResultHash: end.event.resultHash, eventInputTokens: Number(end.event.inputTokens), eventOutputTokens: Number(end.event.outputTokens),
         };

@@ -14,6 +14,8 @@ export interface SettledJob {
     provider: Address;
     jobId: bigint;
     enclaveKey: bigint;
+    /** Hash of the payload this client sent: the receipt must be for exactly this request. */
+    payloadHash: bigint;
     result: Cell;
     signature: Buffer;
     inputTokens: number;
@@ -29,7 +31,7 @@ export function verifyReceipt(s: SettledJob): void {
     if (resultHash !== s.eventResultHash || s.inputTokens !== s.eventInputTokens || s.outputTokens !== s.eventOutputTokens) {
         throw new BadReceiptSignatureError(s.jobId, 'the JobSettled event does not match the SubmitResult that settled the job');
     }
-    const cell = receiptCell({ globalId: s.globalId, provider: s.provider, jobId: s.jobId, resultHash, inputTokens: s.inputTokens, outputTokens: s.outputTokens });
+    const cell = receiptCell({ globalId: s.globalId, provider: s.provider, jobId: s.jobId, payloadHash: s.payloadHash, resultHash, inputTokens: s.inputTokens, outputTokens: s.outputTokens });
     let ok = false;
     try {
         ok = s.signature.length === 64 && verifyCell(cell, s.signature, bytesFromBigint(s.enclaveKey));

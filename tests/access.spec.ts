@@ -7,7 +7,7 @@ import '@ton/test-utils';
 import { beginCell, Cell, toNano } from '@ton/core';
 import { protocol, Protocol, IMAGE_HASH, MODEL_ID } from './fixtures/protocol';
 import { Exit } from '../protocol/errors';
-import { storeParamsSync, storeAttestationApproved, storeModelApproved, storeImageStatus, storeModelStatus, storeRequestUnbond, storeWithdrawStake, storeWithdrawEarnings, storeRevokeEnclave, storeRemoveModelOffer, storeSetModelOffer } from '../wrappers/Provider';
+import { storeParamsSync, storeAttestationApproved, storeModelApproved, storeImageStatus, storeModelStatus, storeVerifierStatus, storeRequestUnbond, storeWithdrawStake, storeWithdrawEarnings, storeRevokeEnclave, storeRemoveModelOffer, storeSetModelOffer } from '../wrappers/Provider';
 import { storeProposeParams, storeCancelParams, storeAllowImage, storeRemoveImage, storeAllowModel, storeRemoveModel, storeAllowVerifier, storeRemoveVerifier, storeProposeOwner, storeAskParams, storeAskImageStatus, storeAskModelStatus } from '../wrappers/Registry';
 
 let p: Protocol;
@@ -63,10 +63,11 @@ describe('Registry: questions only a Provider may ask', () => {
 describe('Provider: messages only its Registry may send', () => {
     const cases: [string, () => Cell][] = [
         ['ParamsSync', () => body(storeParamsSync({ $$type: 'ParamsSync', queryId: 0n, globalId: 1n, issuedAt: 2_000_000_000n, params: p.params, pending: null, excessTo: p.stranger.address }))],
-        ['AttestationApproved', () => body(storeAttestationApproved({ $$type: 'AttestationApproved', queryId: 0n, enclaveKey: 9n, encryptionKey: 9n, imageHash: IMAGE_HASH, validUntil: 2_000_000_000n }))],
+        ['AttestationApproved', () => body(storeAttestationApproved({ $$type: 'AttestationApproved', queryId: 0n, enclaveKey: 9n, encryptionKey: 9n, imageHash: IMAGE_HASH, validUntil: 2_000_000_000n, verifierKey: p.verifierKey }))],
         ['ModelApproved', () => body(storeModelApproved({ $$type: 'ModelApproved', queryId: 0n, modelId: 77n, offer }))],
         ['ImageStatus', () => body(storeImageStatus({ $$type: 'ImageStatus', queryId: 0n, imageHash: IMAGE_HASH, allowed: false, excessTo: p.stranger.address }))],
         ['ModelStatus', () => body(storeModelStatus({ $$type: 'ModelStatus', queryId: 0n, modelId: MODEL_ID, allowed: false, excessTo: p.stranger.address }))],
+        ['VerifierStatus', () => body(storeVerifierStatus({ $$type: 'VerifierStatus', queryId: 0n, verifierKey: p.verifierKey, allowed: false, excessTo: p.stranger.address }))],
     ];
     it.each(cases)('%s from a stranger is refused and changes nothing', async (_name, msg) => {
         await strangerSends(() => p.provider.address, msg());

@@ -2,7 +2,7 @@ import '@ton/test-utils';
 import { randomBytes } from 'node:crypto';
 import { Address, beginCell, toNano } from '@ton/core';
 import { ed25519 } from '@noble/curves/ed25519.js';
-import { protocol, Protocol, signedResult, signedDecline, newEnclave, GLOBAL_ID } from './fixtures/protocol';
+import { protocol, Protocol, signedResult, signedDecline, newEnclave, equivocationEvidence, GLOBAL_ID } from './fixtures/protocol';
 import { bytesToTree } from '../protocol/bytesTree';
 import { bigintFromBytes, receiptCell, signCell } from '../protocol/signed';
 import { Exit } from '../protocol/errors';
@@ -239,16 +239,7 @@ describe('Job declines and expiry', () => {
 });
 
 describe('Equivocation', () => {
-    const evidence = (a: bigint, b: bigint, signer = p.enclave.secretKey, jobId = 0n) => {
-        const signed = (resultHash: bigint) => ({
-            $$type: 'SignedReceipt' as const,
-            resultHash,
-            inputTokens: 1n,
-            outputTokens: 1n,
-            signature: signCell(receiptCell({ globalId: GLOBAL_ID, provider: p.provider.address, jobId, resultHash, inputTokens: 1, outputTokens: 1 }), signer),
-        });
-        return { $$type: 'ReportEquivocation' as const, queryId: 0n, enclaveKey: p.enclave.publicKey, jobId, first: signed(a), second: signed(b) };
-    };
+    const evidence = (a: bigint, b: bigint, signer = p.enclave.secretKey, jobId = 0n) => equivocationEvidence(keys(), jobId, a, b, { signer });
 
     it('slashes the provider, rewards the reporter, revokes the key, and refuses the same evidence twice', async () => {
         const before = await p.provider.getLedger();
@@ -281,8 +272,9 @@ describe('Bounced payouts', () => {
         // A client address with no account: the refund to it bounces back to the Provider.
         const ghost = new Address(0, Buffer.alloc(32, 7));
         const value = await p.requiredEscrow();
-        await p.provider.send(p.blockchain.sender(ghost), { value }, { $$type: 'CreateJob', terms: p.terms(), payload: bytesToTree(Buffer.alloc(10)) });
-        const settle = await p.provider.sendExternal(signedResult(keys(), 1n));
+        const payload = bytesToTree(Buffer.alloc(10));
+        await p.provider.send(p.blockchain.sender(ghost), { value }, { $$type: 'CreateJob', terms: p.terms(), payload });
+        const settle = await p.provider.sendExternal(signedResult(keys(), 1n, { payloadHash: bigintFromBytes(payload.hash()) }));
         expect(settle.transactions).toHaveTransaction({ from: ghost, to: p.provider.address, inMessageBounced: true, success: true });
         const owed = await p.provider.getClaim(ghost);
         expect(owed).toBeGreaterThan(0n);

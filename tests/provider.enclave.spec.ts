@@ -144,15 +144,20 @@ describe('Provider parameter copy', () => {
         expect(fresh.transactions).toHaveTransaction({ to: p.provider.address, success: true });
     });
 
-    it('sees a governance change at its activation time through the synced pending set', async () => {
+    it('goes stale at a pending change\'s activation time and takes it only from the Registry', async () => {
         await p.registry.send(p.owner.getSender(), { value: toNano('0.05') }, { $$type: 'ProposeParams', queryId: 0n, params: { ...p.params, minStake: toNano('100') } });
+        const activatesAt = BigInt(p.blockchain.now! + Number(p.params.governanceDelay));
+        p.advance(60);
         await p.provider.send(p.stranger.getSender(), { value: toNano('0.1') }, { $$type: 'RequestSync', queryId: 0n });
         expect(await p.provider.getSyncedAt()).toBe(BigInt(p.blockchain.now!));
+        expect(await p.provider.getParamsStaleAt()).toBe(activatesAt);
         expect((await p.provider.getParams())?.minStake).toBe(toNano('10'));
-        p.advance(Number(p.params.governanceDelay) - 5);
-        // Still fresh (synced 5 s ago relative to delay), and the new minimum is now in force.
+        p.advance(Number(activatesAt) - p.blockchain.now!);
+        // At the activation time the copy is stale: the Provider never applies a pending set itself.
+        expect((await p.provider.getParams())?.minStake).toBe(toNano('10'));
+        const stale = await p.createJob();
+        expect(stale.transactions).toHaveTransaction({ to: p.provider.address, exitCode: Exit.ERR_PARAMS_STALE });
         await p.provider.send(p.stranger.getSender(), { value: toNano('0.1') }, { $$type: 'RequestSync', queryId: 0n });
-        p.advance(10);
         expect((await p.provider.getParams())?.minStake).toBe(toNano('100'));
         const res = await p.createJob();
         expect(res.transactions).toHaveTransaction({ to: p.provider.address, exitCode: Exit.ERR_STAKE_TOO_LOW });

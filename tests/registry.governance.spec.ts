@@ -101,7 +101,7 @@ describe('Registry governance', () => {
         expect(res.transactions).toHaveTransaction({ to: p.registry.address, exitCode: Exit.ERR_WRONG_SENDER });
         // A forged AttestationApproved straight to the Provider is refused too.
         const forged = await p.provider.send(p.stranger.getSender(), { value: toNano('0.1') }, {
-            $$type: 'AttestationApproved', ...q, enclaveKey: 1n, encryptionKey: 2n, imageHash: IMAGE_HASH, validUntil: 2_000_000_000n,
+            $$type: 'AttestationApproved', ...q, enclaveKey: 1n, encryptionKey: 2n, imageHash: IMAGE_HASH, validUntil: 2_000_000_000n, verifierKey: 1n,
         });
         expect(forged.transactions).toHaveTransaction({ to: p.provider.address, exitCode: Exit.ERR_WRONG_SENDER });
         expect(await p.provider.getEnclave(1n)).toBeNull();

@@ -69,6 +69,17 @@ export function sealedJob(keys: EnclaveKeys, spec: JobSpec = {}): SealedJob {
 }
 
 /** Checks the receipt signature against the cell the contract rebuilds, and returns the decrypted response. */
+/** The hash of the payload tree the job carries, which receipts and declines sign (0 when it is not a BOC). */
+export function payloadHashOf(job: SealedJob): bigint {
+    let tree: Cell;
+    try {
+        tree = Cell.fromBoc(Buffer.from(job.json.payload, 'base64'))[0];
+    } catch {
+        return 0n;
+    }
+    return bigintFromBytes(tree.hash());
+}
+
 export function openReceipt(keys: EnclaveKeys, job: SealedJob, outcome: JobOutcome): Record<string, any> {
     if (outcome.kind !== 'receipt') throw new Error(`expected a receipt, got decline ${DeclineReason[outcome.reason]}`);
     const tree = Cell.fromBoc(Buffer.from(outcome.result, 'base64'))[0];
@@ -76,6 +87,7 @@ export function openReceipt(keys: EnclaveKeys, job: SealedJob, outcome: JobOutco
         globalId: GLOBAL_ID,
         provider: PROVIDER,
         jobId: BigInt(job.json.jobId),
+        payloadHash: payloadHashOf(job),
         resultHash: bigintFromBytes(tree.hash()),
         inputTokens: outcome.inputTokens,
         outputTokens: outcome.outputTokens,
@@ -89,7 +101,7 @@ export function expectDecline(keys: EnclaveKeys, job: SealedJob, outcome: JobOut
     expect(outcome.kind).toBe('decline');
     if (outcome.kind !== 'decline') return;
     expect(DeclineReason[outcome.reason]).toBe(DeclineReason[reason]);
-    const cell = declineCell({ globalId: GLOBAL_ID, provider: PROVIDER, jobId: BigInt(job.json.jobId), reason });
+    const cell = declineCell({ globalId: GLOBAL_ID, provider: PROVIDER, jobId: BigInt(job.json.jobId), payloadHash: payloadHashOf(job), reason });
     expect(verifyCell(cell, Buffer.from(outcome.signature, 'hex'), keys.ed25519Public)).toBe(true);
 }
 

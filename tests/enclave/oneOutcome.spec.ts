@@ -1,12 +1,14 @@
 /**
- * The runner signs at most one outcome per job: retries, racing relayers and a relayer that swaps
- * the payload all get the first outcome back, so no two receipts for one job (equivocation) exist.
+ * The runner signs at most one outcome per request (job and payload hash): retries and racing
+ * relayers get the first outcome back, so no two receipts for one request (equivocation) exist; a
+ * request with another payload gets an answer signed over that payload, which ends nothing on chain
+ * and cannot block the real one.
  */
 import { createEnclaveServer, EnclaveServer } from '../../enclave/server';
 import { createRunner, Runner } from '../../enclave/runner';
 import { createLogger } from '../../enclave/log';
 import { Writable } from 'node:stream';
-import { GLOBAL_ID, PROVIDER, sealedJob } from './helpers';
+import { GLOBAL_ID, PROVIDER, sealedJob, openReceipt, payloadHashOf } from './helpers';
 
 const silent = createLogger(new Writable({ write: (_c, _e, done) => done() }) as never, 'error');
 const post = async (url: string, body: unknown): Promise<any> =>
@@ -37,12 +39,18 @@ describe('one outcome per job', () => {
         for (const a of answers) expect(a).toEqual(answers[0]);
     });
 
-    it('does not sign a second, different receipt when a relayer swaps the payload', async () => {
+    it('a payload posted first for a job id does not block the job\'s own payload', async () => {
+        const junk = sealedJob(runner.ctx.keys, { jobId: 43n, body: { model: 'cocoon-reference-v1', messages: [{ role: 'user', content: 'other' }] } });
         const honest = sealedJob(runner.ctx.keys, { jobId: 43n });
-        const swapped = sealedJob(runner.ctx.keys, { jobId: 43n, body: { model: 'cocoon-reference-v1', messages: [{ role: 'user', content: 'other' }] } });
-        const first = await post(url, honest.json);
-        const second = await post(url, swapped.json);
-        expect(second).toEqual(first);
+        expect(payloadHashOf(junk)).not.toBe(payloadHashOf(honest));
+        const first = await post(url, junk.json);
+        const real = await post(url, honest.json);
+        // The real request gets its own receipt, signed over its own payload hash...
+        expect(real.kind).toBe('receipt');
+        expect(openReceipt(runner.ctx.keys, honest, real)).toBeTruthy();
+        expect(real.signature).not.toBe(first.signature);
+        // ...and only one: asked again, the runner repeats it.
+        expect(await post(url, honest.json)).toEqual(real);
     });
 
     it('keeps jobs of other ids apart', async () => {

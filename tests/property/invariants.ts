@@ -6,6 +6,7 @@ import { Address, Transaction } from '@ton/core';
 
 export const OP_JOB_REFUND = 0x43000001;
 export const OP_JOB_CREATED = 0x45000001;
+export const OP_JOB_EXPIRED = 0x45000004;
 
 export interface LedgerView {
     stake: bigint;
@@ -36,11 +37,13 @@ export interface TxSummary {
     refunds: { provider: Address; jobId: bigint; to: Address }[];
     /** JobCreated events (external-out) per provider. */
     created: { provider: Address; jobId: bigint; deadline: bigint }[];
+    /** JobExpired events (external-out) per provider. */
+    expired: { provider: Address; jobId: bigint; refund: bigint; slashed: bigint }[];
     accounts: Address[];
 }
 
 export function summarize(transactions: Transaction[]): TxSummary {
-    const s: TxSummary = { totalFees: 0n, inTransitFees: 0n, refunds: [], created: [], accounts: [] };
+    const s: TxSummary = { totalFees: 0n, inTransitFees: 0n, refunds: [], created: [], expired: [], accounts: [] };
     for (const tx of transactions) {
         s.totalFees += tx.totalFees.coins;
         const self = tx.inMessage?.info.dest;
@@ -61,6 +64,9 @@ export function summarize(transactions: Transaction[]): TxSummary {
                     const jobId = body.loadUintBig(64);
                     body.skip(256 + 256);
                     s.created.push({ provider: info.src, jobId, deadline: body.loadUintBig(32) });
+                } else if (body.remainingBits >= 32 && body.preloadUint(32) === OP_JOB_EXPIRED) {
+                    body.skip(32);
+                    s.expired.push({ provider: info.src, jobId: body.loadUintBig(64), refund: body.loadCoins(), slashed: body.loadCoins() });
                 }
             }
         }

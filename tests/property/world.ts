@@ -3,7 +3,10 @@
  * enclave) plus a second provider owner who deploys through the Registry, stakes and registers its
  * own enclave, three client wallets, a relayer wallet, a reporter and a "ghost" client (an address
  * with no account: every payment to it bounces until the ghost is deployed with empty code, which
- * accepts everything). Built once; every run restores `snapshot`.
+ * accepts everything). The adversaries: a masterchain client and a masterchain reporter, a second
+ * treasury that governance may propose (and cancel), and a "phantom" owner whose Provider nobody has
+ * deployed yet, so runs can deploy it straight from its public StateInit with value before the
+ * Registry does. Built once; every run restores `snapshot`.
  */
 import { BlockchainSnapshot, SandboxContract, TreasuryContract, internal, SendMessageResult } from '@ton/sandbox';
 import { Address, beginCell, Cell, contractAddress, StateInit, toNano } from '@ton/core';
@@ -39,6 +42,11 @@ export async function buildWorld() {
     const clients = [p.client, await blockchain.treasury('client-1'), await blockchain.treasury('client-2')];
     const relayer = await blockchain.treasury('relayer');
     const reporter = p.stranger;
+    const mcClient = await blockchain.treasury('masterchain-client', { workchain: -1 });
+    const mcReporter = await blockchain.treasury('masterchain-reporter', { workchain: -1 });
+    const treasury2 = await blockchain.treasury('treasury-2');
+    const phantomOwner = await blockchain.treasury('phantom-owner');
+    const phantom = blockchain.openContract(await Provider.fromInit(registry.address, phantomOwner.address));
 
     // Provider 2, through real messages: DeployProvider, AddStake, RegisterEnclave, SetModelOffer.
     await registry.send(owner2.getSender(), { value: toNano('0.2') }, { $$type: 'DeployProvider', queryId: 0n });
@@ -92,10 +100,12 @@ export async function buildWorld() {
     const accounts: Address[] = [
         p.owner.address, p.treasury.address, p.providerOwner.address, owner2.address, reporter.address, relayer.address,
         ...clients.map((c) => c.address), registry.address, ...sides.map((s) => s.contract.address), ghost,
+        mcClient.address, mcReporter.address, treasury2.address, phantomOwner.address, phantom.address,
     ];
 
     return {
-        blockchain, registry, params: p.params, treasury: p.treasury, registryOwner: p.owner,
+        blockchain, registry, params: p.params, treasury: p.treasury, registryOwner: p.owner, verifierKey: p.verifierKey,
+        mcClient, mcReporter, treasury2, phantomOwner, phantom,
         sides, clients, relayer, reporter, ghost, ghostInit, fromGhost, deployGhost, register, accounts,
         snapshot: blockchain.snapshot() as BlockchainSnapshot,
     };

@@ -13,13 +13,15 @@ const secret = ed25519.utils.randomSecretKey();
 const enclaveKey = bigintFromBytes(ed25519.getPublicKey(secret));
 const client = generateX25519KeyPair();
 
-function settled(opts: { signer?: Uint8Array; jobId?: bigint; eventInputTokens?: number } = {}) {
+const payloadHash = 0x1234n;
+
+function settled(opts: { signer?: Uint8Array; jobId?: bigint; payloadHash?: bigint; eventInputTokens?: number } = {}) {
     const jobId = 7n;
     const response = { object: 'chat.completion', choices: [{ message: { role: 'assistant', content: 'hi' } }] };
     const result = bytesToTree(sealResult({ globalId: -239, provider, jobId, clientResultKey: client.publicKey }, Buffer.from(JSON.stringify(response))));
-    const cell = receiptCell({ globalId: -239, provider, jobId: opts.jobId ?? jobId, resultHash: bigintFromBytes(result.hash()), inputTokens: 5, outputTokens: 1 });
+    const cell = receiptCell({ globalId: -239, provider, jobId: opts.jobId ?? jobId, payloadHash: opts.payloadHash ?? payloadHash, resultHash: bigintFromBytes(result.hash()), inputTokens: 5, outputTokens: 1 });
     return {
-        globalId: -239, provider, jobId, enclaveKey, result, signature: signCell(cell, opts.signer ?? secret),
+        globalId: -239, provider, jobId, enclaveKey, payloadHash, result, signature: signCell(cell, opts.signer ?? secret),
         inputTokens: 5, outputTokens: 1, eventResultHash: bigintFromBytes(result.hash()), eventInputTokens: opts.eventInputTokens ?? 5, eventOutputTokens: 1,
     };
 }
@@ -37,6 +39,10 @@ describe('sdk: receipt verification', () => {
 
     it('refuses a receipt signed for another job', () => {
         expect(() => verifyReceipt(settled({ jobId: 8n }))).toThrow(BadReceiptSignatureError);
+    });
+
+    it('refuses a receipt signed for another request (payload) under the same job id', () => {
+        expect(() => verifyReceipt(settled({ payloadHash: payloadHash + 1n }))).toThrow(BadReceiptSignatureError);
     });
 
     it('refuses a flipped signature bit', () => {

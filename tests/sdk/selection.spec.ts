@@ -17,7 +17,7 @@ const criteria = { model: MODEL, maxInputTokens: 100, maxOutputTokens: 200 };
 function provider(o: { priceIn?: bigint; priceOut?: bigint; completed?: number; declined?: number; expired?: number; stake?: bigint; revoked?: boolean; validUntil?: number; imageAllowed?: boolean; syncedAt?: number; maxContext?: number } = {}): ProviderInfo {
     const enclave = enclaveInfo(
         1n,
-        { $$type: 'Enclave', encryptionKey: 2n, imageHash: 3n, validUntil: BigInt(o.validUntil ?? NOW + 86400), revoked: o.revoked ?? false, slashed: false },
+        { $$type: 'Enclave', encryptionKey: 2n, imageHash: 3n, validUntil: BigInt(o.validUntil ?? NOW + 86400), verifierKey: 4n, revoked: o.revoked ?? false, slashed: false },
         NOW,
         () => o.imageAllowed ?? true,
     );
