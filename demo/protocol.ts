@@ -14,6 +14,7 @@ import type { AttestationDocument } from '../enclave/attestation';
 import { createLogger } from '../enclave/log';
 import { createRunner } from '../enclave/runner';
 import { createEnclaveServer, EnclaveServer, ServerLimits } from '../enclave/server';
+import { chainJobSource } from '../enclave/chainJobs';
 import { defaultParams, modelIdOf, REFERENCE_MODEL_NAME } from '../protocol/defaults';
 import { bigintFromBytes } from '../protocol/signed';
 import { Provider } from '../wrappers/Provider';
@@ -77,7 +78,7 @@ export async function deployProtocol(devnet: Devnet, client: TonClient, clock: D
         maxContext: Number(OFFER.maxContext), host: '127.0.0.1', port: opts.runnerPort ?? 0, jobTimeoutMs: opts.runnerJobTimeoutMs ?? 30_000,
     });
     const logger = createLogger(opts.runnerLogDestination, opts.runnerLogLevel ?? 'warn');
-    const server = createEnclaveServer({ ...runner, logger, limits: opts.runnerLimits });
+    const server = createEnclaveServer({ ...runner, logger, limits: opts.runnerLimits, jobs: chainJobSource(client, providerAddress) });
     const runnerUrl = await server.listen(opts.runnerPort ?? 0);
 
     // What a provider operator does: fetch the runner's attestation and have it certified.

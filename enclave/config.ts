@@ -19,6 +19,8 @@ export interface RunnerConfig {
     host: string;
     port: number;
     jobTimeoutMs: number;
+    chainEndpoint: string; // toncenter v2 JSON-RPC URL the runner reads jobs from before signing
+    chainApiKey?: string; // from env only
 }
 
 export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): RunnerConfig {
@@ -35,10 +37,12 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
         .option('--host <host>', 'bind address', env.COCOON_HOST ?? '127.0.0.1')
         .option('--port <n>', 'port', env.COCOON_PORT ?? '8700')
         .option('--job-timeout-ms <n>', 'per-job timeout', env.COCOON_JOB_TIMEOUT_MS ?? '120000')
+        .option('--chain-endpoint <url>', 'toncenter v2 JSON-RPC URL (the provider\'s own) to read jobs from before signing', env.COCOON_CHAIN_ENDPOINT)
         .exitOverride()
         .parse(argv, { from: 'user' })
         .opts();
     if (!o.provider) throw new Error('--provider (or COCOON_PROVIDER) is required');
+    if (!o.chainEndpoint) throw new Error('--chain-endpoint (or COCOON_CHAIN_ENDPOINT) is required: the runner signs only for jobs it has read on chain');
     if (!['dev', 'tdx'].includes(o.quote)) throw new Error('--quote must be dev or tdx');
     if (!['reference', 'openai'].includes(o.backend)) throw new Error('--backend must be reference or openai');
     if (o.backend === 'openai' && (!o.upstream || !o.model)) throw new Error('--backend openai needs --upstream and --model');
@@ -61,5 +65,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
         host: o.host,
         port: int(o.port, '--port'),
         jobTimeoutMs: int(o.jobTimeoutMs, '--job-timeout-ms'),
+        chainEndpoint: o.chainEndpoint,
+        chainApiKey: env.COCOON_CHAIN_API_KEY || undefined,
     };
 }

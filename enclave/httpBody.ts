@@ -1,6 +1,8 @@
 /**
- * Reading a JSON request body with a hard size cap, and writing JSON answers.
- * The cap is enforced while streaming, so a lying or absent Content-Length cannot bypass it.
+ * Reading a JSON request body with a hard size cap and a deadline, and writing JSON answers.
+ * The cap is enforced while streaming, so a lying or absent Content-Length cannot bypass it; the
+ * deadline is our own timer, because Node's requestTimeout did not fire for a handler that is
+ * reading the body (measured on Node 20: a trickling body stayed open indefinitely).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
@@ -14,16 +16,27 @@ export class HttpError extends Error {
     }
 }
 
-export async function readJson(req: IncomingMessage, limitBytes: number): Promise<unknown> {
+export async function readJson(req: IncomingMessage, limitBytes: number, timeoutMs?: number): Promise<unknown> {
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > limitBytes) throw new HttpError(413, 'BodyTooLarge', `body exceeds ${limitBytes} bytes`);
     const chunks: Buffer[] = [];
     let size = 0;
-    for await (const chunk of req) {
-        size += (chunk as Buffer).length;
-        if (size > limitBytes) throw new HttpError(413, 'BodyTooLarge', `body exceeds ${limitBytes} bytes`);
-        chunks.push(chunk as Buffer);
+    let late = false;
+    // A body that has not arrived in time: the connection is dropped (nobody is left to answer).
+    const timer = timeoutMs === undefined ? undefined : setTimeout(() => ((late = true), req.socket.destroy()), timeoutMs);
+    try {
+        for await (const chunk of req) {
+            size += (chunk as Buffer).length;
+            if (size > limitBytes) throw new HttpError(413, 'BodyTooLarge', `body exceeds ${limitBytes} bytes`);
+            chunks.push(chunk as Buffer);
+        }
+    } catch (e) {
+        if (late) throw new HttpError(408, 'BodyTimeout', `body not received within ${timeoutMs} ms`);
+        throw e;
+    } finally {
+        clearTimeout(timer);
     }
+    if (late) throw new HttpError(408, 'BodyTimeout', `body not received within ${timeoutMs} ms`);
     try {
         return JSON.parse(Buffer.concat(chunks).toString('utf8'));
     } catch {

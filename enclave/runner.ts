@@ -18,7 +18,8 @@ export interface Runner {
     attestation: AttestationDocument;
 }
 
-export async function createRunner(config: RunnerConfig): Promise<Runner> {
+/** The runner itself; where it reads jobs on chain is the server's concern (chainJobs.ts). */
+export async function createRunner(config: Omit<RunnerConfig, 'chainEndpoint' | 'chainApiKey'>): Promise<Runner> {
     const keys = createEnclaveKeys();
     const quotes = config.quote === 'tdx' ? tdxQuoteProvider({ root: config.tsmRoot }) : devQuoteProvider();
     const attestation = await attest(keys, quotes, config.globalId, config.provider);

@@ -1,7 +1,9 @@
 /**
  * The runner's HTTP API (docs/spec/enclave.md): POST /v1/jobs, GET /v1/attestation, GET /healthz,
  * GET /metrics. The relayer in front is untrusted, so every limit is enforced here: body size (413),
- * bounded concurrency and queue (503), per-job timeout (signed BackendFailure decline).
+ * a body read in full before it may take a job slot and short header/request timeouts (a slow body
+ * holds nobody out), bounded concurrency and queue (503), the job checked on chain before anything
+ * is signed (409, chainJobs.ts), per-job timeout (signed BackendFailure decline).
  */
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
@@ -9,9 +11,12 @@ import { DeclineReason } from '../protocol/signed';
 import type { AttestationDocument } from './attestation';
 import { Gate } from './gate';
 import { handleJob, RunnerContext } from './handleJob';
-import { OneOutcomePerJob } from './oneOutcome';
+import { LateJobError, OneOutcomePerJob } from './oneOutcome';
+import { JobSource, mismatch } from './chainJobs';
+import { payloadHashOf } from './jobInput';
+import { bigintFromBytes } from '../protocol/signed';
 import { HttpError, readJson, sendError, sendJson } from './httpBody';
-import { JobInputError, parseJobInput } from './jobInput';
+import { JobInputError, parseJobInput, type JobInput } from './jobInput';
 import type { Logger } from './log';
 import { createMetrics, RunnerMetrics } from './metrics';
 
@@ -19,9 +24,12 @@ export interface ServerLimits {
     bodyLimitBytes: number;
     concurrency: number;
     queue: number;
+    /** A request's headers and its whole body must arrive within these (Node's defaults are 60 s and 300 s). */
+    headersTimeoutMs: number;
+    requestTimeoutMs: number;
 }
 
-export const DEFAULT_LIMITS: ServerLimits = { bodyLimitBytes: 256 * 1024, concurrency: 4, queue: 16 };
+export const DEFAULT_LIMITS: ServerLimits = { bodyLimitBytes: 256 * 1024, concurrency: 4, queue: 16, headersTimeoutMs: 5_000, requestTimeoutMs: 10_000 };
 
 export interface ServerDeps {
     ctx: RunnerContext;
@@ -30,6 +38,8 @@ export interface ServerDeps {
     metrics?: RunnerMetrics;
     limits?: Partial<ServerLimits>;
     outcomes?: OneOutcomePerJob;
+    /** The Provider's jobs as the chain holds them: nothing is signed for a job that is not open there. */
+    jobs: JobSource;
 }
 
 export interface EnclaveServer {
@@ -39,14 +49,38 @@ export interface EnclaveServer {
     close(): Promise<void>;
 }
 
+/** The job on chain, checked against the request; throws the HTTP answer when nothing may be signed. */
+async function checkOnChain(deps: Required<Omit<ServerDeps, 'limits'>>, job: JobInput) {
+    if (job.globalId !== deps.attestation.globalId || job.provider.toRawString() !== deps.attestation.provider) {
+        throw new HttpError(409, 'WrongTarget', 'this runner serves another network or provider');
+    }
+    let onChain;
+    try {
+        onChain = await deps.jobs.openJob(job.jobId);
+    } catch {
+        throw new HttpError(503, 'ChainUnavailable', 'the job could not be read on chain; retry later');
+    }
+    const why = mismatch(onChain, { payloadHash: payloadHashOf(job), maxInputTokens: job.maxInputTokens, maxOutputTokens: job.maxOutputTokens }, bigintFromBytes(deps.ctx.keys.ed25519Public));
+    if (why || !onChain) throw new HttpError(409, 'NotTheJob', `${why}: nothing signed`);
+    return onChain;
+}
+
 async function postJob(deps: Required<Omit<ServerDeps, 'limits'>>, limits: ServerLimits, gate: Gate, req: IncomingMessage, res: ServerResponse) {
+    // The whole body is read before a slot is taken: a slow sender holds only its own connection.
+    let job: JobInput;
+    try {
+        job = parseJobInput(await readJson(req, limits.bodyLimitBytes, limits.requestTimeoutMs));
+    } catch (e) {
+        if (e instanceof JobInputError) throw new HttpError(400, 'BadJob', e.message);
+        throw e;
+    }
     const entered = gate.tryEnter();
     if (!entered) throw new HttpError(503, 'Busy', 'job queue is full; retry later');
     const release = await entered;
     const started = process.hrtime.bigint();
     try {
-        const job = parseJobInput(await readJson(req, limits.bodyLimitBytes));
-        const outcome = await deps.outcomes.run(job, () => handleJob(deps.ctx, job));
+        const onChain = await checkOnChain(deps, job);
+        const outcome = await deps.outcomes.run(job, onChain.deadline, () => handleJob(deps.ctx, job));
         const seconds = Number(process.hrtime.bigint() - started) / 1e9;
         const reason = outcome.kind === 'decline' ? DeclineReason[outcome.reason] : '';
         deps.metrics.jobs.inc({ outcome: outcome.kind, reason });
@@ -55,7 +89,7 @@ async function postJob(deps: Required<Omit<ServerDeps, 'limits'>>, limits: Serve
         deps.logger.info({ jobId: outcome.jobId, outcome: outcome.kind, ...counts, ms: Math.round(seconds * 1000) }, 'job answered');
         sendJson(res, 200, outcome);
     } catch (e) {
-        if (e instanceof JobInputError) throw new HttpError(400, 'BadJob', e.message);
+        if (e instanceof LateJobError) throw new HttpError(409, 'JobLate', `${e.message}: nothing signed`);
         throw e;
     } finally {
         release();
@@ -82,7 +116,9 @@ export function createEnclaveServer(input: ServerDeps): EnclaveServer {
         throw new HttpError(404, 'NotFound', `no route ${path}`);
     };
 
-    const server = createServer((req, res) => {
+    // Node checks these timeouts every connectionsCheckingInterval (30 s by default): check often enough.
+    const checkEvery = Math.min(1000, limits.headersTimeoutMs, limits.requestTimeoutMs);
+    const server = createServer({ headersTimeout: limits.headersTimeoutMs, requestTimeout: limits.requestTimeoutMs, connectionsCheckingInterval: checkEvery }, (req, res) => {
         route(req, res).catch((e) => {
             const error = e instanceof HttpError ? e : new HttpError(500, 'Internal', 'internal error');
             if (!(e instanceof HttpError)) deps.logger.error({ err: (e as Error)?.name ?? 'unknown' }, 'request failed');

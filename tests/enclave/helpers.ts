@@ -12,6 +12,7 @@ import type { InferenceBackend } from '../../enclave/backends/backend';
 import type { RunnerContext } from '../../enclave/handleJob';
 import type { JobInputJson } from '../../enclave/jobInput';
 import type { JobOutcome } from '../../enclave/outcome';
+import type { JobSource, OpenJob } from '../../enclave/chainJobs';
 
 export const GLOBAL_ID = -239;
 export const PROVIDER = new Address(0, Buffer.alloc(32, 0x5a));
@@ -106,3 +107,26 @@ export function expectDecline(keys: EnclaveKeys, job: SealedJob, outcome: JobOut
 }
 
 export const randomHex32 = () => randomBytes(32).toString('hex');
+
+/** A Provider's open jobs as the runner reads them on chain (enclave/chainJobs.ts), held in memory. */
+export class FakeChain implements JobSource {
+    readonly jobs = new Map<bigint, OpenJob>();
+    reads = 0;
+
+    async openJob(jobId: bigint): Promise<OpenJob | null> {
+        this.reads++;
+        return this.jobs.get(jobId) ?? null;
+    }
+
+    /** Records `job` as created on chain for `keys`, with its payload and limits, open until `deadline`. */
+    open(keys: EnclaveKeys, job: SealedJob, deadline = Math.floor(Date.now() / 1000) + 600): SealedJob {
+        this.jobs.set(BigInt(job.json.jobId), {
+            payloadHash: payloadHashOf(job),
+            enclaveKey: bigintFromBytes(keys.ed25519Public),
+            maxInputTokens: job.json.maxInputTokens,
+            maxOutputTokens: job.json.maxOutputTokens,
+            deadline,
+        });
+        return job;
+    }
+}

@@ -3,6 +3,7 @@
  * REPORTDATA binds the served keys), limits (413, 503, 400), metrics, and logs without secrets.
  */
 import { Writable } from 'node:stream';
+import { connect } from 'node:net';
 import { verifyQuote } from '../../attestation/verify';
 import { reportDataFor } from '../../attestation/reportData';
 import { createEnclaveServer, EnclaveServer } from '../../enclave/server';
@@ -10,7 +11,7 @@ import { createRunner, Runner } from '../../enclave/runner';
 import { createLogger } from '../../enclave/log';
 import { REFERENCE_MODEL_NAME } from '../../enclave/models';
 import type { InferenceBackend } from '../../enclave/backends/backend';
-import { GLOBAL_ID, openReceipt, PROVIDER, sealedJob } from './helpers';
+import { FakeChain, GLOBAL_ID, openReceipt, PROVIDER, sealedJob } from './helpers';
 
 const CANARY = 'CANARY-7f3a9c-do-not-log';
 
@@ -20,9 +21,11 @@ function captureLogs() {
     return { lines, logger: createLogger(sink as never, 'debug') };
 }
 
+const chain = new FakeChain();
+
 async function start(runner: Runner, limits = {}) {
     const logs = captureLogs();
-    const server = createEnclaveServer({ ...runner, logger: logs.logger, limits });
+    const server = createEnclaveServer({ ...runner, logger: logs.logger, limits, jobs: chain });
     const url = await server.listen(0);
     return { server, url, logs };
 }
@@ -59,7 +62,7 @@ describe('enclave HTTP API', () => {
     });
 
     it('answers POST /v1/jobs with a verifiable receipt, and never logs the plaintext', async () => {
-        const job = sealedJob(runner.ctx.keys, { body: { model: REFERENCE_MODEL_NAME, messages: [{ role: 'user', content: `tell me ${CANARY}` }] } });
+        const job = chain.open(runner.ctx.keys, sealedJob(runner.ctx.keys, { body: { model: REFERENCE_MODEL_NAME, messages: [{ role: 'user', content: `tell me ${CANARY}` }] } }));
         const res = await post(url, JSON.stringify(job.json));
         expect(res.status).toBe(200);
         const response = openReceipt(runner.ctx.keys, job, await json(res));
@@ -102,6 +105,35 @@ describe('enclave HTTP API', () => {
     });
 });
 
+// The review held every slot with 20 slow bodies for 40 s: a slot was taken before the body was read
+// and Node's request timeout is 300 s. Held past a job's lifetime this becomes an expiry slash.
+describe('slow clients (slowloris)', () => {
+    it('serves a real job while slow bodies trickle in, and drops the slow ones at the request timeout', async () => {
+        const guarded = await start(runner, { concurrency: 1, queue: 1, requestTimeoutMs: 1500, headersTimeoutMs: 1000 });
+        const sockets: import('node:net').Socket[] = [];
+        try {
+            const { port } = new URL(guarded.url);
+            const closed: Promise<void>[] = [];
+            for (let i = 0; i < 20; i++) {
+                const socket = connect(Number(port), '127.0.0.1');
+                sockets.push(socket);
+                closed.push(new Promise((resolve) => socket.once('close', () => resolve())));
+                socket.on('error', () => {});
+                socket.write('POST /v1/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{"jobId":');
+            }
+            await new Promise((r) => setTimeout(r, 200));
+            expect(await json(await fetch(`${guarded.url}/healthz`))).toEqual({ ok: true, running: 0, waiting: 0 });
+            const job = chain.open(runner.ctx.keys, sealedJob(runner.ctx.keys, { jobId: 90n }));
+            const res = await post(guarded.url, JSON.stringify(job.json));
+            expect(res.status).toBe(200);
+            await Promise.all(closed);
+        } finally {
+            for (const s of sockets) s.destroy();
+            await guarded.server.close();
+        }
+    });
+});
+
 describe('concurrency limit', () => {
     it('answers 503 when the running slots and the queue are full, then serves again', async () => {
         let unblock!: () => void;
@@ -117,11 +149,12 @@ describe('concurrency limit', () => {
         };
         const busy = await start({ ...runner, ctx: { ...runner.ctx, backends: { reference: slow } } }, { concurrency: 1, queue: 1 });
         try {
-            const first = post(busy.url, JSON.stringify(sealedJob(runner.ctx.keys).json));
+            const job = (id: bigint) => JSON.stringify(chain.open(runner.ctx.keys, sealedJob(runner.ctx.keys, { jobId: id })).json);
+            const first = post(busy.url, job(71n));
             while (started === 0) await new Promise((r) => setTimeout(r, 5));
-            const queued = post(busy.url, JSON.stringify(sealedJob(runner.ctx.keys).json));
+            const queued = post(busy.url, job(72n));
             while ((await json(await fetch(`${busy.url}/healthz`))).waiting === 0) await new Promise((r) => setTimeout(r, 5));
-            const refused = await post(busy.url, JSON.stringify(sealedJob(runner.ctx.keys).json));
+            const refused = await post(busy.url, job(73n));
             expect(refused.status).toBe(503);
             expect((await json(refused)).error.code).toBe('Busy');
             unblock();
