@@ -20,6 +20,8 @@ export interface GatewayConfig {
     verifyQuote: boolean;
     ttl?: number;
     pollMs: number;
+    allowedHosts: string[]; // Host names accepted beyond loopback names (gateway/browser.ts)
+    corsOrigins: string[]; // browser origins allowed to call
 }
 
 export const GATEWAY_ENV = {
@@ -34,6 +36,8 @@ export const GATEWAY_ENV = {
     verifyQuote: 'COCOON_VERIFY_QUOTE',
     ttl: 'COCOON_JOB_TTL',
     pollMs: 'COCOON_POLL_MS',
+    allowedHosts: 'COCOON_GATEWAY_ALLOWED_HOSTS',
+    corsOrigins: 'COCOON_GATEWAY_CORS_ORIGINS',
 } as const;
 
 export class GatewayConfigProblems extends Error {
@@ -53,7 +57,11 @@ export interface GatewayFlags {
     verifyQuote?: boolean;
     ttl?: string;
     pollMs?: string;
+    allowedHosts?: string;
+    corsOrigins?: string;
 }
+
+const list = (raw: string | undefined): string[] => (raw ?? '').split(',').map((x) => x.trim()).filter(Boolean);
 
 /** "sk-a:1.5,sk-b": keys with an optional spending limit in TON. */
 export function parseApiKeys(raw: string | undefined, problems: string[]): ApiKeySpec[] {
@@ -138,6 +146,8 @@ export function parseGatewayConfig(flags: GatewayFlags, env: NodeJS.ProcessEnv =
         verifyQuote,
         ttl: ttlRaw === undefined ? undefined : int(ttlRaw, '--ttl', 0, 10, 604800),
         pollMs: int(pick(flags.pollMs, GATEWAY_ENV.pollMs), '--poll-ms', 500, 5, 60000),
+        allowedHosts: list(pick(flags.allowedHosts, GATEWAY_ENV.allowedHosts)).map((h) => h.toLowerCase()),
+        corsOrigins: list(pick(flags.corsOrigins, GATEWAY_ENV.corsOrigins)),
     };
     if (problems.length) throw new GatewayConfigProblems(problems);
     return Object.freeze(config);

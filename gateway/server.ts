@@ -11,11 +11,11 @@ import { CocoonClient, JobResult, OpenAIRequest, SubmitOptions } from '../sdk';
 import { ApiKeys, ApiKeySpec, KeyAccount, reserve } from './auth';
 import { apiErrorOf, errorBody, HttpError, invalidRequest } from './errors';
 import { modelObject, streamEvents } from './openai';
+import { BrowserPolicy, checkBrowser, isLoopback, PREFLIGHT_HEADERS } from './browser';
 
 export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_PORT = 8080;
 export const BODY_LIMIT_BYTES = 1024 * 1024;
-const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost', '::ffff:127.0.0.1']);
 
 export interface GatewayOptions {
     sdk: CocoonClient;
@@ -26,6 +26,8 @@ export interface GatewayOptions {
     jobOptions?: Omit<SubmitOptions, 'onProgress' | 'beforeSend'>;
     /** One line per request, without payloads, keys or plaintext. */
     log?: (entry: Record<string, unknown>) => void;
+    /** Host names and browser origins allowed beyond loopback names and non-browser clients (gateway/browser.ts). */
+    browser?: Partial<BrowserPolicy>;
 }
 
 export interface Gateway {
@@ -37,9 +39,7 @@ export interface Gateway {
 
 export class GatewayConfigError extends Error {}
 
-export function isLoopback(host: string): boolean {
-    return LOOPBACK.has(host) || /^127\./.test(host);
-}
+export { isLoopback };
 
 function readBody(req: IncomingMessage): Promise<unknown> {
     return new Promise((resolve, reject) => {
@@ -95,7 +95,9 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     }
     const log = o.log ?? (() => {});
 
-    const complete = async (req: IncomingMessage, res: ServerResponse, kind: 'chat' | 'completion', account: KeyAccount | null) => {
+    const policy: BrowserPolicy = { allowedHosts: o.browser?.allowedHosts ?? [], corsOrigins: o.browser?.corsOrigins ?? [] };
+
+    const complete = async (req: IncomingMessage, res: ServerResponse, kind: 'chat' | 'completion', account: KeyAccount | null, cors: Record<string, string>) => {
         const body = validate(await readBody(req), kind);
         const models = await o.sdk.models();
         if (!models.some((m) => m.name === body.model)) {
@@ -125,7 +127,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
         }
         (release as ((c: bigint) => void) | null)?.(result.escrow - result.refund);
         log({ route: kind, jobId: result.jobId.toString(), inputTokens: result.usage.inputTokens, outputTokens: result.usage.outputTokens, price: result.price.toString() });
-        const headers = { 'x-cocoon-job-id': result.jobId.toString(), 'x-cocoon-provider': result.provider.toString(), 'x-cocoon-price-nanoton': result.price.toString() };
+        const headers = { ...cors, 'x-cocoon-job-id': result.jobId.toString(), 'x-cocoon-provider': result.provider.toString(), 'x-cocoon-price-nanoton': result.price.toString() };
         if (!stream) return sendJson(res, 200, result.response, headers);
         res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', ...headers });
         for (const data of streamEvents(kind, result.response, includeUsage)) res.write(`data: ${data}\n\n`);
@@ -135,18 +137,23 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     const route = async (req: IncomingMessage, res: ServerResponse) => {
         const path = (req.url ?? '/').split('?')[0].replace(/\/+$/, '');
         const method = req.method ?? 'GET';
+        const cors = checkBrowser(req, keys.enabled, policy);
+        if (method === 'OPTIONS' && req.headers.origin !== undefined) {
+            res.writeHead(204, { ...cors, ...PREFLIGHT_HEADERS });
+            return void res.end();
+        }
         const account = keys.authenticate(req.headers.authorization);
         if (path === '/v1/models' && method === 'GET') {
-            return sendJson(res, 200, { object: 'list', data: (await o.sdk.models()).map(modelObject) });
+            return sendJson(res, 200, { object: 'list', data: (await o.sdk.models()).map(modelObject) }, cors);
         }
         if (path.startsWith('/v1/models/') && method === 'GET') {
             const id = decodeURIComponent(path.slice('/v1/models/'.length));
             const m = (await o.sdk.models()).find((x) => x.name === id);
             if (!m) throw new HttpError(404, 'invalid_request_error', 'model_not_found', `the model \`${id}\` does not exist`, 'model');
-            return sendJson(res, 200, modelObject(m));
+            return sendJson(res, 200, modelObject(m), cors);
         }
-        if (path === '/v1/chat/completions' && method === 'POST') return complete(req, res, 'chat', account);
-        if (path === '/v1/completions' && method === 'POST') return complete(req, res, 'completion', account);
+        if (path === '/v1/chat/completions' && method === 'POST') return complete(req, res, 'chat', account, cors);
+        if (path === '/v1/completions' && method === 'POST') return complete(req, res, 'completion', account, cors);
         if (['/v1/models', '/v1/chat/completions', '/v1/completions'].includes(path)) throw new HttpError(405, 'invalid_request_error', 'method_not_allowed', `${method} is not allowed on ${path}`);
         throw new HttpError(404, 'invalid_request_error', 'unknown_url', `unknown route ${method} ${path}`);
     };
