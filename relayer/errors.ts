@@ -19,7 +19,9 @@ export class RelayerError extends Error {
 export const retryable = (stage: Stage, message: string) => new RelayerError(stage, true, message);
 export const fatal = (stage: Stage, message: string) => new RelayerError(stage, false, message);
 
-const RETRYABLE_STATUS = new Set([408, 425, 429, 500, 502, 503, 504]);
+// 409: the runner has not (yet) read the job as open on chain; its endpoint may lag the one the
+// relayer watches, so the relayer tries again until the job's deadline rather than giving up.
+const RETRYABLE_STATUS = new Set([408, 409, 425, 429, 500, 502, 503, 504]);
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNABORTED', 'ERR_BAD_RESPONSE', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT']);
 
 export function isRetryableStatus(status: number): boolean {

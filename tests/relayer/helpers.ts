@@ -48,19 +48,37 @@ export interface FaultPlan {
     hangMs: number;
 }
 
-/** An HTTP proxy in front of `target` that fails or stalls a share of the requests. */
-export async function faultProxy(target: string, plan: FaultPlan, random = Math.random): Promise<{ url: string; stats: { failed: number; hung: number; passed: number }; close: () => Promise<void> }> {
+/**
+ * Which requests a fault plan hits, spread evenly and deterministically: of every request index n,
+ * the share `failRate` fails and the next share `hangRate` hangs, so any 10 consecutive requests
+ * at rates 0.25 / 0.1 hold 2 or 3 failures and exactly 1 hang. (Drawing them at random made a test
+ * that needs at least one hang fail now and then in a clean run.)
+ */
+export function evenSchedule(plan: Pick<FaultPlan, 'failRate' | 'hangRate'>): () => 'fail' | 'hang' | 'pass' {
+    let n = 0;
+    const hits = (rate: number, i: number) => Math.floor((i + 1) * rate) > Math.floor(i * rate);
+    return () => {
+        const i = n++;
+        if (hits(plan.failRate, i)) return 'fail';
+        // Offset the hangs so they do not all land on requests that would have failed.
+        if (hits(plan.hangRate, i + Math.round(0.5 / Math.max(plan.hangRate, 1e-9)))) return 'hang';
+        return 'pass';
+    };
+}
+
+/** An HTTP proxy in front of `target` that fails or stalls a share of the requests (evenSchedule). */
+export async function faultProxy(target: string, plan: FaultPlan, next = evenSchedule(plan)): Promise<{ url: string; stats: { failed: number; hung: number; passed: number }; close: () => Promise<void> }> {
     const t = new URL(target);
     const stats = { failed: 0, hung: 0, passed: 0 };
     const server: Server = createServer((req, res) => {
-        const r = random();
-        if (r < plan.failRate) {
+        const fate = next();
+        if (fate === 'fail') {
             stats.failed++;
             req.resume();
             res.writeHead(500, { 'content-type': 'application/json' });
             return void res.end(JSON.stringify({ ok: false, error: 'injected fault', code: 500 }));
         }
-        const hang = r < plan.failRate + plan.hangRate;
+        const hang = fate === 'hang';
         if (hang) stats.hung++;
         else stats.passed++;
         const forward = () => {
