@@ -183,6 +183,10 @@ async function run(world: World, ops: Op[], stats: Stats) {
         if (errs.length) throw new Violation(`${errs.join('\n')}\n-- operations of this run so far:\n${trail.join('\n')}`);
     };
     const ledger = async (s: ProviderSide): Promise<LedgerView> => s.contract.getLedger();
+    const isActive = async (a: Address) => (await blockchain.getContract(a)).accountState?.type === 'active';
+    /** Providers frozen by storage rent with nothing owed: no operation is aimed at them any more. */
+    const frozen = new Set<number>();
+    let phantomLedger: LedgerView | null = null;
 
     /** Books one executed batch of transactions and checks every invariant. */
     const book = async (r: SendMessageResult | null, note: string) => {
@@ -243,6 +247,16 @@ async function run(world: World, ops: Op[], stats: Stats) {
         const registryParams = await world.registry.getParams();
         inForce.add(paramsKey(registryParams));
         for (const s of sides) {
+            if (frozen.has(s.index)) continue;
+            // Years of rent can freeze a Provider whose owner left nothing in it: allowed only when
+            // nothing was owed (it had no balance beyond the reserve to lose).
+            if (!(await isActive(s.contract.address))) {
+                const last = ledgers[s.index];
+                if (last && owed(last) > 0n) errs.push(`provider ${s.index} frozen by storage rent while owing ${owed(last)}`);
+                frozen.add(s.index);
+                adversary('frozen-by-rent');
+                continue;
+            }
             // A provider no transaction touched has the same storage: its getters answer as before.
             const slashedBefore = ledgers[s.index]?.totalSlashed ?? 0n;
             if (touched.has(s.index) || !ledgers[s.index]) ledgers[s.index] = await ledger(s);
@@ -268,9 +282,12 @@ async function run(world: World, ops: Op[], stats: Stats) {
             }
             errs.push(...counters(`provider ${s.index}`, l, models[s.index]));
         }
-        if (phantomDeployed) {
+        if (phantomDeployed && (await isActive(world.phantom.address))) {
             const pl = await world.phantom.getLedger();
+            phantomLedger = pl;
             errs.push(...solvency('phantom provider', await balanceOf(world.phantom.address), pl));
+        } else if (phantomDeployed && phantomLedger && owed(phantomLedger) > 0n) {
+            errs.push(`phantom provider frozen by storage rent while owing ${owed(phantomLedger)}`);
         }
         fail(errs.map((e) => `after [${note}]: ${e}`));
         stats.checkMs += performance.now() - t0;
@@ -316,6 +333,8 @@ async function run(world: World, ops: Op[], stats: Stats) {
     for (const op of ops) {
         stats.ops++;
         mayBeSlashed = new Set();
+        if ('p' in op && frozen.has(op.p)) continue;
+        if ((op.k === 'phantomStake' || op.k === 'phantomDeploy') && phantomDeployed && !(await isActive(world.phantom.address))) continue;
         const s = sides['p' in op ? op.p : 0];
         const P = s.contract;
         switch (op.k) {
@@ -595,6 +614,7 @@ async function run(world: World, ops: Op[], stats: Stats) {
     blockchain.now = Number(last) + 1;
     await book(null, `advance past every deadline (to ${blockchain.now})`);
     for (const s of sides) {
+        if (frozen.has(s.index)) continue;
         for (const id of [...models[s.index].open]) {
             const job = await s.contract.getJob(id);
             const key = job ? await s.contract.getEnclave(job.enclaveKey) : null;
