@@ -6,7 +6,7 @@ import { Address } from '@ton/core';
 import { IncomingMessage } from 'node:http';
 import { hashToBase64 } from '../format/hash';
 import { RpcContext } from '../rpc/context';
-import { badRequest, invalid, notFound } from '../rpc/errors';
+import { badRequest, forbidden, invalid, notFound } from '../rpc/errors';
 import { address, optionalInt } from '../rpc/params';
 import { callMethod } from '../rpc/registry';
 import { readJson } from './body';
@@ -27,6 +27,12 @@ export async function route(req: IncomingMessage, ctx: RpcContext, admin: AdminA
     if (path.startsWith('/api/v2/') && (post || req.method === 'GET')) {
         const params = post ? await readJson(req) : Object.fromEntries(url.searchParams);
         return { ok: true, result: await callMethod(ctx, path.slice('/api/v2/'.length), params) };
+    }
+    // The toncenter API answers any web page (CORS *), like toncenter; the admin routes move money and
+    // the clock, so a page on the developer's machine may not call them (a cross-site text/plain POST
+    // needs no preflight). Browsers send Origin on every such request; scripts and tests do not.
+    if ((path === '/faucet' || path.startsWith('/devnet/')) && req.headers.origin !== undefined) {
+        throw forbidden(`the devnet admin route ${path} refuses requests from web pages (Origin ${req.headers.origin})`);
     }
     if (post && path === '/faucet') return faucet(req, admin);
     if (post && path === '/devnet/advance') return advance(req, admin);

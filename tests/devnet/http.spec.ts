@@ -96,6 +96,19 @@ describe('devnet: HTTP API', () => {
         expect((await call('/faucet', { amount: '1' })).status).toBe(422);
     });
 
+    // The review: any web page could move a developer's devnet clock or drain its faucet.
+    it('refuses its admin routes to web pages (a cross-site text/plain POST carries an Origin)', async () => {
+        const target = randomAddress();
+        for (const [path, body] of [['/faucet', { address: target.toString(), amount: '1000' }], ['/devnet/advance', { seconds: 86400 }]] as const) {
+            const res = await fetch(devnet.url + path, { method: 'POST', headers: { 'Content-Type': 'text/plain', Origin: 'https://evil.example' }, body: JSON.stringify(body) });
+            expect(res.status).toBe(403);
+        }
+        expect(await client.getBalance(target)).toBe(0n);
+        // The toncenter API itself still answers pages, as toncenter does.
+        const api = await fetch(devnet.url + '/api/v2/getMasterchainInfo', { headers: { Origin: 'https://app.example' } });
+        expect(api.status).toBe(200);
+    });
+
     it('moves the chain clock forward with POST /devnet/advance', async () => {
         const target = randomAddress();
         await devnet.faucet(target, 1n);
