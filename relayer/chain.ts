@@ -49,6 +49,14 @@ export class Chain {
         return this.call('watch', async () => Number(await this.client.open(Provider.fromAddress(provider)).getGlobalId()));
     }
 
+    /** The account's newest transaction as the endpoint reports its state (null for an account without any). */
+    lastTransaction(address: Address): Promise<{ lt: bigint; hash: Buffer } | null> {
+        return this.call('watch', async () => {
+            const last = (await this.client.getContractState(address)).lastTransaction;
+            return last ? { lt: BigInt(last.lt), hash: Buffer.from(last.hash, 'base64') } : null;
+        });
+    }
+
     /** The time of the last block the endpoint knows (a lower bound of the chain's "now"). */
     async chainTime(address: Address): Promise<number> {
         const state = await this.call('expire', () => this.client.getContractState(address));

@@ -24,6 +24,7 @@ export function createMetrics(store: () => Store | undefined) {
         errors: new Counter({ name: 'cocoon_relayer_errors_total', help: 'Errors by stage and class', labelNames: ['stage', 'class'], registers: [registry] }),
         walletBalance: new Gauge({ name: 'cocoon_relayer_wallet_balance_nanotons', help: 'Balance of the keeper (operator) wallet', registers: [registry] }),
         cursorLag: new Gauge({ name: 'cocoon_relayer_cursor_lag_seconds', help: 'Age of the newest recorded transaction behind the last poll (0 when caught up)', labelNames: ['provider'], registers: [registry] }),
+        chainAnomalies: new Counter({ name: 'cocoon_relayer_chain_anomalies_total', help: 'Chain API answers refused: a batch that does not chain (gap), or a cursor the account head does not reach (rewind)', labelNames: ['provider', 'kind'], registers: [registry] }),
         expirations: new Counter({ name: 'cocoon_relayer_expirations_sent_total', help: 'ExpireJob messages sent by the keeper', registers: [registry] }),
     };
 }

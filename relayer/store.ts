@@ -97,6 +97,15 @@ export class Store {
         return r ? { lt: BigInt(r.lt), hash: r.hash, utime: r.utime } : null;
     }
 
+    /**
+     * Forgets the cursor: the next poll reads the history again from the start. Recording is
+     * idempotent (a known job is not inserted twice, an ending is recorded once), so this recovers
+     * from a cursor that a lying chain API moved onto a transaction that is not in the history.
+     */
+    rewind(provider: string): void {
+        this.db.prepare('delete from cursors where provider = ?').run(provider);
+    }
+
     /** Records a batch of events and moves the cursor past them, atomically. */
     commit(provider: string, cursor: Cursor, batch: Batch, now = Date.now()): void {
         const insert = this.db.prepare(

@@ -5,15 +5,22 @@
  */
 import type { Address } from '@ton/core';
 import type { Chain } from './chain';
-import { advance, newTransactions } from './cursor';
+import { advance, ChainGapError, newTransactions, TxRef } from './cursor';
 import { eventsOf } from './events';
 import { jobInputOf } from './jobInput';
 import type { Logger } from './log';
 import type { RelayerMetrics } from './metrics';
 import type { Batch, Store } from './store';
 
+/** Batches in a row that do not chain onto the cursor before the cursor itself is distrusted. */
+export const GAPS_BEFORE_REWIND = 3;
+/** Idle polls between checks of the cursor against the account's newest transaction. */
+export const HEAD_CHECK_EVERY = 10;
+
 export class Watcher {
     private globalId?: number;
+    private gaps = 0;
+    private idlePolls = 0;
     lastHeadAt = 0; // ms, when a poll last reached the head of the history
     readonly raw: string;
 
@@ -37,10 +44,22 @@ export class Watcher {
         this.globalId ??= await chain.globalId(this.address);
         const stored = store.cursor(this.raw);
         const cursor = stored ? { lt: stored.lt, hash: Buffer.from(stored.hash, 'hex') } : null;
-        const txs = await newTransactions(chain.pages(this.address), cursor, pageSize);
+        let txs;
+        try {
+            txs = await newTransactions(chain.pages(this.address), cursor, pageSize);
+        } catch (e) {
+            if (e instanceof ChainGapError) this.onGap(e);
+            throw e;
+        }
+        this.gaps = 0;
+        if (txs.length === 0) {
+            if (cursor && ++this.idlePolls % HEAD_CHECK_EVERY === 0 && !(await this.headReaches(cursor))) return 0;
+            this.lastHeadAt = Date.now();
+            metrics.cursorLag.set({ provider: this.raw }, 0);
+            return 0;
+        }
         this.lastHeadAt = Date.now();
         metrics.cursorLag.set({ provider: this.raw }, 0);
-        if (txs.length === 0) return 0;
 
         const batch: Batch = { created: [], finished: [] };
         for (const tx of txs) {
@@ -63,6 +82,34 @@ export class Watcher {
             this.deps.log.debug({ provider: this.raw, created: batch.created.length, finished: batch.finished.length, cursorLt: next.lt.toString() }, 'events recorded');
         }
         return batch.created.length;
+    }
+
+    /** A batch that does not chain: the answer or the cursor is false; after a few in a row, the cursor. */
+    private onGap(e: ChainGapError) {
+        this.deps.metrics.chainAnomalies.inc({ provider: this.raw, kind: 'gap' });
+        this.deps.log.warn({ provider: this.raw, error: e.message }, 'chain API answer refused');
+        if (++this.gaps >= GAPS_BEFORE_REWIND) this.rewind('batches keep failing to chain onto the cursor');
+    }
+
+    /**
+     * Whether the account's newest transaction (as the endpoint reports the account state) is the
+     * cursor or newer. A cursor beyond it was never part of the history: read it again from the start.
+     * A newer head with an empty page means the pages lag: not at the head, so health says so.
+     */
+    private async headReaches(cursor: TxRef): Promise<boolean> {
+        const head = await this.deps.chain.lastTransaction(this.address);
+        if (!head || head.lt < cursor.lt || (head.lt === cursor.lt && !head.hash.equals(cursor.hash))) {
+            this.rewind(`the cursor (lt ${cursor.lt}) is not in the account's history (head lt ${head?.lt ?? 'none'})`);
+            return false;
+        }
+        return head.lt === cursor.lt;
+    }
+
+    private rewind(why: string) {
+        this.deps.metrics.chainAnomalies.inc({ provider: this.raw, kind: 'rewind' });
+        this.deps.log.error({ provider: this.raw, why }, 'cursor rewound: reading the history again');
+        this.deps.store.rewind(this.raw);
+        this.gaps = 0;
     }
 
     /** Seconds since a poll last reached the head (what /metrics reports between polls). */

@@ -3,15 +3,25 @@ import { Transaction } from '@ton/core';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { advance, newTransactions, PageQuery, PageSource } from '../../relayer/cursor';
+import { advance, ChainGapError, newTransactions, PageQuery, PageSource } from '../../relayer/cursor';
+import { GAPS_BEFORE_REWIND, HEAD_CHECK_EVERY, Watcher } from '../../relayer/watcher';
+import { createMetrics } from '../../relayer/metrics';
+import { createLogger } from '../../relayer/log';
+import { Address } from '@ton/core';
 import { Store } from '../../relayer/store';
 import { parseConfig, ConfigError } from '../../relayer/config';
 
-const tx = (lt: number): Transaction => ({ lt: BigInt(lt), hash: () => Buffer.from(lt.toString(16).padStart(64, '0'), 'hex'), now: lt } as unknown as Transaction);
+const hashOf = (lt: number) => Buffer.from(lt.toString(16).padStart(64, '0'), 'hex');
+/** A transaction at `lt` whose predecessor on the account is at `prevLt` (0: the first). */
+const tx = (lt: number, prevLt = 0): Transaction =>
+    ({ lt: BigInt(lt), hash: () => hashOf(lt), now: lt, prevTransactionLt: BigInt(prevLt), prevTransactionHash: prevLt ? BigInt('0x' + hashOf(prevLt).toString('hex')) : 0n, outMessages: new Map() } as unknown as Transaction);
+/** An account history: each transaction names the one before it. */
+const history = (lts: number[]): Transaction[] => [...lts].sort((a, b) => a - b).map((lt, i, all) => tx(lt, i ? all[i - 1] : 0));
 
 /** toncenter semantics over a fixed history: newest first, from (lt, hash) exclusive, stopping before toLt. */
-function source(lts: number[], opts: { includeToLt?: boolean } = {}): { page: PageSource; queries: PageQuery[] } {
-    const all = [...lts].sort((a, b) => b - a).map(tx);
+function source(lts: number[] | Transaction[], opts: { includeToLt?: boolean } = {}): { page: PageSource; queries: PageQuery[] } {
+    const txs = typeof lts[0] === 'number' ? history(lts as number[]) : (lts as Transaction[]);
+    const all = [...txs].sort((a, b) => Number(b.lt - a.lt));
     const queries: PageQuery[] = [];
     const page: PageSource = async (q) => {
         queries.push(q);
@@ -51,10 +61,71 @@ describe('cursor', () => {
         expect(lts(await newTransactions(s.page, { lt: 10n, hash: tx(10).hash() }, 2))).toEqual([20, 30, 40, 50]);
     });
 
+    // The review: one forged transaction in a chain API's answer moved the cursor past every real job.
+    it('refuses an answer that is not one account history: a batch must chain within itself and onto the cursor', async () => {
+        const forgedInside = [...history([10, 20, 30]), tx(25, 10)];
+        await expect(newTransactions(source(forgedInside).page, null, 10)).rejects.toBeInstanceOf(ChainGapError);
+        const offCursor = [tx(10), tx(40, 35)];
+        await expect(newTransactions(source(offCursor).page, { lt: 10n, hash: tx(10).hash() }, 10)).rejects.toBeInstanceOf(ChainGapError);
+    });
+
     it('moves the cursor to the newest recorded transaction, or keeps it', () => {
         expect(advance(null, [tx(1), tx(2)])).toEqual({ lt: 2n, hash: tx(2).hash() });
         const c = { lt: 5n, hash: tx(5).hash() };
         expect(advance(c, [])).toBe(c);
+    });
+});
+
+describe('watcher against a lying chain API', () => {
+    const provider = new Address(0, Buffer.alloc(32, 3));
+    const fresh = () => new Store(join(mkdtempSync(join(tmpdir(), 'cocoon-watch-')), 'w.sqlite'));
+    /** A chain whose answers a test can change: the real history, a forged head once, the account state. */
+    function liar(real: Transaction[]) {
+        let forged: Transaction | null = null;
+        const chain = {
+            pages: () => source(forged ? [...real, forged] : real).page,
+            lastTransaction: async () => {
+                const head = real[real.length - 1];
+                return head ? { lt: head.lt, hash: head.hash() } : null;
+            },
+            globalId: async () => -239,
+        };
+        return { chain, forgeOnce: (t: Transaction) => (forged = t), heal: () => (forged = null) };
+    }
+    const watcher = (chain: unknown, store: Store) =>
+        new Watcher(provider, { chain: chain as never, store, log: createLogger('silent'), metrics: createMetrics(() => store), pageSize: 5 });
+
+    it('rewinds a cursor a forged huge-lt transaction moved beyond the account\'s head, and reads the real history again', async () => {
+        const real = history([10, 20, 30]);
+        const api = liar(real);
+        const store = fresh();
+        const w = watcher(api.chain, store);
+        api.forgeOnce(tx(10 ** 15, 30)); // chains onto the real head, so the batch itself looks sound
+        await w.poll();
+        expect(store.cursor(provider.toRawString())?.lt).toBe(10n ** 15n);
+        api.heal();
+        real.push(tx(40, 30)); // a real job arrives; a toLt of 10^15 hides it from every page
+        for (let i = 0; i < HEAD_CHECK_EVERY; i++) await w.poll();
+        expect(store.cursor(provider.toRawString())).toBeNull(); // rewound: not deleted, not stuck
+        await w.poll();
+        expect(store.cursor(provider.toRawString())?.lt).toBe(40n);
+        store.close();
+    });
+
+    it('reports no progress while answers do not chain, and distrusts the cursor after a few in a row', async () => {
+        const real = history([10, 20]);
+        const api = liar(real);
+        const store = fresh();
+        const w = watcher(api.chain, store);
+        await w.poll();
+        const headAt = w.lastHeadAt;
+        real.push(tx(30, 25)); // does not follow 20: this endpoint's answers are not one history
+        for (let i = 0; i < GAPS_BEFORE_REWIND - 1; i++) await expect(w.poll()).rejects.toBeInstanceOf(ChainGapError);
+        expect(store.cursor(provider.toRawString())?.lt).toBe(20n);
+        expect(w.lastHeadAt).toBe(headAt); // health turns 503 once this is stale
+        await expect(w.poll()).rejects.toBeInstanceOf(ChainGapError);
+        expect(store.cursor(provider.toRawString())).toBeNull();
+        store.close();
     });
 });
 
