@@ -47,8 +47,9 @@ export class Keeper {
         const { chain, store, metrics, log } = this.deps;
         const wallet = this.wallet!;
         metrics.walletBalance.set(Number(await chain.balance(wallet.address)));
-        // The chain's clock can run ahead of ours (a devnet advanced in time), never meaningfully behind.
-        const chainNow = Math.max(Math.floor(Date.now() / 1000), await chain.chainTime(this.deps.providers[0] ?? wallet.address));
+        // The chain's clock decides what is overdue, never ours: a relayer whose clock runs ahead would
+        // send expiries the contract refuses (ERR_JOB_NOT_EXPIRED) and pay for each.
+        const chainNow = await chain.chainTime(this.deps.providers[0] ?? wallet.address);
         const due: { provider: Address; jobId: bigint }[] = [];
         for (const row of store.overdue(chainNow, MAX_MESSAGES_PER_TRANSFER)) {
             const key = `${row.provider}/${row.jobId}`;

@@ -120,7 +120,7 @@ export class Pipeline {
             const err = classify(row.state === 'seen' ? 'dispatch' : row.state === 'dispatched' ? 'deliver' : 'confirm', e);
             metrics.errors.inc({ stage: err.stage, class: err.retryable ? 'retryable' : 'fatal' });
             const graceOver = row.state === 'seen' && Date.now() - row.seenAt > this.options.graceSeconds * 1000;
-            const late = Date.now() / 1000 > row.deadline;
+            const late = await this.pastDeadline(row);
             if (!err.retryable || graceOver || late) {
                 store.abandoned(row.provider, row.jobId, err.message);
                 log.warn({ provider: row.provider, jobId: row.jobId.toString(), stage: err.stage, error: err.message, graceOver, late }, 'job abandoned; it will expire');
@@ -128,6 +128,19 @@ export class Pipeline {
             }
             store.retryLater(row.provider, row.jobId, Date.now() + backoffMs(row.attempts + 1), err.message);
             log.info({ provider: row.provider, jobId: row.jobId.toString(), stage: err.stage, error: err.message, attempt: row.attempts + 1 }, 'retrying');
+        }
+    }
+
+    /**
+     * Whether chain time is past the job's deadline (then nothing more can be delivered). Chain time,
+     * not ours: a relayer whose clock runs ahead gave jobs up at their first error. When the chain
+     * cannot be asked, the job is not given up: the next attempt asks again.
+     */
+    private async pastDeadline(row: JobRow): Promise<boolean> {
+        try {
+            return (await this.deps.chain.chainTime(Address.parseRaw(row.provider))) > row.deadline;
+        } catch {
+            return false;
         }
     }
 

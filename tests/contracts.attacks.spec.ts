@@ -307,6 +307,17 @@ describe('9. low-severity findings', () => {
         expect(before - (await margin())).toBeLessThanOrEqual(bound);
     });
 
+    // The delivery alone, on a deep map: what it costs the contract beyond its charge may only be the
+    // job's final event, which the creation charge prepaid (one forward fee of a 1-cell message). The
+    // review measured 25,166 gas used against 24,000 charged at 1,000 open jobs.
+    it.each(['result', 'decline'])('(b) an external %s on a deep jobs map (256 open) is charged at least what it cost, but its prepaid event', async (kind) => {
+        for (let i = 0; i < 256; i++) await p.createJob();
+        const prepaidEvent = 849_001n; // forwardFee(1 cell, 1023 bits) at the sandbox's basechain prices
+        const before = await margin();
+        await p.provider.sendExternal(kind === 'result' ? signedResult(keys(), 150n, { result: bytesToTree(Buffer.from('short answer')) }) : signedDecline(keys(), 150n));
+        expect(before - (await margin())).toBeLessThanOrEqual(prepaidEvent);
+    });
+
     it('(c) the equivocation report pays its own event and compute from the reporter\'s value', async () => {
         await p.createJob();
         const before = await margin();
@@ -316,8 +327,15 @@ describe('9. low-severity findings', () => {
     });
 
     it('(e) an allow-listed model name is measured whole, not by its first cell', async () => {
-        const res = await p.registry.send(p.owner.getSender(), { value: toNano('0.05') }, { $$type: 'AllowModel', queryId: 0n, modelId: 4242n, name: 'm'.repeat(255) });
+        // A 255-byte name as a snake whose first cell holds only 64 bytes (the review's way past the check).
+        const tail = beginCell().storeBuffer(Buffer.alloc(127, 0x6d)).storeRef(beginCell().storeBuffer(Buffer.alloc(64, 0x6d))).endCell();
+        const name = beginCell().storeBuffer(Buffer.alloc(64, 0x6d)).storeRef(tail).endCell();
+        const body = beginCell().storeUint(0x52000005, 32).storeUint(0, 64).storeUint(4242n, 256).storeRef(name).endCell();
+        const res = await p.owner.send({ to: p.registry.address, value: toNano('0.05'), body });
         expect(res.transactions).toHaveTransaction({ to: p.registry.address, exitCode: Exit.ERR_OVERSIZE });
+        expect(await p.registry.getModel(4242n)).toBeNull();
+        const long = await p.registry.send(p.owner.getSender(), { value: toNano('0.05') }, { $$type: 'AllowModel', queryId: 0n, modelId: 4244n, name: 'm'.repeat(255) });
+        expect(long.transactions).toHaveTransaction({ to: p.registry.address, exitCode: Exit.ERR_OVERSIZE });
         const ok = await p.registry.send(p.owner.getSender(), { value: toNano('0.05') }, { $$type: 'AllowModel', queryId: 0n, modelId: 4243n, name: 'm'.repeat(64) });
         expect(ok.transactions).toHaveTransaction({ to: p.registry.address, success: true });
     });

@@ -515,8 +515,12 @@ async function run(world: World, ops: Op[], stats: Stats) {
                 break;
             }
             case 'cancel': {
+                const pending = await world.registry.getPendingParams();
                 const r = await send('governance cancels the pending change', () => world.registry.send(world.registryOwner.getSender(), { value: toNano('0.05') }, { $$type: 'CancelParams', queryId: 0n }));
-                if (r?.transactions.some((t) => t.description.type === 'generic' && t.description.computePhase.type === 'vm' && t.description.computePhase.exitCode === 0 && t.inMessage?.info.dest?.toString() === world.registry.address.toString())) adversary('cancelled');
+                const cancelled = r?.transactions.some((t) => t.description.type === 'generic' && t.description.computePhase.type === 'vm' && t.description.computePhase.exitCode === 0 && t.inMessage?.info.dest?.toString() === world.registry.address.toString());
+                if (cancelled) adversary('cancelled');
+                // Oracle: success only when a change was still waiting (not one already in force).
+                if (cancelled && pending === null) fail(['governance cancels: answered success while nothing was pending']);
                 break;
             }
             case 'governance': {
@@ -537,6 +541,14 @@ async function run(world: World, ops: Op[], stats: Stats) {
                     op.what === 'image'
                         ? P.send(by(op.by).getSender(), v, { $$type: 'ReportImageRemoved', queryId: 0n, imageHash: IMAGE_HASH })
                         : P.send(by(op.by).getSender(), v, { $$type: 'ReportVerifierRemoved', queryId: 0n, verifierKey: world.verifierKey }));
+                // Oracle: once reported, no key attested for a removed image or by a removed verifier serves.
+                const removed = op.what === 'image' ? !(await world.registry.getImageActive(IMAGE_HASH)) : !(await world.registry.getVerifierActive(world.verifierKey));
+                if (removed) {
+                    for (const [key, e] of (await P.getEnclaves())) {
+                        const attested = op.what === 'image' ? e.imageHash === IMAGE_HASH : e.verifierKey === world.verifierKey;
+                        if (attested && !e.revoked) fail([`after the ${op.what} report: key ${key.toString(16).slice(0, 8)} still serves`]);
+                    }
+                }
                 break;
             }
             case 'rotate': {
