@@ -48,8 +48,10 @@ function readBody(req: IncomingMessage): Promise<unknown> {
         req.on('data', (c: Buffer) => {
             size += c.length;
             if (size > BODY_LIMIT_BYTES) {
+                // Stop reading; the 413 is answered with Connection: close and the socket dropped after it.
+                req.removeAllListeners('data');
+                req.pause();
                 reject(new HttpError(413, 'invalid_request_error', 'request_too_large', `request body above ${BODY_LIMIT_BYTES} bytes`));
-                req.destroy();
                 return;
             }
             chunks.push(c);
@@ -76,6 +78,7 @@ function validate(body: unknown, kind: 'chat' | 'completion'): OpenAIRequest {
     const b = body as Record<string, unknown>;
     if (typeof b.model !== 'string' || !b.model) throw invalidRequest('"model" is required', 'model');
     if (kind === 'chat' && (!Array.isArray(b.messages) || b.messages.length === 0)) throw invalidRequest('"messages" must be a non-empty array', 'messages');
+    if (kind === 'chat') (b.messages as unknown[]).forEach(checkMessage);
     if (kind === 'completion' && typeof b.prompt !== 'string' && !(Array.isArray(b.prompt) && b.prompt.every((p) => typeof p === 'string'))) {
         throw invalidRequest('"prompt" must be a string or an array of strings', 'prompt');
     }
@@ -83,8 +86,21 @@ function validate(body: unknown, kind: 'chat' | 'completion'): OpenAIRequest {
         if (b[f] !== undefined && b[f] !== null && !(Number.isInteger(b[f]) && (b[f] as number) > 0)) throw invalidRequest(`"${f}" must be a positive integer`, f);
         if (b[f] === null) delete b[f];
     }
-    if (typeof b.n === 'number' && b.n !== 1) throw invalidRequest('only n = 1 is supported', 'n');
+    if (b.n !== undefined && b.n !== null && b.n !== 1) throw invalidRequest('only n = 1 is supported', 'n');
     return b as OpenAIRequest;
+}
+
+const ROLES = new Set(['system', 'developer', 'user', 'assistant', 'tool']);
+
+/** A chat message as OpenAI accepts it: a known role and text content (a string or text parts). */
+function checkMessage(m: unknown, i: number): void {
+    const where = `messages[${i}]`;
+    if (typeof m !== 'object' || m === null || Array.isArray(m)) throw invalidRequest(`${where} must be an object`, where);
+    const { role, content } = m as Record<string, unknown>;
+    if (typeof role !== 'string' || !ROLES.has(role)) throw invalidRequest(`${where}.role must be one of ${[...ROLES].join(', ')}`, `${where}.role`);
+    const text = typeof content === 'string' || (Array.isArray(content) && content.every((p) => typeof p === 'object' && p !== null && (p as { type?: unknown }).type === 'text' && typeof (p as { text?: unknown }).text === 'string'));
+    const absentOk = role === 'assistant' && (content === null || content === undefined);
+    if (!text && !absentOk) throw invalidRequest(`${where}.content must be a string or an array of text parts`, `${where}.content`);
 }
 
 export async function startGateway(o: GatewayOptions): Promise<Gateway> {
@@ -100,8 +116,13 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     const complete = async (req: IncomingMessage, res: ServerResponse, kind: 'chat' | 'completion', account: KeyAccount | null, cors: Record<string, string>) => {
         const body = validate(await readBody(req), kind);
         const models = await o.sdk.models();
-        if (!models.some((m) => m.name === body.model)) {
+        const model = models.find((m) => m.name === body.model);
+        if (!model) {
             throw new HttpError(404, 'invalid_request_error', 'model_not_found', `the model \`${body.model}\` is not allow-listed or no provider serves it (GET /v1/models lists them)`, 'model');
+        }
+        const maxTokens = (body.max_completion_tokens ?? body.max_tokens) as number | undefined;
+        if (maxTokens !== undefined && maxTokens >= model.maxContext) {
+            throw new HttpError(400, 'invalid_request_error', 'context_length_exceeded', `max_tokens ${maxTokens} leaves no room for the prompt in the model's context of ${model.maxContext} tokens`, 'max_tokens');
         }
         const stream = body.stream === true;
         const includeUsage = Boolean((body.stream_options as { include_usage?: boolean } | undefined)?.include_usage);
@@ -164,6 +185,10 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
             const err = apiErrorOf(e);
             log({ route: req.url, status: err.status, code: err.code, ms: Date.now() - started });
             if (res.headersSent) return void res.end();
+            if (err.status === 413) {
+                res.on('finish', () => req.destroy());
+                return sendJson(res, err.status, errorBody(err), { 'x-should-retry': 'false', connection: 'close' });
+            }
             sendJson(res, err.status, errorBody(err), { 'x-should-retry': 'false' });
         });
     });
