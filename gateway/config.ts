@@ -20,6 +20,7 @@ export interface GatewayConfig {
     verifyQuote: boolean;
     ttl?: number;
     pollMs: number;
+    spendingDb: string; // SQLite file keeping API keys' spending across restarts
     allowedHosts: string[]; // Host names accepted beyond loopback names (gateway/browser.ts)
     corsOrigins: string[]; // browser origins allowed to call
 }
@@ -36,6 +37,7 @@ export const GATEWAY_ENV = {
     verifyQuote: 'COCOON_VERIFY_QUOTE',
     ttl: 'COCOON_JOB_TTL',
     pollMs: 'COCOON_POLL_MS',
+    spendingDb: 'COCOON_GATEWAY_SPENDING_DB',
     allowedHosts: 'COCOON_GATEWAY_ALLOWED_HOSTS',
     corsOrigins: 'COCOON_GATEWAY_CORS_ORIGINS',
 } as const;
@@ -59,6 +61,7 @@ export interface GatewayFlags {
     pollMs?: string;
     allowedHosts?: string;
     corsOrigins?: string;
+    spendingDb?: string;
 }
 
 const list = (raw: string | undefined): string[] => (raw ?? '').split(',').map((x) => x.trim()).filter(Boolean);
@@ -146,6 +149,7 @@ export function parseGatewayConfig(flags: GatewayFlags, env: NodeJS.ProcessEnv =
         verifyQuote,
         ttl: ttlRaw === undefined ? undefined : int(ttlRaw, '--ttl', 0, 10, 604800),
         pollMs: int(pick(flags.pollMs, GATEWAY_ENV.pollMs), '--poll-ms', 500, 5, 60000),
+        spendingDb: pick(flags.spendingDb, GATEWAY_ENV.spendingDb) ?? 'gateway-spending.sqlite',
         allowedHosts: list(pick(flags.allowedHosts, GATEWAY_ENV.allowedHosts)).map((h) => h.toLowerCase()),
         corsOrigins: list(pick(flags.corsOrigins, GATEWAY_ENV.corsOrigins)),
     };

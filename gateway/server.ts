@@ -26,6 +26,8 @@ export interface GatewayOptions {
     jobOptions?: Omit<SubmitOptions, 'onProgress' | 'beforeSend'>;
     /** One line per request, without payloads, keys or plaintext. */
     log?: (entry: Record<string, unknown>) => void;
+    /** SQLite file keeping each API key's spending across restarts (gateway/auth.ts); in memory when absent. */
+    spendingDb?: string;
     /** Host names and browser origins allowed beyond loopback names and non-browser clients (gateway/browser.ts). */
     browser?: Partial<BrowserPolicy>;
 }
@@ -105,7 +107,7 @@ function checkMessage(m: unknown, i: number): void {
 
 export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     const host = o.host ?? DEFAULT_HOST;
-    const keys = new ApiKeys(o.apiKeys ?? []);
+    const keys = new ApiKeys(o.apiKeys ?? [], o.spendingDb);
     if (!isLoopback(host) && !keys.enabled) {
         throw new GatewayConfigError(`refusing to bind ${host} without API keys: anyone reaching it would spend the wallet (set API keys or bind 127.0.0.1)`);
     }
@@ -201,7 +203,10 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     let closing: Promise<void> | undefined;
     const close = () =>
         (closing ??= new Promise<void>((resolve) => {
-            server.close(() => resolve());
+            server.close(() => {
+                keys.close();
+                resolve();
+            });
             server.closeAllConnections();
         }));
     return { server, url, close };

@@ -23,6 +23,7 @@ export function register(program: Command): void {
         .option('--no-verify-quote', 'skip re-verifying quotes (COCOON_VERIFY_QUOTE=0)')
         .option('--ttl <s>', 'job lifetime (COCOON_JOB_TTL)')
         .option('--poll-ms <n>', 'Provider transaction poll interval (COCOON_POLL_MS, default 500)')
+        .option('--spending-db <file>', 'SQLite file keeping API keys\' spending across restarts (COCOON_GATEWAY_SPENDING_DB, default gateway-spending.sqlite)')
         .option('--allowed-hosts <names>', 'comma-separated Host names accepted beyond loopback names when no API keys are set (COCOON_GATEWAY_ALLOWED_HOSTS)')
         .option('--cors-origins <origins>', 'comma-separated browser origins allowed to call, e.g. https://app.example (COCOON_GATEWAY_CORS_ORIGINS); pages elsewhere are refused')
         .option('--json', 'print one JSON line with the URL once listening')
@@ -50,7 +51,7 @@ export function register(program: Command): void {
             });
             const gateway = await startGateway({
                 sdk, host: config.host, port: config.port, apiKeys: config.apiKeys, jobOptions: { ttl: config.ttl },
-                browser: { allowedHosts: config.allowedHosts, corsOrigins: config.corsOrigins },
+                browser: { allowedHosts: config.allowedHosts, corsOrigins: config.corsOrigins }, spendingDb: config.spendingDb,
                 log: (entry) => process.stderr.write(`${toJson({ time: new Date().toISOString(), ...entry })}\n`),
             });
             process.stdout.write(flags.json ? `${toJson({ url: gateway.url, wallet: signer.address })}\n` : `gateway listening on ${gateway.url} (wallet ${signer.address.toString()})\n`);

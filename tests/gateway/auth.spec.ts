@@ -4,6 +4,10 @@ import { toNano } from '@ton/core';
 import OpenAI, { AuthenticationError, RateLimitError } from 'openai';
 import { REFERENCE_MODEL_NAME } from '../../protocol/defaults';
 import { GatewayConfigError, startGateway } from '../../gateway/server';
+import { ApiKeys, reserve } from '../../gateway/auth';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startWorld, World } from '../sdk/world';
 
 describe('gateway: API keys and spending limits', () => {
@@ -43,5 +47,26 @@ describe('gateway: API keys and spending limits', () => {
         } finally {
             await gateway.close();
         }
+    });
+});
+
+// The review spent 0.165 TON on a 0.1 TON key across one restart: limits lived in memory only.
+describe('gateway: spending survives restarts', () => {
+    const file = () => join(mkdtempSync(join(tmpdir(), 'cocoon-spend-')), 'spending.sqlite');
+
+    it('remembers what a key spent, and books a job in flight at its worst case until it ends', () => {
+        const db = file();
+        const first = new ApiKeys([{ key: 'sk-persisted', limit: toNano('0.1') }], db);
+        const account = first.authenticate('Bearer sk-persisted')!;
+        reserve(account, toNano('0.04'))(toNano('0.03')); // a finished job: its real cost
+        reserve(account, toNano('0.05')); // in flight when the process dies
+        first.close();
+
+        const second = new ApiKeys([{ key: 'sk-persisted', limit: toNano('0.1') }], db);
+        const again = second.authenticate('Bearer sk-persisted')!;
+        expect(again.spent).toBe(toNano('0.08'));
+        expect(() => reserve(again, toNano('0.03'))).toThrow(/spending limit/);
+        reserve(again, toNano('0.02'))(toNano('0.02'));
+        second.close();
     });
 });
