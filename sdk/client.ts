@@ -16,7 +16,7 @@ import { creationIn, JobEnd, jobEndIn } from './events';
 import { TransactionFeed } from './feed';
 import { openJobResult, verifyReceipt } from './receipt';
 import { OpenAIRequest, prepareRequest, PreparedRequest, sealJob } from './request';
-import { Choice, chooseProvider, SelectionCriteria } from './selection';
+import { Choice, chooseProvider, firstVerified, rankProviders, SelectionCriteria } from './selection';
 import { JobSigner, WALLET_FEE_MARGIN } from './signer';
 import type { NetworkSnapshot } from './types';
 
@@ -113,16 +113,23 @@ export class CocoonClient {
         return summarizeModels(await this.snapshot());
     }
 
-    /** The provider `submit` would pick for this request. */
+    /** The provider first in line for this request (`submit` falls back down the line when its attestation fails). */
     async choose(body: OpenAIRequest, opts: SubmitOptions = {}): Promise<Choice & { prepared: PreparedRequest; snapshot: NetworkSnapshot }> {
         const prepared = prepareRequest(body, opts.maxOutputTokens);
         const snapshot = await this.snapshot();
-        const choice = chooseProvider(
-            snapshot,
-            { ...opts, model: prepared.model, maxInputTokens: prepared.maxInputTokens, maxOutputTokens: prepared.maxOutputTokens, validFor: opts.validFor ?? this.ttlFor(snapshot, opts) },
-            prepared.modelId,
-        );
+        const choice = chooseProvider(snapshot, this.criteria(prepared, snapshot, opts), prepared.modelId);
         return { ...choice, prepared, snapshot };
+    }
+
+    private criteria(prepared: PreparedRequest, snapshot: NetworkSnapshot, opts: SubmitOptions): SelectionCriteria {
+        return { ...opts, model: prepared.model, maxInputTokens: prepared.maxInputTokens, maxOutputTokens: prepared.maxOutputTokens, validFor: opts.validFor ?? this.ttlFor(snapshot, opts) };
+    }
+
+    /** The first provider in line whose attestation checks out (selection.ts, firstVerified). */
+    private async verifiedChoice(prepared: PreparedRequest, snapshot: NetworkSnapshot, opts: SubmitOptions): Promise<Choice> {
+        const { ranked, rejected } = rankProviders(snapshot, this.criteria(prepared, snapshot, opts), prepared.modelId);
+        if (!ranked.length) throw new NoProviderError(prepared.model, rejected);
+        return firstVerified(ranked, (c) => this.verifier.verify({ globalId: snapshot.globalId, provider: c.provider.address, enclave: c.enclave, now: snapshot.now }));
     }
 
     /** Runs one request end to end and returns the verified, decrypted response. */
@@ -137,11 +144,11 @@ export class CocoonClient {
     async submit(body: OpenAIRequest, opts: SubmitOptions = {}): Promise<PendingJob> {
         const signer = this.requireSigner();
         const progress = opts.onProgress ?? (() => {});
-        const choice = await this.choose(body, opts);
-        const { prepared, snapshot, provider, enclave } = choice;
+        const prepared = prepareRequest(body, opts.maxOutputTokens);
+        const snapshot = await this.snapshot();
+        const choice = await this.verifiedChoice(prepared, snapshot, opts);
+        const { provider, enclave } = choice;
         progress('selected', { provider: provider.address.toString(), priceCap: choice.priceCap });
-
-        await this.verifier.verify({ globalId: snapshot.globalId, provider: provider.address, enclave, now: snapshot.now });
         progress('attested', { enclaveKey: enclave.enclaveKey.toString(16) });
 
         const ttl = this.ttlFor(snapshot, opts);

@@ -3,7 +3,7 @@
  * then rank by cost at the job's token limits or by reputation (docs/spec/sdk.md, "Selection").
  */
 import { Address } from '@ton/core';
-import { NoProviderError } from './errors';
+import { AttestationError, NoProviderError } from './errors';
 import type { EnclaveInfo, NetworkSnapshot, OfferInfo, ProviderInfo } from './types';
 
 export interface SelectionCriteria {
@@ -88,4 +88,24 @@ export function chooseProvider(snapshot: NetworkSnapshot, c: SelectionCriteria, 
     const { ranked, rejected } = rankProviders(snapshot, c, modelId);
     if (!ranked.length) throw new NoProviderError(c.model, rejected);
     return ranked[0];
+}
+
+/**
+ * The first provider in line whose attestation `verify` accepts. A provider that cannot be verified
+ * (no runner URL, a quote that does not verify, an image no longer allowed) is skipped for the next
+ * one: the review saw every request fail while an honest provider was available. Throws the first
+ * provider's AttestationError when none can be verified; any other error ends the search.
+ */
+export async function firstVerified(ranked: Choice[], verify: (c: Choice) => Promise<void>): Promise<Choice> {
+    let first: AttestationError | undefined;
+    for (const choice of ranked) {
+        try {
+            await verify(choice);
+            return choice;
+        } catch (e) {
+            if (!(e instanceof AttestationError)) throw e;
+            first ??= e;
+        }
+    }
+    throw first ?? new AttestationError('no_bundle', 'no provider to verify');
 }

@@ -3,7 +3,8 @@
 import { Address, toNano } from '@ton/core';
 import { randomBytes } from 'node:crypto';
 import { defaultParams, modelIdOf } from '../../protocol/defaults';
-import { chooseProvider, NoProviderError, priceOf, rankProviders, reputationScore } from '../../sdk';
+import { AttestationError, chooseProvider, NoProviderError, priceOf, rankProviders, reputationScore } from '../../sdk';
+import { firstVerified } from '../../sdk/selection';
 import { enclaveInfo, unavailableReason } from '../../sdk/discovery';
 import { reputationOf } from '../../sdk/reputation';
 import type { NetworkSnapshot, ProviderInfo } from '../../sdk/types';
@@ -114,5 +115,37 @@ describe('sdk: provider selection', () => {
             expect(e).toBeInstanceOf(NoProviderError);
             expect((e as NoProviderError).rejected).toEqual([{ provider: expect.any(String), reason: 'no usable enclave key' }]);
         }
+    });
+});
+
+// The review: when the cheapest provider could not be verified, every request failed although an
+// honest provider was available.
+describe('sdk: falling back down the line when an attestation fails', () => {
+    const ranked = () => rankProviders(snapshot([provider({ priceOut: toNano('1') }), provider({ priceOut: toNano('2') }), provider({ priceOut: toNano('3') })]), criteria, MODEL_ID).ranked;
+
+    it('takes the next provider in line when the first cannot be verified', async () => {
+        const line = ranked();
+        const tried: string[] = [];
+        const chosen = await firstVerified(line, async (c) => {
+            tried.push(c.provider.address.toRawString());
+            if (c === line[0]) throw new AttestationError('no_bundle', 'no runner URL');
+        });
+        expect(chosen).toBe(line[1]);
+        expect(tried).toEqual([line[0], line[1]].map((c) => c.provider.address.toRawString()));
+    });
+
+    it('throws the first provider\'s refusal when none verifies, and stops at any other error', async () => {
+        const line = ranked();
+        const err = await firstVerified(line, async (c) => {
+            throw new AttestationError(c === line[0] ? 'bad_quote' : 'no_bundle', 'nope');
+        }).catch((e) => e);
+        expect(err).toBeInstanceOf(AttestationError);
+        expect((err as AttestationError).failure).toBe('bad_quote');
+        let calls = 0;
+        await expect(firstVerified(line, async () => {
+            calls++;
+            throw new Error('network down');
+        })).rejects.toThrow('network down');
+        expect(calls).toBe(1);
     });
 });
