@@ -53,7 +53,7 @@ export interface GatewayFlags {
     registry?: string;
     host?: string;
     port?: string;
-    apiKeys?: string;
+    apiKeysFile?: string; // keys are secrets: from a file or the environment, never a flag (flags show in `ps`)
     runner?: string[];
     trustRoot?: string;
     verifyQuote?: boolean;
@@ -123,8 +123,16 @@ export function parseGatewayConfig(flags: GatewayFlags, env: NodeJS.ProcessEnv =
         }
     }
     const host = pick(flags.host, GATEWAY_ENV.host) ?? DEFAULT_HOST;
-    const apiKeys = parseApiKeys(pick(flags.apiKeys, GATEWAY_ENV.apiKeys), problems);
-    if (!isLoopback(host) && apiKeys.length === 0) problems.push(`binding ${host} needs API keys (--api-keys or ${GATEWAY_ENV.apiKeys}): anyone reaching the gateway spends its wallet`);
+    let rawKeys = env[GATEWAY_ENV.apiKeys];
+    if (flags.apiKeysFile) {
+        try {
+            rawKeys = readFileSync(flags.apiKeysFile, 'utf8').split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#')).join(',');
+        } catch (e) {
+            problems.push(`--api-keys-file: cannot read ${flags.apiKeysFile}: ${(e as Error).message}`);
+        }
+    }
+    const apiKeys = parseApiKeys(rawKeys, problems);
+    if (!isLoopback(host) && apiKeys.length === 0) problems.push(`binding ${host} needs API keys (--api-keys-file or ${GATEWAY_ENV.apiKeys}): anyone reaching the gateway spends its wallet`);
     const runners = parseRunners([...(flags.runner ?? []), ...(env[GATEWAY_ENV.runners] ? [env[GATEWAY_ENV.runners]!] : [])], problems);
     const trustPath = pick(flags.trustRoot, GATEWAY_ENV.trustRoot);
     let trustAnchorPem: string | undefined;

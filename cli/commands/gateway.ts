@@ -17,7 +17,7 @@ export function register(program: Command): void {
         .option('--registry <address>', 'Registry address (COCOON_REGISTRY)')
         .option('--host <host>', 'bind address (COCOON_GATEWAY_HOST, default 127.0.0.1)')
         .option('--port <n>', 'port (COCOON_GATEWAY_PORT, default 8080)')
-        .option('--api-keys <keys>', 'comma-separated bearer tokens, each optionally "key:limitTON" (COCOON_GATEWAY_API_KEYS); required beyond loopback')
+        .option('--api-keys-file <file>', 'file of bearer tokens, one per line (or comma-separated), each optionally "key:limitTON"; or COCOON_GATEWAY_API_KEYS. Required beyond loopback. Never on the command line: flags show in `ps`')
         .option('--runner <provider=url>', 'enclave runner URL of a Provider, to re-verify its quote (repeatable; COCOON_RUNNERS)', collect)
         .option('--trust-root <pem-file>', 'quote trust anchor (COCOON_TRUST_ROOT); default the Intel SGX Root CA')
         .option('--no-verify-quote', 'skip re-verifying quotes (COCOON_VERIFY_QUOTE=0)')

@@ -5,7 +5,8 @@ import OpenAI, { AuthenticationError, RateLimitError } from 'openai';
 import { REFERENCE_MODEL_NAME } from '../../protocol/defaults';
 import { GatewayConfigError, startGateway } from '../../gateway/server';
 import { ApiKeys, reserve } from '../../gateway/auth';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { parseGatewayConfig } from '../../gateway/config';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startWorld, World } from '../sdk/world';
@@ -68,5 +69,21 @@ describe('gateway: spending survives restarts', () => {
         expect(() => reserve(again, toNano('0.03'))).toThrow(/spending limit/);
         reserve(again, toNano('0.02'))(toNano('0.02'));
         second.close();
+    });
+});
+
+// The review saw API keys in `ps`: they came from a flag. Now from a file or the environment only.
+describe('gateway: API keys never on the command line', () => {
+    it('reads keys from a file (one per line, comments allowed) or the environment', () => {
+        const dir = mkdtempSync(join(tmpdir(), 'cocoon-keys-'));
+        const path = join(dir, 'keys');
+        writeFileSync(path, '# gateway keys\nsk-file-one:0.5\nsk-file-two\n');
+        const base = { endpoint: 'http://127.0.0.1:1/jsonRPC', registry: 'EQBzKQXEMymiggWuqpIK3Ui8nrtOwdh-G8upjHRAE_aA8ZUF' };
+        const fromFile = parseGatewayConfig({ ...base, apiKeysFile: path }, {});
+        expect(fromFile.apiKeys.map((k) => k.key)).toEqual(['sk-file-one', 'sk-file-two']);
+        expect(fromFile.apiKeys[0].limit).toBe(toNano('0.5'));
+        const fromEnv = parseGatewayConfig(base, { COCOON_GATEWAY_API_KEYS: 'sk-env-key-1' });
+        expect(fromEnv.apiKeys.map((k) => k.key)).toEqual(['sk-env-key-1']);
+        expect(() => parseGatewayConfig({ ...base, apiKeysFile: join(dir, 'missing') }, {})).toThrow(/cannot read/);
     });
 });
