@@ -12,6 +12,7 @@ import { ApiKeys, ApiKeySpec, KeyAccount, reserve } from './auth';
 import { apiErrorOf, errorBody, HttpError, invalidRequest } from './errors';
 import { modelObject, streamEvents } from './openai';
 import { BrowserPolicy, checkBrowser, isLoopback, PREFLIGHT_HEADERS } from './browser';
+import { REFERENCE_MODEL_NAME } from '../protocol/defaults';
 
 export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_PORT = 8080;
@@ -92,6 +93,22 @@ function validate(body: unknown, kind: 'chat' | 'completion'): OpenAIRequest {
     return b as OpenAIRequest;
 }
 
+/**
+ * Parameters that change what the answer is (its form, its tools, where it stops), which the
+ * reference engine cannot honour: refused with a clear 400 rather than silently dropped (the review
+ * found them dropped). Engines behind the openai backend receive every parameter as sent.
+ */
+const UNHONOURED_BY_REFERENCE = ['tools', 'tool_choice', 'functions', 'function_call', 'response_format', 'logprobs', 'top_logprobs', 'stop', 'logit_bias', 'audio', 'modalities', 'prediction'];
+
+function refuseUnhonoured(body: Record<string, unknown>): void {
+    for (const name of UNHONOURED_BY_REFERENCE) {
+        const v = body[name];
+        if (v === undefined || v === null || v === false) continue;
+        if (name === 'response_format' && (v as { type?: unknown }).type === 'text') continue;
+        throw new HttpError(400, 'invalid_request_error', 'unsupported_parameter', `\`${name}\` is not supported by the model \`${REFERENCE_MODEL_NAME}\``, name);
+    }
+}
+
 const ROLES = new Set(['system', 'developer', 'user', 'assistant', 'tool']);
 
 /** A chat message as OpenAI accepts it: a known role and text content (a string or text parts). */
@@ -122,6 +139,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
         if (!model) {
             throw new HttpError(404, 'invalid_request_error', 'model_not_found', `the model \`${body.model}\` is not allow-listed or no provider serves it (GET /v1/models lists them)`, 'model');
         }
+        if (model.name === REFERENCE_MODEL_NAME) refuseUnhonoured(body);
         const maxTokens = (body.max_completion_tokens ?? body.max_tokens) as number | undefined;
         if (maxTokens !== undefined && maxTokens >= model.maxContext) {
             throw new HttpError(400, 'invalid_request_error', 'context_length_exceeded', `max_tokens ${maxTokens} leaves no room for the prompt in the model's context of ${model.maxContext} tokens`, 'max_tokens');

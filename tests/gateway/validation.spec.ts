@@ -1,6 +1,7 @@
 // Bad requests get OpenAI's 400/413 shapes before anything is paid (the review got a 500 for a
 // message without a role, a paid job for `content: 12345`, `n: "2"` passing, 503 no_provider for
-// `max_tokens: 1e9`, and a connection reset instead of the documented 413 above 1 MiB).
+// `max_tokens: 1e9`, a connection reset instead of the documented 413 above 1 MiB, and parameters the
+// engine cannot honour dropped silently).
 import { REFERENCE_MODEL_NAME } from '../../protocol/defaults';
 import type { Gateway } from '../../gateway/server';
 import { BODY_LIMIT_BYTES } from '../../gateway/server';
@@ -28,6 +29,9 @@ describe('gateway: request validation', () => {
         ['a number as content', { messages: [{ role: 'user', content: 12345 }] }, 'invalid_request'],
         ['n as a string', { messages: [{ role: 'user', content: 'hi' }], n: '2' }, 'invalid_request'],
         ['max_tokens beyond the context', { messages: [{ role: 'user', content: 'hi' }], max_tokens: 1e9 }, 'context_length_exceeded'],
+        ['tools the reference engine cannot call', { messages: [{ role: 'user', content: 'hi' }], tools: [{ type: 'function', function: { name: 'f' } }] }, 'unsupported_parameter'],
+        ['a JSON response format', { messages: [{ role: 'user', content: 'hi' }], response_format: { type: 'json_object' } }, 'unsupported_parameter'],
+        ['stop sequences', { messages: [{ role: 'user', content: 'hi' }], stop: ['\n'] }, 'unsupported_parameter'],
     ])('answers 400 to %s, and pays nothing', async (_what, body, code) => {
         const before = await jobs();
         const res = await chat({ model: REFERENCE_MODEL_NAME, ...body });
