@@ -11,7 +11,7 @@ import { bytesToTree, treeToBytes } from '../protocol/bytesTree';
 import { openRequest, sealResult } from '../crypto';
 import type { InferenceBackend, InferenceResult } from './backends/backend';
 import type { EnclaveKeys } from './keys';
-import { payloadHashOf, type JobInput } from './jobInput';
+import type { JobInput } from './jobInput';
 import type { BackendKind, ModelEntry, ModelTable } from './models';
 import { Decline, JobOutcome } from './outcome';
 import { InferenceRequest, parseRequest, promptText, RequestFormatError } from './request';
@@ -76,7 +76,7 @@ function receipt(ctx: RunnerContext, job: JobInput, result: InferenceResult): Jo
         throw new Decline(DeclineReason.PayloadUndecryptable, 'client result key is unusable');
     }
     const tree = bytesToTree(envelope);
-    const cell = receiptCell({ globalId: job.globalId, provider: job.provider, jobId: job.jobId, payloadHash: payloadHashOf(job), resultHash: bigintFromBytes(tree.hash()), inputTokens: result.inputTokens, outputTokens });
+    const cell = receiptCell({ globalId: job.globalId, provider: job.provider, jobId: job.jobId, payloadHash: job.payloadHash, resultHash: bigintFromBytes(tree.hash()), inputTokens: result.inputTokens, outputTokens });
     return {
         kind: 'receipt',
         jobId: job.jobId.toString(),
@@ -88,7 +88,7 @@ function receipt(ctx: RunnerContext, job: JobInput, result: InferenceResult): Jo
 }
 
 function decline(ctx: RunnerContext, job: JobInput, reason: DeclineReason): JobOutcome {
-    const cell = declineCell({ globalId: job.globalId, provider: job.provider, jobId: job.jobId, payloadHash: payloadHashOf(job), reason });
+    const cell = declineCell({ globalId: job.globalId, provider: job.provider, jobId: job.jobId, payloadHash: job.payloadHash, reason });
     return { kind: 'decline', jobId: job.jobId.toString(), reason, signature: ctx.keys.sign(cell).toString('hex') };
 }
 

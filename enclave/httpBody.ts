@@ -22,6 +22,7 @@ export async function readJson(req: IncomingMessage, limitBytes: number, timeout
     const chunks: Buffer[] = [];
     let size = 0;
     let late = false;
+    const timedOut = () => new HttpError(408, 'BodyTimeout', `body not received within ${timeoutMs} ms`);
     // A body that has not arrived in time: the connection is dropped (nobody is left to answer).
     const timer = timeoutMs === undefined ? undefined : setTimeout(() => ((late = true), req.socket.destroy()), timeoutMs);
     try {
@@ -31,12 +32,12 @@ export async function readJson(req: IncomingMessage, limitBytes: number, timeout
             chunks.push(chunk as Buffer);
         }
     } catch (e) {
-        if (late) throw new HttpError(408, 'BodyTimeout', `body not received within ${timeoutMs} ms`);
+        if (late) throw timedOut();
         throw e;
     } finally {
         clearTimeout(timer);
     }
-    if (late) throw new HttpError(408, 'BodyTimeout', `body not received within ${timeoutMs} ms`);
+    if (late) throw timedOut();
     try {
         return JSON.parse(Buffer.concat(chunks).toString('utf8'));
     } catch {

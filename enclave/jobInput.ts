@@ -26,6 +26,8 @@ export interface JobInput {
     maxOutputTokens: number;
     clientResultKey: Buffer;
     payload: string;
+    /** Representation hash of the payload tree (payloadHashOf), computed once when the job is parsed. */
+    payloadHash: bigint;
 }
 
 export class JobInputError extends Error {}
@@ -35,9 +37,9 @@ export class JobInputError extends Error {}
  * answer counts only for the job created with exactly this payload. A payload that is not a BOC
  * gets hash 0, and its decline can end no job.
  */
-export function payloadHashOf(job: Pick<JobInput, 'payload'>): bigint {
+function payloadHashOf(payload: string): bigint {
     try {
-        return BigInt('0x' + Cell.fromBoc(Buffer.from(job.payload, 'base64'))[0].hash().toString('hex'));
+        return BigInt('0x' + Cell.fromBoc(Buffer.from(payload, 'base64'))[0].hash().toString('hex'));
     } catch {
         return 0n;
     }
@@ -69,6 +71,7 @@ export function parseJobInput(body: unknown): JobInput {
     if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new JobInputError('job must be a JSON object');
     const j = body as Record<string, unknown>;
     const gid = j.globalId;
+    const payload = field(typeof j.payload === 'string', j.payload as string, '"payload" must be a base64 string');
     return {
         globalId: field(Number.isInteger(gid) && (gid as number) >= -0x80000000 && (gid as number) <= 0x7fffffff, gid as number, '"globalId" must be an int32'),
         provider: parseProvider(j.provider),
@@ -77,6 +80,7 @@ export function parseJobInput(body: unknown): JobInput {
         maxInputTokens: field(isUint32(j.maxInputTokens), j.maxInputTokens as number, '"maxInputTokens" must be a uint32'),
         maxOutputTokens: field(isUint32(j.maxOutputTokens), j.maxOutputTokens as number, '"maxOutputTokens" must be a uint32'),
         clientResultKey: Buffer.from(field(isHex32(j.clientResultKey), j.clientResultKey as string, '"clientResultKey" must be 32 bytes of hex'), 'hex'),
-        payload: field(typeof j.payload === 'string', j.payload as string, '"payload" must be a base64 string'),
+        payload,
+        payloadHash: payloadHashOf(payload),
     };
 }

@@ -16,7 +16,7 @@
  * for an earlier job can be signed with the old key anyway, and the contract binds a job to its key.
  * The deadline is compared with this VM's clock: a host that moves it can only hurt its own provider.
  */
-import { payloadHashOf, type JobInput } from './jobInput';
+import type { JobInput } from './jobInput';
 import type { JobOutcome } from './outcome';
 
 /** How long an outcome is kept after its job's deadline. */
@@ -37,7 +37,7 @@ export class OneOutcomePerJob {
      * deadline that was never answered: nothing new is signed for a job that can only expire.
      */
     run(job: JobInput, deadline: number, compute: () => Promise<JobOutcome>): Promise<JobOutcome> {
-        const key = `${job.globalId}:${job.provider.toRawString()}:${job.jobId}:${payloadHashOf(job).toString(16)}`;
+        const key = `${job.globalId}:${job.provider.toRawString()}:${job.jobId}:${job.payloadHash.toString(16)}`;
         const known = this.outcomes.get(key);
         if (known) return known.outcome;
         const now = this.nowSeconds();

@@ -13,7 +13,6 @@ import { Gate } from './gate';
 import { handleJob, RunnerContext } from './handleJob';
 import { LateJobError, OneOutcomePerJob } from './oneOutcome';
 import { JobSource, mismatch } from './chainJobs';
-import { payloadHashOf } from './jobInput';
 import { bigintFromBytes } from '../protocol/signed';
 import { HttpError, readJson, sendError, sendJson } from './httpBody';
 import { JobInputError, parseJobInput, type JobInput } from './jobInput';
@@ -60,7 +59,7 @@ async function checkOnChain(deps: Required<Omit<ServerDeps, 'limits'>>, job: Job
     } catch {
         throw new HttpError(503, 'ChainUnavailable', 'the job could not be read on chain; retry later');
     }
-    const why = mismatch(onChain, { payloadHash: payloadHashOf(job), maxInputTokens: job.maxInputTokens, maxOutputTokens: job.maxOutputTokens }, bigintFromBytes(deps.ctx.keys.ed25519Public));
+    const why = mismatch(onChain, { payloadHash: job.payloadHash, maxInputTokens: job.maxInputTokens, maxOutputTokens: job.maxOutputTokens }, bigintFromBytes(deps.ctx.keys.ed25519Public));
     if (why || !onChain) throw new HttpError(409, 'NotTheJob', `${why}: nothing signed`);
     return onChain;
 }
