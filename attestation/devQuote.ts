@@ -10,7 +10,9 @@
 import { createHash, createPrivateKey, generateKeyPairSync, KeyObject, sign } from 'node:crypto';
 import { createCertificate } from './devCertificates';
 import { concatBytes, fromHex } from './hex';
+import { enclaveMeasurement } from './enclaveMeasurement';
 import { imageHash } from './imageHash';
+import { RuntimeConfig, runtimeHash } from './runtimeConfig';
 import { ATT_KEY_TYPE_ECDSA_P256, CERT_DATA_PCK_CHAIN, CERT_DATA_QE_REPORT, INTEL_QE_VENDOR_ID, TEE_TYPE_TDX } from './layout';
 
 export interface DevQuoteAuthority {
@@ -37,6 +39,30 @@ export function devImageHash(): Uint8Array {
     return imageHash(DEV_MEASUREMENT.mrtd, DEV_MEASUREMENT.rtmr);
 }
 
+/** The TD registers a dev quote carries unless a test overrides them (see tdReport below). */
+const DEV_TD_ATTRIBUTES = fromHex('0000001000000000'); // SEPT_VE_DISABLE, not DEBUG
+const DEV_XFAM = fromHex('e702060000000000');
+
+/** What governance allow-lists for a dev-quoted runner with this runtime configuration. */
+export function devEnclaveMeasurement(runtime: RuntimeConfig): Uint8Array {
+    const zero48 = new Uint8Array(MEASUREMENT_SIZE);
+    return enclaveMeasurement(
+        { imageHash: devImageHash(), rtmr3: DEV_MEASUREMENT.rtmr[3], mrConfigId: zero48, mrOwner: zero48, mrOwnerConfig: zero48, xfam: DEV_XFAM, tdAttributes: DEV_TD_ATTRIBUTES },
+        runtimeHash(runtime),
+    );
+}
+
+/** Registers a test may set to other values than the dev defaults (all 48 bytes, XFAM and TDATTRIBUTES 8). */
+export interface DevMeasurementOverride {
+    mrtd?: Uint8Array;
+    rtmr?: (Uint8Array | undefined)[]; // undefined entries keep the dev value
+    mrConfigId?: Uint8Array;
+    mrOwner?: Uint8Array;
+    mrOwnerConfig?: Uint8Array;
+    xfam?: Uint8Array;
+    tdAttributes?: Uint8Array;
+}
+
 export function createDevQuoteAuthority(): DevQuoteAuthority {
     const p256 = () => generateKeyPairSync('ec', { namedCurve: 'P-256' });
     const root = p256();
@@ -48,7 +74,7 @@ export function createDevQuoteAuthority(): DevQuoteAuthority {
     return { rootPem: rootCert.toString(), pckLeafPem: leafCert.toString(), qeKeyPem: pkcs8(qe.privateKey), attestationKeyPem: pkcs8(attestation.privateKey) };
 }
 
-export function generateDevQuote(authority: DevQuoteAuthority, reportData: Uint8Array, measurement?: { mrtd?: Uint8Array; rtmr?: Uint8Array[] }): Uint8Array {
+export function generateDevQuote(authority: DevQuoteAuthority, reportData: Uint8Array, measurement?: DevMeasurementOverride): Uint8Array {
     if (reportData.length !== 64) throw new Error('reportData must be 64 bytes');
     const mrtd = measurement?.mrtd ?? DEV_MEASUREMENT.mrtd;
     const rtmr = [0, 1, 2, 3].map((i) => measurement?.rtmr?.[i] ?? DEV_MEASUREMENT.rtmr[i]);
@@ -58,7 +84,14 @@ export function generateDevQuote(authority: DevQuoteAuthority, reportData: Uint8
     const attKey = createPrivateKey(authority.attestationKeyPem);
     const qeKey = createPrivateKey(authority.qeKeyPem);
 
-    const signedRegion = concatBytes(header(), tdReport(mrtd, rtmr, reportData));
+    const zero48 = new Uint8Array(MEASUREMENT_SIZE);
+    const owner = { mrConfigId: measurement?.mrConfigId ?? zero48, mrOwner: measurement?.mrOwner ?? zero48, mrOwnerConfig: measurement?.mrOwnerConfig ?? zero48 };
+    if (Object.values(owner).some((m) => m.length !== MEASUREMENT_SIZE)) throw new Error('MRCONFIGID, MROWNER and MROWNERCONFIG are 48 bytes each');
+    const xfam = measurement?.xfam ?? DEV_XFAM;
+    const tdAttributes = measurement?.tdAttributes ?? DEV_TD_ATTRIBUTES;
+    if (xfam.length !== 8 || tdAttributes.length !== 8) throw new Error('XFAM and TDATTRIBUTES are 8 bytes each');
+
+    const signedRegion = concatBytes(header(), tdReport({ mrtd, rtmr, ...owner, xfam, tdAttributes }, reportData));
     const attPub = rawPublicKey(attKey);
     const qeAuthData = Uint8Array.from({ length: 32 }, (_, i) => i); // what Intel's QE uses too
     const qeReport = devQeReport(concatBytes(createHash('sha256').update(attPub).update(qeAuthData).digest(), new Uint8Array(32)));
@@ -74,20 +107,30 @@ function header(): Uint8Array {
     return concatBytes(le(4, 2), le(ATT_KEY_TYPE_ECDSA_P256, 2), le(TEE_TYPE_TDX, 4), le(0, 2), le(0, 2), fromHex(INTEL_QE_VENDOR_ID), userData);
 }
 
-function tdReport(mrtd: Uint8Array, rtmr: Uint8Array[], reportData: Uint8Array): Uint8Array {
+interface DevTdRegisters {
+    mrtd: Uint8Array;
+    rtmr: Uint8Array[];
+    mrConfigId: Uint8Array;
+    mrOwner: Uint8Array;
+    mrOwnerConfig: Uint8Array;
+    xfam: Uint8Array;
+    tdAttributes: Uint8Array;
+}
+
+function tdReport(r: DevTdRegisters, reportData: Uint8Array): Uint8Array {
     const zero48 = new Uint8Array(48);
     return concatBytes(
         fromHex('06010300000000000000000000000000'), // TEE_TCB_SVN
         devMeasure('mrseam'), // MRSEAM
         zero48, // MRSIGNERSEAM: Intel's own TDX module
         new Uint8Array(8), // SEAMATTRIBUTES
-        fromHex('0000001000000000'), // TDATTRIBUTES: SEPT_VE_DISABLE, not DEBUG
-        fromHex('e702060000000000'), // XFAM
-        mrtd,
-        zero48, // MRCONFIGID
-        zero48, // MROWNER
-        zero48, // MROWNERCONFIG
-        ...rtmr,
+        r.tdAttributes,
+        r.xfam,
+        r.mrtd,
+        r.mrConfigId,
+        r.mrOwner,
+        r.mrOwnerConfig,
+        ...r.rtmr,
         reportData,
     );
 }

@@ -4,10 +4,10 @@
  *   imageHash = SHA-256( "cocoon/image/v1" || MRTD || RTMR0 || RTMR1 || RTMR2 )   (48 bytes each)
  *
  * MRTD measures the initial TD memory (firmware); RTMR0 the firmware configuration, RTMR1 the
- * kernel/boot loader and RTMR2 the kernel command line and initrd. RTMR3 is left out on purpose: the
- * runtime extends it after boot (e.g. with the enclave's freshly generated keys or the model loaded),
- * so it differs between two boots of the same image and would make the hash unpinnable. The ASCII
- * prefix domain-separates this hash from every other SHA-256 in the protocol.
+ * kernel/boot loader and RTMR2 the kernel command line and initrd: it names the software that booted.
+ * RTMR3, the host-chosen registers and the runtime configuration are added on top of it by the
+ * enclave measurement (attestation/enclaveMeasurement.ts), which is what governance allow-lists.
+ * The ASCII prefix domain-separates this hash from every other SHA-256 in the protocol.
  */
 import { createHash } from 'node:crypto';
 

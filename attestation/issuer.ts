@@ -1,15 +1,19 @@
 /**
  * Issues Cocoon attestation certificates: verifies a quote, checks that its REPORTDATA commits to the
- * claimed network, provider and enclave keys, and signs the certificate cell (protocol/signed.ts
- * layout, unchanged) with the verifier's Ed25519 key. The registry contract checks that signature, so
+ * claimed network, provider, enclave keys and runtime configuration, and signs the certificate cell
+ * (protocol/signed.ts layout) with the verifier's Ed25519 key. The certificate's `imageHash` is the
+ * enclave measurement (attestation/enclaveMeasurement.ts): image, the other TD registers and the
+ * runtime configuration in one value the Registry's allow-list must contain. The registry contract checks that signature, so
  * this is the only place a TDX quote turns into on-chain trust.
  */
 import { createHash } from 'node:crypto';
 import { Address, Cell } from '@ton/core';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { AttestationCertificate, attestationCell, bigintFromBytes, signCell } from '../protocol/signed';
+import { enclaveMeasurement } from './enclaveMeasurement';
 import { parseQuote } from './parseQuote';
 import { reportDataFor } from './reportData';
+import { RuntimeConfig, runtimeHash } from './runtimeConfig';
 import { verdictOf, Verdict } from './verdict';
 import { verifyQuote, VerifyOptions } from './verify';
 
@@ -32,6 +36,8 @@ export interface CertifyRequest {
     provider: Address;
     enclaveEd25519: Uint8Array;
     enclaveX25519: Uint8Array;
+    /** The runner's runtime configuration as it serves it; already checked by parseRuntimeConfig. */
+    runtime: RuntimeConfig;
 }
 
 export type CertifyOutcome =
@@ -41,12 +47,14 @@ export type CertifyOutcome =
 /** Throws QuoteParseError for malformed quotes and Error for malformed key sizes; refusals are outcomes. */
 export function certifyQuote(req: CertifyRequest, cfg: IssuerConfig): CertifyOutcome {
     const quote = parseQuote(req.quote, { trailingBytes: cfg.verify?.trailingBytes });
+    const runtime = runtimeHash(req.runtime);
     const expectedReportData = reportDataFor({
         globalId: req.globalId,
         providerWorkchain: req.provider.workChain,
         providerHash: req.provider.hash,
         enclaveEd25519: req.enclaveEd25519,
         enclaveX25519: req.enclaveX25519,
+        runtimeHash: runtime,
     });
     const now = cfg.now?.() ?? new Date();
     const result = verifyQuote(quote, { at: now, ...cfg.verify, expectedReportData });
@@ -58,7 +66,7 @@ export function certifyQuote(req: CertifyRequest, cfg: IssuerConfig): CertifyOut
         globalId: req.globalId,
         registry: req.registry,
         provider: req.provider,
-        imageHash: bigintFromBytes(result.measurements.imageHash),
+        imageHash: bigintFromBytes(enclaveMeasurement(result.measurements, runtime)),
         enclaveEd25519: bigintFromBytes(req.enclaveEd25519),
         enclaveX25519: bigintFromBytes(req.enclaveX25519),
         // Over the quote as delimited by its own length fields, so padding a quote does not change its identity.

@@ -9,6 +9,9 @@ export interface Measurements {
     rtmr1: Uint8Array;
     rtmr2: Uint8Array;
     rtmr3: Uint8Array;
+    mrConfigId: Uint8Array;
+    mrOwner: Uint8Array;
+    mrOwnerConfig: Uint8Array;
     reportData: Uint8Array;
     teeTcbSvn: Uint8Array;
     mrSeam: Uint8Array;
@@ -25,6 +28,9 @@ export function extractMeasurements(quote: Quote): Measurements {
         rtmr1: b.rtmr[1],
         rtmr2: b.rtmr[2],
         rtmr3: b.rtmr[3],
+        mrConfigId: b.mrConfigId,
+        mrOwner: b.mrOwner,
+        mrOwnerConfig: b.mrOwnerConfig,
         reportData: b.reportData,
         teeTcbSvn: b.teeTcbSvn,
         mrSeam: b.mrSeam,

@@ -1,7 +1,7 @@
 /**
  * HTTP front of the issuer.
  *
- *   POST /v1/certify {quote: base64, globalId, registry, provider, enclaveEd25519: hex, enclaveX25519: hex}
+ *   POST /v1/certify {quote: base64, globalId, registry, provider, enclaveEd25519: hex, enclaveX25519: hex, runtime}
  *     200 {certificate: base64 BOC, signature: hex, verifierPublicKey: hex, verdict}
  *     422 {error: "quote-refused", verdict}   400 {error, message}   413 body too large
  *   GET /healthz → 200 {ok: true, verifierPublicKey}
@@ -15,6 +15,7 @@ import { Address } from '@ton/core';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { QuoteParseError } from './errors';
 import { fromHex, toHex } from './hex';
+import { parseRuntimeConfig } from './runtimeConfig';
 import { certifyQuote, CertifyRequest, IssuerConfig } from './issuer';
 
 /** A quote is ~5 KB (6.7 KB base64); 64 KiB leaves room for larger chains without inviting abuse. */
@@ -131,6 +132,7 @@ function parseCertifyBody(raw: Buffer): CertifyRequest {
         provider: field('provider', (v) => Address.parse(str(v))),
         enclaveEd25519: field('enclaveEd25519', (v) => fromHex(str(v), 32)),
         enclaveX25519: field('enclaveX25519', (v) => fromHex(str(v), 32)),
+        runtime: field('runtime', parseRuntimeConfig),
     };
 }
 

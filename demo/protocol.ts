@@ -8,11 +8,12 @@ import { Address, Dictionary, toNano } from '@ton/core';
 import { TonClient } from '@ton/ton';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { certifyQuote } from '../attestation/issuer';
-import { devImageHash } from '../attestation/devQuote';
+import { devEnclaveMeasurement } from '../attestation/devQuote';
 import type { Devnet } from '../devnet';
 import type { AttestationDocument } from '../enclave/attestation';
 import { createLogger } from '../enclave/log';
 import { createRunner } from '../enclave/runner';
+import { runtimeConfigFor } from '../enclave/runtime';
 import { createEnclaveServer, EnclaveServer, ServerLimits } from '../enclave/server';
 import { chainJobSource } from '../enclave/chainJobs';
 import { defaultParams, modelIdOf, REFERENCE_MODEL_NAME } from '../protocol/defaults';
@@ -62,7 +63,13 @@ export async function deployProtocol(devnet: Devnet, client: TonClient, clock: D
     const registryContract = await Registry.fromInit(owner.address, BigInt(DEMO_GLOBAL_ID), params, null, null, Dictionary.empty(), Dictionary.empty(), Dictionary.empty());
     const registry = client.open(registryContract);
     await registry.send(owner, { value: toNano('1') }, { $$type: 'TopUp', queryId: 0n });
-    await registry.send(owner, { value: MESSAGE_VALUE }, { $$type: 'AllowImage', queryId: 0n, imageHash: bigintFromBytes(devImageHash()) });
+    const runnerSettings = {
+        quote: 'dev', backend: 'reference', upstreamStream: false,
+        maxContext: Number(OFFER.maxContext), host: '127.0.0.1', port: opts.runnerPort ?? 0, jobTimeoutMs: opts.runnerJobTimeoutMs ?? 30_000,
+    } as const;
+    // Governance lists the enclave measurement: the dev image together with the runner's runtime configuration.
+    const measurement = devEnclaveMeasurement(await runtimeConfigFor(runnerSettings));
+    await registry.send(owner, { value: MESSAGE_VALUE }, { $$type: 'AllowImage', queryId: 0n, imageHash: bigintFromBytes(measurement) });
     await registry.send(owner, { value: MESSAGE_VALUE }, { $$type: 'AllowModel', queryId: 0n, modelId: MODEL_ID, name: REFERENCE_MODEL_NAME });
     await registry.send(owner, { value: MESSAGE_VALUE }, { $$type: 'AllowVerifier', queryId: 0n, publicKey: verifierKey });
     // Additions take effect after the governance delay: move the devnet's clock past it.
@@ -73,10 +80,7 @@ export async function deployProtocol(devnet: Devnet, client: TonClient, clock: D
     const provider = client.open(Provider.fromAddress(providerAddress));
     await provider.send(providerOwner, { value: PROVIDER_STAKE }, { $$type: 'AddStake', queryId: 0n });
 
-    const runner = await createRunner({
-        provider: providerAddress, globalId: DEMO_GLOBAL_ID, quote: 'dev', backend: 'reference', upstreamStream: false,
-        maxContext: Number(OFFER.maxContext), host: '127.0.0.1', port: opts.runnerPort ?? 0, jobTimeoutMs: opts.runnerJobTimeoutMs ?? 30_000,
-    });
+    const runner = await createRunner({ ...runnerSettings, provider: providerAddress, globalId: DEMO_GLOBAL_ID });
     const logger = createLogger(opts.runnerLogDestination, opts.runnerLogLevel ?? 'warn');
     const server = createEnclaveServer({ ...runner, logger, limits: opts.runnerLimits, jobs: chainJobSource(client, providerAddress) });
     const runnerUrl = await server.listen(opts.runnerPort ?? 0);
@@ -91,6 +95,7 @@ export async function deployProtocol(devnet: Devnet, client: TonClient, clock: D
             provider: providerAddress,
             enclaveEd25519: Buffer.from(attestation.enclaveEd25519, 'hex'),
             enclaveX25519: Buffer.from(attestation.enclaveX25519, 'hex'),
+            runtime: attestation.runtime,
         },
         { secretKey: verifierSecret, verify: { trustAnchorPem: attestation.devRootPem }, now: () => new Date(clock.now() * 1000) },
     );

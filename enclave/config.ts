@@ -4,6 +4,7 @@
  */
 import { Command } from 'commander';
 import { Address } from '@ton/core';
+import { isLoopbackUrl } from '../attestation/runtimeConfig';
 
 export interface RunnerConfig {
     provider: Address;
@@ -15,6 +16,7 @@ export interface RunnerConfig {
     upstreamApiKey?: string; // from env only, never a flag (flags show in `ps`)
     upstreamStream: boolean;
     model?: string; // model name served by the openai backend
+    weights?: string; // path of the weights file the openai engine loads (hashed into the attestation)
     maxContext: number;
     host: string;
     port: number;
@@ -33,6 +35,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
         .option('--upstream <url>', 'OpenAI-compatible base URL, e.g. http://127.0.0.1:8000/v1', env.COCOON_UPSTREAM)
         .option('--stream', 'stream from the upstream', env.COCOON_UPSTREAM_STREAM === '1')
         .option('--model <name>', 'model name served by the openai backend', env.COCOON_MODEL)
+        .option('--weights <path>', 'weights file the openai engine loads (its SHA-256 is attested)', env.COCOON_WEIGHTS)
         .option('--max-context <n>', 'context length of that model', env.COCOON_MAX_CONTEXT ?? '8192')
         .option('--host <host>', 'bind address', env.COCOON_HOST ?? '127.0.0.1')
         .option('--port <n>', 'port', env.COCOON_PORT ?? '8700')
@@ -45,7 +48,11 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
     if (!o.chainEndpoint) throw new Error('--chain-endpoint (or COCOON_CHAIN_ENDPOINT) is required: the runner signs only for jobs it has read on chain');
     if (!['dev', 'tdx'].includes(o.quote)) throw new Error('--quote must be dev or tdx');
     if (!['reference', 'openai'].includes(o.backend)) throw new Error('--backend must be reference or openai');
-    if (o.backend === 'openai' && (!o.upstream || !o.model)) throw new Error('--backend openai needs --upstream and --model');
+    if (o.backend === 'openai' && (!o.upstream || !o.model || !o.weights)) throw new Error('--backend openai needs --upstream, --model and --weights');
+    if (o.backend === 'openai' && !isLoopbackUrl(o.upstream)) {
+        throw new Error('--upstream must be a loopback URL (127.0.0.1, [::1], localhost): the engine must run inside this attested VM, since it sees decrypted prompts');
+    }
+
     const int = (v: string, name: string) => {
         const n = Number(v);
         if (!Number.isInteger(n)) throw new Error(`${name} must be an integer`);
@@ -61,6 +68,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
         upstreamApiKey: env.COCOON_UPSTREAM_API_KEY,
         upstreamStream: Boolean(o.stream),
         model: o.model,
+        weights: o.weights,
         maxContext: int(o.maxContext, '--max-context'),
         host: o.host,
         port: int(o.port, '--port'),

@@ -1,5 +1,5 @@
 /**
- * One job, end to end inside the enclave: open → validate → infer → seal → sign.
+ * One job, end to end inside the enclave: open → validate → infer → bill → seal → sign.
  *
  * Every way a job can fail ends in a signed decline naming the job (docs/spec/enclave.md, "Decline
  * mapping"), so the relayer always has something the contract accepts and escrow never hangs.
@@ -16,6 +16,7 @@ import type { BackendKind, ModelEntry, ModelTable } from './models';
 import { Decline, JobOutcome } from './outcome';
 import { InferenceRequest, parseRequest, promptText, RequestFormatError } from './request';
 import { countTokens } from './tokens';
+import { bill } from './billing';
 
 export interface RunnerContext {
     keys: EnclaveKeys;
@@ -64,23 +65,22 @@ async function infer(ctx: RunnerContext, backend: InferenceBackend, req: Inferen
     }
 }
 
-function receipt(ctx: RunnerContext, job: JobInput, result: InferenceResult): JobOutcome {
-    // The upstream's own count is authoritative; it may not exceed what the job allowed.
-    if (result.inputTokens > job.maxInputTokens) throw new Decline(DeclineReason.InputTooLong, 'upstream counted more input tokens than the job allows');
-    const outputTokens = Math.min(result.outputTokens, job.maxOutputTokens);
+function receipt(ctx: RunnerContext, job: JobInput, req: InferenceRequest, result: InferenceResult): JobOutcome {
+    const billed = bill(job, req, result);
     let envelope: Buffer;
     try {
-        envelope = sealResult(job, Buffer.from(JSON.stringify(result.response), 'utf8'));
+        envelope = sealResult(job, Buffer.from(JSON.stringify(billed.response), 'utf8'));
     } catch {
         // Only a malformed (e.g. low-order) client result key gets here: the job is undeliverable.
         throw new Decline(DeclineReason.PayloadUndecryptable, 'client result key is unusable');
     }
     const tree = bytesToTree(envelope);
-    const cell = receiptCell({ globalId: job.globalId, provider: job.provider, jobId: job.jobId, payloadHash: job.payloadHash, resultHash: bigintFromBytes(tree.hash()), inputTokens: result.inputTokens, outputTokens });
+    const { inputTokens, outputTokens } = billed;
+    const cell = receiptCell({ globalId: job.globalId, provider: job.provider, jobId: job.jobId, payloadHash: job.payloadHash, resultHash: bigintFromBytes(tree.hash()), inputTokens, outputTokens });
     return {
         kind: 'receipt',
         jobId: job.jobId.toString(),
-        inputTokens: result.inputTokens,
+        inputTokens,
         outputTokens,
         result: tree.toBoc().toString('base64'),
         signature: ctx.keys.sign(cell).toString('hex'),
@@ -96,8 +96,8 @@ export async function handleJob(ctx: RunnerContext, job: JobInput, signal?: Abor
     try {
         const req = openPayload(ctx, job);
         const { entry, backend } = modelFor(ctx, job, req);
-        const result = await infer(ctx, backend, withinLimits(job, entry, req), signal);
-        return receipt(ctx, job, result);
+        const limited = withinLimits(job, entry, req);
+        return receipt(ctx, job, limited, await infer(ctx, backend, limited, signal));
     } catch (e) {
         if (e instanceof Decline) return decline(ctx, job, e.reason);
         // A bug, not a job failure; still decline so the client's escrow is released, never dropped.

@@ -1,8 +1,9 @@
 /**
  * The check before anything is sent: the enclave key is registered on the Provider, unrevoked,
  * unexpired, attested for an image the Registry allow-lists now, and (by default) its quote,
- * fetched from the provider's runner, verifies locally — REPORTDATA binding exactly these keys to
- * this network and Provider, and the quote's image hash equal to the on-chain one.
+ * fetched from the provider's runner, verifies locally — REPORTDATA binding exactly these keys, this
+ * network and Provider and the runner's runtime configuration, and the enclave measurement (quote
+ * registers + runtime configuration) equal to the on-chain image hash.
  *
  * A development root of trust is used only when the caller passes it as `trustAnchorPem`; the
  * `devRootPem` a runner serves next to its quote is never trusted (docs/spec/attestation.md).
@@ -10,7 +11,9 @@
 import type { Address } from '@ton/core';
 import { CHECKS } from '../attestation/checks';
 import type { Collateral } from '../attestation/collateral';
+import { enclaveMeasurement } from '../attestation/enclaveMeasurement';
 import { reportDataFor } from '../attestation/reportData';
+import { parseRuntimeConfig, runtimeHash } from '../attestation/runtimeConfig';
 import { verifyQuote } from '../attestation/verify';
 import { bytesFromBigint } from '../protocol/signed';
 import { AttestationError } from './errors';
@@ -39,6 +42,7 @@ export interface AttestationBundle {
     enclaveX25519: string; // hex
     globalId: number;
     provider: string;
+    runtime?: unknown; // the runner's runtime configuration (attestation/runtimeConfig.ts), hashed into REPORTDATA
 }
 
 export interface AttestationTarget {
@@ -69,12 +73,19 @@ export function checkBundle(t: AttestationTarget, bundle: AttestationBundle, pol
     } catch {
         throw new AttestationError('bad_quote', 'quote is not base64');
     }
+    let runtime: Uint8Array;
+    try {
+        runtime = runtimeHash(parseRuntimeConfig(bundle.runtime));
+    } catch (err) {
+        throw new AttestationError('bad_runtime', `the runner's runtime configuration is refused: ${(err as Error).message}`);
+    }
     const expectedReportData = reportDataFor({
         globalId: t.globalId,
         providerWorkchain: t.provider.workChain,
         providerHash: t.provider.hash,
         enclaveEd25519: bytesFromBigint(e.enclaveKey),
         enclaveX25519: bytesFromBigint(e.encryptionKey),
+        runtimeHash: runtime,
     });
     let result: ReturnType<typeof verifyQuote>;
     try {
@@ -94,9 +105,10 @@ export function checkBundle(t: AttestationTarget, bundle: AttestationBundle, pol
         const why = result.errors.map((f) => `${f.check}: ${f.message}`).join('; ');
         throw new AttestationError(onlyReportData ? 'report_data_mismatch' : 'bad_quote', why);
     }
-    const measured = Buffer.from(result.measurements.imageHash).toString('hex');
+    // The on-chain imageHash is the enclave measurement: TD registers and runtime configuration together.
+    const measured = Buffer.from(enclaveMeasurement(result.measurements, runtime)).toString('hex');
     if (measured !== hex(e.imageHash)) {
-        throw new AttestationError('image_mismatch', `quote measures image ${measured}, the chain says ${hex(e.imageHash)}`);
+        throw new AttestationError('image_mismatch', `quote and runtime configuration measure ${measured}, the chain says ${hex(e.imageHash)}`);
     }
 }
 

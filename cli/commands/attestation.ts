@@ -1,6 +1,13 @@
-/** `cocoon attestation ...`: verify TDX quotes offline. */
+/** `cocoon attestation ...`: verify TDX quotes offline; compute the enclave measurement governance allow-lists. */
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { Address } from '@ton/core';
+import { enclaveMeasurement } from '../../attestation/enclaveMeasurement';
+import { toHex } from '../../attestation/hex';
+import { extractMeasurements } from '../../attestation/measurements';
+import { parseQuote } from '../../attestation/parseQuote';
+import { reportDataMatches } from '../../attestation/reportData';
+import { canonicalRuntimeJson, parseRuntimeConfig, runtimeHash } from '../../attestation/runtimeConfig';
 import { Collateral } from '../../attestation/collateral';
 import { loadCollateral } from '../../attestation/collateralLoad';
 import { verifyQuote } from '../../attestation/verify';
@@ -44,6 +51,50 @@ export function register(program: Command): void {
             process.stdout.write(flags.json ? `${JSON.stringify(verdict)}\n` : formatVerdict(verdict));
             process.exitCode = verdict.valid ? EXIT_OK : EXIT_INVALID;
         });
+    group
+        .command('measure')
+        .description("the enclave measurement of a runner's attestation document: the value to allow-list (registry allow-image)")
+        .argument('<document>', 'attestation document: a JSON file as served by GET /v1/attestation, or the runner base URL')
+        .option('--json', 'print one JSON object instead of text')
+        .action(async (source: string, flags: { json?: boolean }) => {
+            const m = measureDocument(await readDocument(source));
+            if (flags.json) process.stdout.write(`${JSON.stringify(m)}\n`);
+            else process.stdout.write(`enclave measurement  ${m.measurement}\nimage hash           ${m.imageHash}\nruntime hash         ${m.runtimeHash}\nruntime              ${m.runtime}\n`);
+        });
+}
+
+async function readDocument(source: string): Promise<unknown> {
+    try {
+        if (/^https?:\/\//.test(source)) {
+            const res = await fetch(`${source.replace(/\/+$/, '')}/v1/attestation`, { signal: AbortSignal.timeout(10_000) });
+            if (!res.ok) throw new Error(`HTTP ${res.status}`);
+            return await res.json();
+        }
+        return JSON.parse(readFileSync(source, 'utf8'));
+    } catch (e) {
+        throw new UsageError(`cannot read the attestation document ${source}: ${(e as Error).message}`);
+    }
+}
+
+/** Refuses a document whose quote does not commit to the runtime configuration it serves (REPORTDATA v2). */
+function measureDocument(doc: unknown) {
+    const d = (doc ?? {}) as Record<string, unknown>;
+    let runtime;
+    try {
+        runtime = parseRuntimeConfig(d.runtime);
+    } catch (e) {
+        throw new UsageError(`the document's runtime configuration is refused: ${(e as Error).message}`);
+    }
+    if (typeof d.quote !== 'string' || typeof d.provider !== 'string' || typeof d.enclaveEd25519 !== 'string' || typeof d.enclaveX25519 !== 'string' || !Number.isInteger(d.globalId)) {
+        throw new UsageError('the document needs quote, globalId, provider, enclaveEd25519 and enclaveX25519');
+    }
+    const quote = parseQuote(new Uint8Array(Buffer.from(d.quote, 'base64')));
+    const provider = Address.parse(d.provider);
+    const hash = runtimeHash(runtime);
+    const claims = { globalId: d.globalId as number, providerWorkchain: provider.workChain, providerHash: provider.hash, enclaveEd25519: Buffer.from(d.enclaveEd25519, 'hex'), enclaveX25519: Buffer.from(d.enclaveX25519, 'hex'), runtimeHash: hash };
+    if (!reportDataMatches(quote, claims)) throw new UsageError("the quote's REPORTDATA does not commit to this document's keys, network, provider and runtime configuration");
+    const measurements = extractMeasurements(quote);
+    return { measurement: toHex(enclaveMeasurement(measurements, hash)), imageHash: toHex(measurements.imageHash), runtimeHash: toHex(hash), runtime: canonicalRuntimeJson(runtime) };
 }
 
 function readQuote(file: string): Uint8Array {

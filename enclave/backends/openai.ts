@@ -4,7 +4,8 @@
  * Streaming is supported because some upstreams only report usage on streams or behave better
  * with them; the runner still needs one whole response to encrypt, so chunks are assembled into
  * the equivalent non-streaming object. Token counts are the upstream's own `usage` (requested with
- * stream_options.include_usage when streaming): the upstream's tokenizer is the one that matters.
+ * stream_options.include_usage when streaming); the runner bills at most its own count of them
+ * (enclave/billing.ts). The base URL is a loopback engine inside the same VM (checked at start).
  */
 import type { InferenceRequest } from '../request';
 import { BackendError, InferenceBackend, InferenceResult } from './backend';
@@ -35,7 +36,9 @@ export function openAiBackend(options: OpenAiBackendOptions): InferenceBackend {
             if (options.apiKey) headers.authorization = `Bearer ${options.apiKey}`;
             let res: Response;
             try {
-                res = await fetch(base + path, { method: 'POST', headers, body: JSON.stringify(body), signal });
+                // redirect 'error': a 307/308 from the engine would make fetch re-send the decrypted
+                // request to whatever host the redirect names, outside the attested VM.
+                res = await fetch(base + path, { method: 'POST', headers, body: JSON.stringify(body), signal, redirect: 'error' });
             } catch (e) {
                 throw new BackendError(`upstream unreachable: ${(e as Error).name}`);
             }

@@ -3,7 +3,8 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createDevQuoteAuthority, devImageHash, generateDevQuote } from '../../attestation/devQuote';
+import { createDevQuoteAuthority, devEnclaveMeasurement, devImageHash, generateDevQuote } from '../../attestation/devQuote';
+import { devSetup } from './devFixture';
 import { collateralDir, expected, FIXTURES, SPR_E4_FILES } from './vectors';
 
 const BIN = join(__dirname, '..', '..', 'bin', 'cocoon.js');
@@ -68,5 +69,21 @@ describe('cocoon attestation verify', () => {
         const results = await Promise.all(cases.map((c) => cocoon(...c)));
         results.forEach((r, i) => expect([cases[i].join(' '), r.code]).toEqual([cases[i].join(' '), 2]));
         expect(results[2].stderr).toMatch(/unsupported quote version/);
+    });
+
+    it('measure: prints the enclave measurement of a runner document, and refuses a runtime the quote does not commit to', async () => {
+        const s = devSetup();
+        const dir = mkdtempSync(join(tmpdir(), 'cocoon-cli-'));
+        const doc = {
+            quote: Buffer.from(s.quote).toString('base64'), globalId: s.globalId, provider: s.provider.toRawString(),
+            enclaveEd25519: Buffer.from(s.enclaveEd25519).toString('hex'), enclaveX25519: Buffer.from(s.enclaveX25519).toString('hex'), runtime: s.runtime,
+        };
+        writeFileSync(join(dir, 'doc.json'), JSON.stringify(doc));
+        writeFileSync(join(dir, 'lying.json'), JSON.stringify({ ...doc, runtime: { ...s.runtime, jobTimeoutMs: 1 } }));
+        const [good, lying] = await Promise.all([cocoon('attestation', 'measure', join(dir, 'doc.json'), '--json'), cocoon('attestation', 'measure', join(dir, 'lying.json'))]);
+        expect(good.code).toBe(0);
+        expect(JSON.parse(good.stdout).measurement).toBe(Buffer.from(devEnclaveMeasurement(s.runtime)).toString('hex'));
+        expect(lying.code).toBe(2);
+        expect(lying.stderr).toMatch(/REPORTDATA does not commit/);
     });
 });

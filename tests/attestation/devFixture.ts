@@ -3,6 +3,8 @@ import { Address } from '@ton/core';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { createDevQuoteAuthority, generateDevQuote } from '../../attestation/devQuote';
 import { reportDataFor } from '../../attestation/reportData';
+import { runtimeHash } from '../../attestation/runtimeConfig';
+import { referenceRuntime } from '../fixtures/runtime';
 
 export function devSetup() {
     const authority = createDevQuoteAuthority();
@@ -12,7 +14,9 @@ export function devSetup() {
     const enclaveEd25519 = ed25519.getPublicKey(ed25519.utils.randomSecretKey());
     const enclaveX25519 = new Uint8Array(32).fill(9);
     const globalId = -3;
-    const quote = generateDevQuote(authority, reportDataFor({ globalId, providerWorkchain: provider.workChain, providerHash: provider.hash, enclaveEd25519, enclaveX25519 }));
-    return { authority, secretKey, registry, provider, enclaveEd25519, enclaveX25519, globalId, quote };
+    const runtime = referenceRuntime();
+    const claims = { globalId, providerWorkchain: provider.workChain, providerHash: provider.hash, enclaveEd25519, enclaveX25519, runtimeHash: runtimeHash(runtime) };
+    const quote = generateDevQuote(authority, reportDataFor(claims));
+    return { authority, secretKey, registry, provider, enclaveEd25519, enclaveX25519, globalId, runtime, claims, quote };
 }
 

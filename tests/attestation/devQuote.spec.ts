@@ -14,6 +14,7 @@ describe('development quotes', () => {
         providerHash: new Uint8Array(32).fill(1),
         enclaveEd25519: new Uint8Array(32).fill(2),
         enclaveX25519: new Uint8Array(32).fill(3),
+        runtimeHash: new Uint8Array(32).fill(4),
     };
     const quote = generateDevQuote(authority, reportDataFor(claims));
 

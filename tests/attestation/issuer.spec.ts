@@ -2,7 +2,10 @@ import { Address, Cell } from '@ton/core';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { createHash } from 'node:crypto';
 import { certifyQuote } from '../../attestation/issuer';
-import { devImageHash } from '../../attestation/devQuote';
+import { devEnclaveMeasurement, generateDevQuote } from '../../attestation/devQuote';
+import { reportDataFor } from '../../attestation/reportData';
+import { runtimeHash } from '../../attestation/runtimeConfig';
+import { openAiRuntime } from '../fixtures/runtime';
 import { attestationCell, bigintFromBytes, verifyCell } from '../../protocol/signed';
 import { CHECKS } from '../../attestation/checks';
 import { QuoteParseError } from '../../attestation/errors';
@@ -13,7 +16,7 @@ describe('certificate issuance', () => {
     const s = devSetup();
     // The dev chain is issued at wall-clock time, so these verify at wall-clock time too.
     const cfg = { secretKey: s.secretKey, verify: { trustAnchorPem: s.authority.rootPem }, lifetimeSeconds: 3600 };
-    const req = { quote: s.quote, globalId: s.globalId, registry: s.registry, provider: s.provider, enclaveEd25519: s.enclaveEd25519, enclaveX25519: s.enclaveX25519 };
+    const req = { quote: s.quote, globalId: s.globalId, registry: s.registry, provider: s.provider, enclaveEd25519: s.enclaveEd25519, enclaveX25519: s.enclaveX25519, runtime: s.runtime };
 
     it('signs a certificate whose signature verifies with verifyCell', () => {
         const out = certifyQuote(req, cfg);
@@ -22,7 +25,7 @@ describe('certificate issuance', () => {
         expect(verifyCell(out.cell, out.signature, out.verifierPublicKey)).toBe(true);
         expect(Buffer.from(out.verifierPublicKey)).toEqual(Buffer.from(ed25519.getPublicKey(s.secretKey)));
         const c = out.certificate;
-        expect(c.imageHash).toBe(bigintFromBytes(devImageHash()));
+        expect(c.imageHash).toBe(bigintFromBytes(devEnclaveMeasurement(s.runtime)));
         expect(c.quoteHash).toBe(bigintFromBytes(createHash('sha256').update(s.quote).digest()));
         expect(c.enclaveEd25519).toBe(bigintFromBytes(s.enclaveEd25519));
         expect(c.expiresAt - c.issuedAt).toBe(3600);
@@ -38,6 +41,8 @@ describe('certificate issuance', () => {
             { ...req, enclaveX25519: new Uint8Array(32).fill(1) },
             { ...req, provider: new Address(0, Buffer.alloc(32, 8)) },
             { ...req, globalId: -239 },
+            // A runner that attested the reference engine cannot be certified as serving another engine.
+            { ...req, runtime: openAiRuntime() },
         ]) {
             const out = certifyQuote(bad, cfg);
             expect(out.issued).toBe(false);
@@ -50,6 +55,34 @@ describe('certificate issuance', () => {
         const v = VECTORS[0];
         const out = certifyQuote({ ...req, quote: quoteBytes(v.quote) }, { secretKey: s.secretKey, verify: { collateral: v.collateral() }, now: () => v.at });
         expect(out.verdict.errors.map((e) => e.check)).toEqual([CHECKS.reportData]);
+    });
+
+    // Issue 11 finding 4: quotes with a changed RTMR3, MRCONFIGID, MROWNER, MROWNERCONFIG, XFAM or TD
+    // attributes were certified with the same image hash as the reviewed TD, so the allow-list could
+    // not tell them apart. Each register is now an input of the certified measurement.
+    it.each([
+        ['RTMR3', { rtmr: [undefined, undefined, undefined, new Uint8Array(48).fill(3)] }],
+        ['MRCONFIGID', { mrConfigId: new Uint8Array(48).fill(1) }],
+        ['MROWNER', { mrOwner: new Uint8Array(48).fill(2) }],
+        ['MROWNERCONFIG', { mrOwnerConfig: new Uint8Array(48).fill(4) }],
+        ['XFAM', { xfam: Buffer.from('e702000000000000', 'hex') }],
+        ['TDATTRIBUTES', { tdAttributes: Buffer.from('0000000000000000', 'hex') }],
+    ])('a quote with another %s is certified under another measurement than the allow-listed one', (_name, override) => {
+        const quote = generateDevQuote(s.authority, reportDataFor(s.claims), override as Parameters<typeof generateDevQuote>[2]);
+        const out = certifyQuote({ ...req, quote }, cfg);
+        expect(out.issued).toBe(true);
+        if (!out.issued) return;
+        expect(out.certificate.imageHash).not.toBe(bigintFromBytes(devEnclaveMeasurement(s.runtime)));
+    });
+
+    it('certifies the runtime the quote commits to, under a measurement that names it', () => {
+        const runtime = openAiRuntime();
+        const quote = generateDevQuote(s.authority, reportDataFor({ ...s.claims, runtimeHash: runtimeHash(runtime) }));
+        const out = certifyQuote({ ...req, quote, runtime }, cfg);
+        expect(out.issued).toBe(true);
+        if (!out.issued) return;
+        expect(out.certificate.imageHash).toBe(bigintFromBytes(devEnclaveMeasurement(runtime)));
+        expect(out.certificate.imageHash).not.toBe(bigintFromBytes(devEnclaveMeasurement(s.runtime)));
     });
 
     it('malformed quotes raise QuoteParseError', () => {

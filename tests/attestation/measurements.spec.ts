@@ -47,18 +47,20 @@ describe('REPORTDATA binding', () => {
         providerHash: new Uint8Array(32).fill(0xaa),
         enclaveEd25519: new Uint8Array(32).fill(0xbb),
         enclaveX25519: new Uint8Array(32).fill(0xcc),
+        runtimeHash: new Uint8Array(32).fill(0xdd),
     };
 
     it('is SHA-512 over the documented byte layout', () => {
         const layout = Buffer.concat([
-            Buffer.from('cocoon/reportdata/v1', 'ascii'),
+            Buffer.from('cocoon/reportdata/v2', 'ascii'),
             Buffer.from([0xff, 0xff, 0xff, 0x11]), // int32be(-239)
             Buffer.from([0xff]), // int8(-1)
             Buffer.alloc(32, 0xaa),
             Buffer.alloc(32, 0xbb),
             Buffer.alloc(32, 0xcc),
+            Buffer.alloc(32, 0xdd),
         ]);
-        expect(layout.length).toBe(20 + 4 + 1 + 96);
+        expect(layout.length).toBe(20 + 4 + 1 + 128);
         expect(hex(reportDataFor(input))).toBe(createHash('sha512').update(layout).digest('hex'));
     });
 
@@ -67,6 +69,8 @@ describe('REPORTDATA binding', () => {
         expect(hex(reportDataFor({ ...input, globalId: -3 }))).not.toBe(base);
         expect(hex(reportDataFor({ ...input, providerWorkchain: 0 }))).not.toBe(base);
         expect(hex(reportDataFor({ ...input, enclaveX25519: new Uint8Array(32) }))).not.toBe(base);
+        expect(hex(reportDataFor({ ...input, runtimeHash: new Uint8Array(32) }))).not.toBe(base);
+        expect(() => reportDataFor({ ...input, runtimeHash: new Uint8Array(33) })).toThrow('runtimeHash must be 32 bytes');
         expect(() => reportDataFor({ ...input, enclaveEd25519: new Uint8Array(31) })).toThrow('enclaveEd25519 must be 32 bytes');
         expect(() => reportDataFor({ ...input, providerWorkchain: 128 })).toThrow('int8');
     });

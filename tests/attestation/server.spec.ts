@@ -13,6 +13,7 @@ describe('attestation HTTP service', () => {
         provider: s.provider.toRawString(),
         enclaveEd25519: Buffer.from(s.enclaveEd25519).toString('hex'),
         enclaveX25519: Buffer.from(s.enclaveX25519).toString('hex'),
+        runtime: s.runtime,
     };
     const post = (payload: unknown) =>
         fetch(`${srv.url}/v1/certify`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: typeof payload === 'string' ? payload : JSON.stringify(payload) });
@@ -54,6 +55,9 @@ describe('attestation HTTP service', () => {
             [{ ...body, globalId: 1.5 }, 400, 'bad-request'],
             [{ ...body, provider: 'nope' }, 400, 'bad-request'],
             [{ ...body, enclaveEd25519: 'abcd' }, 400, 'bad-request'],
+            [{ ...body, runtime: undefined }, 400, 'bad-request'],
+            // An engine outside the VM would see decrypted prompts: never certified.
+            [{ ...body, runtime: { ...s.runtime, models: [{ ...s.runtime.models[0], backend: 'openai', engine: 'http://203.0.113.7/v1', weightsSha256: 'ab'.repeat(32) }] } }, 400, 'bad-request'],
             [{ ...body, quote: 'A'.repeat(20000) }, 413, 'body-too-large'],
         ];
         for (const [payload, status, error] of cases) {

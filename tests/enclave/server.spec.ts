@@ -8,6 +8,8 @@ import { verifyQuote } from '../../attestation/verify';
 import { reportDataFor } from '../../attestation/reportData';
 import { createEnclaveServer, EnclaveServer } from '../../enclave/server';
 import { createRunner, Runner } from '../../enclave/runner';
+import { runtimeHash } from '../../attestation/runtimeConfig';
+import { referenceRuntime } from '../fixtures/runtime';
 import { createLogger } from '../../enclave/log';
 import { REFERENCE_MODEL_NAME } from '../../enclave/models';
 import type { InferenceBackend } from '../../enclave/backends/backend';
@@ -54,7 +56,9 @@ describe('enclave HTTP API', () => {
             providerHash: PROVIDER.hash,
             enclaveEd25519: Buffer.from(doc.enclaveEd25519, 'hex'),
             enclaveX25519: Buffer.from(doc.enclaveX25519, 'hex'),
+            runtimeHash: runtimeHash(referenceRuntime(5000)),
         });
+        expect(doc.runtime).toEqual(referenceRuntime(5000));
         expect(doc.reportData).toBe(Buffer.from(expected).toString('hex'));
         const result = verifyQuote(Buffer.from(doc.quote, 'base64'), { trustAnchorPem: doc.devRootPem, expectedReportData: expected });
         expect(result.errors).toEqual([]);

@@ -4,8 +4,10 @@
 import { Address } from '@ton/core';
 import { ed25519, x25519 } from '@noble/curves/ed25519.js';
 import { randomBytes } from 'node:crypto';
-import { createDevQuoteAuthority, devImageHash, generateDevQuote } from '../../attestation/devQuote';
+import { createDevQuoteAuthority, devEnclaveMeasurement, DevMeasurementOverride, generateDevQuote } from '../../attestation/devQuote';
 import { reportDataFor } from '../../attestation/reportData';
+import { RuntimeConfig, runtimeHash } from '../../attestation/runtimeConfig';
+import { openAiRuntime, referenceRuntime } from '../fixtures/runtime';
 import { AttestationBundle, AttestationError, AttestationVerifier, checkBundle, checkOnChain } from '../../sdk';
 import type { AttestationFailure, AttestationTarget } from '../../sdk';
 import { bigintFromBytes } from '../../protocol/signed';
@@ -23,16 +25,17 @@ function target(over: Partial<AttestationTarget['enclave']> = {}): AttestationTa
         provider,
         now: NOW,
         enclave: {
-            enclaveKey: bigintFromBytes(ed), encryptionKey: bigintFromBytes(xk), imageHash: bigintFromBytes(devImageHash()),
+            enclaveKey: bigintFromBytes(ed), encryptionKey: bigintFromBytes(xk), imageHash: bigintFromBytes(devEnclaveMeasurement(referenceRuntime())),
             validUntil: NOW + 3600, revoked: false, imageAllowed: true, unusable: null, ...over,
         },
     };
 }
 
-function bundle(opts: { globalId?: number; ed?: Uint8Array; measurement?: { mrtd: Uint8Array } } = {}): AttestationBundle {
-    const reportData = reportDataFor({ globalId: opts.globalId ?? GLOBAL_ID, providerWorkchain: 0, providerHash: provider.hash, enclaveEd25519: opts.ed ?? ed, enclaveX25519: xk });
+function bundle(opts: { globalId?: number; ed?: Uint8Array; measurement?: DevMeasurementOverride; runtime?: RuntimeConfig } = {}): AttestationBundle {
+    const runtime = opts.runtime ?? referenceRuntime();
+    const reportData = reportDataFor({ globalId: opts.globalId ?? GLOBAL_ID, providerWorkchain: 0, providerHash: provider.hash, enclaveEd25519: opts.ed ?? ed, enclaveX25519: xk, runtimeHash: runtimeHash(runtime) });
     const quote = generateDevQuote(authority, reportData, opts.measurement);
-    return { quote: Buffer.from(quote).toString('base64'), enclaveEd25519: Buffer.from(ed).toString('hex'), enclaveX25519: Buffer.from(xk).toString('hex'), globalId: GLOBAL_ID, provider: provider.toRawString() };
+    return { quote: Buffer.from(quote).toString('base64'), enclaveEd25519: Buffer.from(ed).toString('hex'), enclaveX25519: Buffer.from(xk).toString('hex'), globalId: GLOBAL_ID, provider: provider.toRawString(), runtime };
 }
 
 function failure(f: () => void): AttestationFailure {
@@ -86,6 +89,32 @@ describe('sdk: attestation checks before a job is sent', () => {
     it('refuses a quote measuring another image than the on-chain hash', () => {
         const b = bundle({ measurement: { mrtd: new Uint8Array(48).fill(9) } });
         expect(failure(() => checkBundle(target(), b, trusted))).toBe('image_mismatch');
+    });
+
+    // Issue 11 finding 4: the operator chose the engine at start, outside the measurement. The runtime
+    // configuration is now part of REPORTDATA and of the on-chain measurement.
+    it('refuses a runner serving another runtime configuration than the allow-listed one', () => {
+        // Honestly attested, but the chain allow-listed the reference-only configuration.
+        expect(failure(() => checkBundle(target(), bundle({ runtime: openAiRuntime() }), trusted))).toBe('image_mismatch');
+        // Lying about the runtime: REPORTDATA commits to the real one.
+        const b = bundle({ runtime: openAiRuntime() });
+        expect(failure(() => checkBundle(target(), { ...b, runtime: referenceRuntime() }, trusted))).toBe('report_data_mismatch');
+    });
+
+    it('refuses a runtime configuration with an engine outside the VM, or a malformed one', () => {
+        const outside = openAiRuntime('http://203.0.113.7:8000/v1');
+        expect(failure(() => checkBundle(target(), { ...bundle(), runtime: outside }, trusted))).toBe('bad_runtime');
+        expect(failure(() => checkBundle(target(), { ...bundle(), runtime: undefined }, trusted))).toBe('bad_runtime');
+        expect(failure(() => checkBundle(target(), { ...bundle(), runtime: { ...referenceRuntime(), extra: 1 } }, trusted))).toBe('bad_runtime');
+    });
+
+    it.each([
+        ['RTMR3', { rtmr: [undefined, undefined, undefined, new Uint8Array(48).fill(3)] }],
+        ['MRCONFIGID', { mrConfigId: new Uint8Array(48).fill(1) }],
+        ['MROWNER', { mrOwner: new Uint8Array(48).fill(2) }],
+        ['XFAM', { xfam: Buffer.from('e702000000000000', 'hex') }],
+    ])('refuses a quote with another %s than the allow-listed measurement', (_name, override) => {
+        expect(failure(() => checkBundle(target(), bundle({ measurement: override as DevMeasurementOverride }), trusted))).toBe('image_mismatch');
     });
 
     it('refuses when no runner URL is known, unless quote verification is turned off', async () => {

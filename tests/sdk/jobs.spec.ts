@@ -6,7 +6,7 @@ import { mnemonicNew } from '@ton/crypto';
 import { TonClient } from '@ton/ton';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { devImageHash } from '../../attestation/devQuote';
+import { devEnclaveMeasurement } from '../../attestation/devQuote';
 import { countTokens } from '../../enclave/tokens';
 import { bigintFromBytes, DeclineReason } from '../../protocol/signed';
 import { modelIdOf, REFERENCE_MODEL_NAME } from '../../protocol/defaults';
@@ -39,7 +39,7 @@ describe('sdk: jobs on a local network', () => {
         expect(p.stake).toBeLessThan(toNano('100'));
         expect(p.offers).toEqual([{ modelId: modelIdOf(REFERENCE_MODEL_NAME), pricePerMillionIn: toNano('1'), pricePerMillionOut: toNano('4'), maxContext: 8192 }]);
         expect(p.enclaves).toHaveLength(1);
-        expect(p.enclaves[0]).toMatchObject({ imageHash: bigintFromBytes(devImageHash()), revoked: false, imageAllowed: true, unusable: null });
+        expect(p.enclaves[0]).toMatchObject({ imageHash: bigintFromBytes(devEnclaveMeasurement(w.demo.protocol.attestation.runtime)), revoked: false, imageAllowed: true, unusable: null });
         expect(p.enclaves[0].validUntil).toBeGreaterThan(s.now);
         expect(await w.sdk.models()).toEqual([expect.objectContaining({ name: REFERENCE_MODEL_NAME, providers: 1, pricePerMillionIn: toNano('1'), pricePerMillionOut: toNano('4') })]);
     });
