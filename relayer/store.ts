@@ -218,6 +218,12 @@ export class Store {
         return out;
     }
 
+    /** Over every job in the store, so it survives restarts (the Prometheus counters do not): externals sent, of them resends, and jobs whose delivery the watcher saw consumed on chain. */
+    deliveryCounts(): { sent: number; resent: number; accepted: number } {
+        const r = this.db.prepare(`select coalesce(sum(sends), 0) as sent, coalesce(sum(max(sends - 1, 0)), 0) as resent, count(accepted_lt) as accepted from jobs`).get() as Raw;
+        return { sent: r.sent, resent: r.resent, accepted: r.accepted };
+    }
+
     close(): void {
         if (this.db.open) this.db.close();
     }

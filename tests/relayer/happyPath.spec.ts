@@ -39,7 +39,7 @@ describe('relayer: happy path on the devnet', () => {
     it('serves /healthz and /metrics named cocoon_relayer_*', async () => {
         const health = await fetch(`${demo.relayer!.url}/healthz`);
         expect(health.status).toBe(200);
-        expect(await health.json()).toMatchObject({ ok: true, keeper: true });
+        expect(await health.json()).toMatchObject({ ok: true, keeper: true, deliveries: { sent: 4, resent: 0, accepted: 4 } });
         const text = await (await fetch(`${demo.relayer!.url}/metrics`)).text();
         expect(text).toMatch(/cocoon_relayer_jobs\{state="final"\} 4/);
         expect(text).toMatch(/cocoon_relayer_stage_latency_seconds_count\{stage="dispatch"\} 4/);

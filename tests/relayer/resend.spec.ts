@@ -107,6 +107,7 @@ describe('relayer: delivery resends', () => {
         expect(gaps(api.sends)).toEqual([20, 40, 80, 160].map((polls) => polls * POLL_MS));
         expect(store.get(RAW, JOB)).toMatchObject({ state: 'delivered', sends: 5 });
         expect(await counter(metrics, 'cocoon_relayer_externals_sent_total')).toMatch(/attempt="first"} 1\n.*attempt="resend"} 4/);
+        expect(store.deliveryCounts()).toEqual({ sent: 5, resent: 4, accepted: 0 });
         await pipeline.stop();
         store.close();
     });
@@ -187,6 +188,7 @@ describe('relayer: delivery resends', () => {
         expect(api.sends.length).toBe(1);
         expect(store.get(RAW, JOB)).toMatchObject({ state: 'abandoned', acceptedLt: 50n, lastError: expect.stringMatching(/accepted on chain \(lt 50\) without ending the job/) });
         expect(await counter(metrics, 'cocoon_relayer_deliveries_accepted_total')).toMatch(/ended="no"} 1/);
+        expect(store.deliveryCounts()).toEqual({ sent: 1, resent: 0, accepted: 1 });
         await pipeline.stop();
         store.close();
     });
