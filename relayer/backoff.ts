@@ -20,3 +20,19 @@ export const sleep = (ms: number, signal?: AbortSignal) =>
         }
         signal?.addEventListener('abort', done, { once: true });
     });
+
+/**
+ * Re-sending a delivery external that the chain has not shown applied. Unlike a failed request, a
+ * send may have worked (the answer lost, or the block not yet seen), so the first resend waits 20
+ * poll intervals and each further one twice as long, up to 320: a lagging endpoint then costs a
+ * handful of sends per job, not one per poll. No jitter: it is one relayer's own message. The job's
+ * deadline (chain time) ends the schedule.
+ */
+export const RESEND_FIRST_AFTER_POLLS = 20;
+export const RESEND_MAX_AFTER_POLLS = 320;
+
+/** How long after its `sends`-th send (1 = the first) a delivery may be sent again. */
+export function resendDelayMs(sends: number, pollMs: number): number {
+    if (!Number.isInteger(sends) || sends < 1) throw new RangeError(`sends must be a whole number ≥ 1, got ${sends}`);
+    return pollMs * Math.min(RESEND_MAX_AFTER_POLLS, RESEND_FIRST_AFTER_POLLS * 2 ** Math.min(sends - 1, 30));
+}

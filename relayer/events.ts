@@ -4,10 +4,12 @@
  * events that end a job. Anything else is ignored.
  */
 import { Cell, Transaction } from '@ton/core';
-import { loadCreateJob, loadJobCreated, loadJobDeclined, loadJobExpired, loadJobSettled, JobTerms } from '../wrappers/Provider';
+import { loadCreateJob, loadSubmitDecline, loadSubmitResult, loadJobCreated, loadJobDeclined, loadJobExpired, loadJobSettled, JobTerms } from '../wrappers/Provider';
 import type { FinalKind } from './store';
 
 export const OP_CREATE_JOB = 0x51000020;
+export const OP_SUBMIT_RESULT = 0x51000021;
+export const OP_SUBMIT_DECLINE = 0x51000022;
 export const OP_JOB_CREATED = 0x45000001;
 export const OP_JOB_SETTLED = 0x45000002;
 export const OP_JOB_DECLINED = 0x45000003;
@@ -49,4 +51,22 @@ export function eventsOf(tx: Transaction): ProviderEvent[] {
         }
     }
     return out;
+}
+
+/**
+ * The job whose delivery this transaction consumed, if its in-message is a SubmitResult or
+ * SubmitDecline external. An external only makes a transaction once the contract accepted it (and
+ * paid for it), so this is the chain's own word that a delivery got in, whatever the job's state.
+ */
+export function deliveryOf(tx: Transaction): bigint | null {
+    const m = tx.inMessage;
+    if (!m || m.info.type !== 'external-in') return null;
+    const op = opOf(m.body);
+    try {
+        if (op === OP_SUBMIT_RESULT) return loadSubmitResult(m.body.beginParse()).jobId;
+        if (op === OP_SUBMIT_DECLINE) return loadSubmitDecline(m.body.beginParse()).jobId;
+    } catch {
+        // Not a delivery we can read; a transaction that ended the job still says so by its event.
+    }
+    return null;
 }

@@ -25,6 +25,8 @@ export function createMetrics(store: () => Store | undefined) {
         walletBalance: new Gauge({ name: 'cocoon_relayer_wallet_balance_nanotons', help: 'Balance of the keeper (operator) wallet', registers: [registry] }),
         cursorLag: new Gauge({ name: 'cocoon_relayer_cursor_lag_seconds', help: 'Age of the newest recorded transaction behind the last poll (0 when caught up)', labelNames: ['provider'], registers: [registry] }),
         chainAnomalies: new Counter({ name: 'cocoon_relayer_chain_anomalies_total', help: 'Chain API answers refused: a batch that does not chain (gap), or a cursor the account head does not reach (rewind)', labelNames: ['provider', 'kind'], registers: [registry] }),
+        externalsSent: new Counter({ name: 'cocoon_relayer_externals_sent_total', help: 'Delivery externals (SubmitResult / SubmitDecline) sent, first or resend; a send whose answer was lost counts, since the chain may have taken it', labelNames: ['attempt'], registers: [registry] }),
+        deliveriesAccepted: new Counter({ name: 'cocoon_relayer_deliveries_accepted_total', help: 'Provider transactions seen consuming a delivery external (from any relayer); ended="no": accepted without ending the job', labelNames: ['ended'], registers: [registry] }),
         expirations: new Counter({ name: 'cocoon_relayer_expirations_sent_total', help: 'ExpireJob messages sent by the keeper', registers: [registry] }),
     };
 }

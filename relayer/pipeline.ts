@@ -1,14 +1,19 @@
 /**
  * Moves each open job through its stages: seen → dispatched (signed outcome from the runner, kept in
- * the store) → delivered (external message accepted) → final (the job is gone from the Provider).
+ * the store) → delivered (external sent) → final (the job is gone from the Provider).
  *
  * Every step checks the chain first, so a restarted relayer or several relayers racing on one
  * Provider only ever cost a refused duplicate: a job that is already final is never dispatched or
  * delivered again. A runner that stays down past the grace period, or a fatal refusal, leaves the job
  * `abandoned`: the relayer does nothing more and the job expires (the keeper or anyone ends it).
+ *
+ * Delivery is at most one external per resend interval (`resendDelayMs`), written ahead in the store,
+ * and stops for good once the chain shows the job ended or a transaction that consumed a delivery
+ * of it (the watcher), or once the job's deadline has passed in chain time: an accepted external is
+ * charged to the Provider's settlement, and every other one is spam the endpoint may rate-limit.
  */
 import { Address } from '@ton/core';
-import { backoffMs } from './backoff';
+import { backoffMs, resendDelayMs } from './backoff';
 import type { Chain } from './chain';
 import { deliveryBody } from './delivery';
 import { classify, RelayerError } from './errors';
@@ -17,8 +22,6 @@ import type { RelayerMetrics } from './metrics';
 import { checkOutcome, JobInputJson, Outcome, postJob } from './runnerClient';
 import type { JobRow, Store } from './store';
 
-/** Confirmation checks (one per poll interval) before an undelivered outcome is sent again. */
-export const CONFIRM_CHECKS_BEFORE_REDELIVERY = 20;
 /**
  * The first `job` getter check after a delivery waits this many poll intervals: the watcher usually
  * reads the ending event (JobSettled / JobDeclined) first and marks the job final, and then no
@@ -99,6 +102,15 @@ export class Pipeline {
         }
     }
 
+    /** Advances every job due now, and the ones that become due meanwhile, until none is left (tests drive the pipeline with it). */
+    async settle(): Promise<void> {
+        for (;;) {
+            this.pump();
+            if (this.inFlight.size === 0) return;
+            await Promise.allSettled([...this.inFlight.values()]);
+        }
+    }
+
     async stop(): Promise<void> {
         this.stopped = true;
         this.abort.abort();
@@ -113,8 +125,8 @@ export class Pipeline {
                 const next = await this.dispatch(row);
                 if (next) [row, justDispatched] = [next, true];
             }
-            if (row.state === 'dispatched') row = (await this.deliver(row, justDispatched)) ?? row;
-            if (row.state === 'delivered') await this.confirm(row);
+            if (row.state === 'dispatched') await this.deliver(row, justDispatched);
+            else if (row.state === 'delivered') await this.confirm(row);
         } catch (e) {
             if (this.stopped) return;
             const err = classify(row.state === 'seen' ? 'dispatch' : row.state === 'dispatched' ? 'deliver' : 'confirm', e);
@@ -170,28 +182,49 @@ export class Pipeline {
     /**
      * `afterDispatch`: the outcome was obtained just now in the same step, right after the job was
      * known open, so the pre-delivery check is skipped; if the job ended meanwhile the endpoint
-     * refuses the duplicate external and the check below marks it final.
+     * refuses the duplicate external and the check below marks it final. Returns null: the send is
+     * confirmed by the watcher's event or a later getter check, never by the send's answer.
      */
-    private async deliver(row: JobRow, afterDispatch = false): Promise<JobRow | null> {
-        const started = Date.now();
+    private async deliver(row: JobRow, afterDispatch = false): Promise<null> {
+        const { store, metrics, log } = this.deps;
+        const { pollMs } = this.options;
+        const resend = row.sends > 0;
+        // Past the deadline the contract refuses any delivery: stop here rather than send into it.
+        if (resend && (await this.pastDeadline(row))) {
+            store.abandoned(row.provider, row.jobId, 'deadline passed on chain before the delivery was seen applied');
+            log.warn({ provider: row.provider, jobId: row.jobId.toString(), sends: row.sends }, 'deadline passed; delivery no longer re-sent, the job expires');
+            return null;
+        }
         if (!afterDispatch && !(await this.stillOpen(row, 'deliver'))) return null;
+        const started = Date.now();
+        // Written before the send and after the chain check, atomically against the watcher: a job it
+        // recorded as ended, or whose delivery it saw consumed, while the getter (lagging) still said
+        // open gets nothing; and a relayer killed mid-send waits for the schedule after a restart.
+        if (!store.sending(row.provider, row.jobId, started + FIRST_CONFIRM_AFTER_POLLS * pollMs, started + resendDelayMs(row.sends + 1, pollMs))) return null;
+        metrics.externalsSent.inc({ attempt: resend ? 'resend' : 'first' });
         const outcome = JSON.parse(row.outcome!) as Outcome;
-        const provider = Address.parseRaw(row.provider);
+        const ids = { provider: row.provider, jobId: row.jobId.toString(), outcome: outcome.kind, send: row.sends + 1 };
         try {
-            await this.deps.chain.sendExternal(provider, deliveryBody(outcome));
+            await this.deps.chain.sendExternal(Address.parseRaw(row.provider), deliveryBody(outcome));
         } catch (e) {
             const err = classify('deliver', e);
-            // Refused: most often another relayer (or our previous life) delivered first.
-            if (!err.retryable && !(await this.stillOpen(row, 'deliver'))) return null;
-            throw err;
+            if (!err.retryable) {
+                // Refused: most often another relayer (or our previous life) delivered first.
+                if (!(await this.stillOpen(row, 'deliver'))) return null;
+                throw err;
+            }
+            // An endpoint may answer 500 or time out on a message it passed on: the job is confirmed
+            // like any other delivery and re-sent only on the schedule.
+            metrics.errors.inc({ stage: 'deliver', class: 'retryable' });
+            log.info({ ...ids, error: err.message }, 'delivery answer lost; confirming before any resend');
         }
         const now = Date.now();
-        this.deps.store.delivered(row.provider, row.jobId, now + FIRST_CONFIRM_AFTER_POLLS * this.options.pollMs);
+        const key = `${row.provider}/${row.jobId}`;
         // (Unless the watcher read the ending event in the meantime and the job is final already.)
-        if (this.deps.store.get(row.provider, row.jobId)?.state === 'delivered') this.awaitingEnd.set(`${row.provider}/${row.jobId}`, { seenAt: row.seenAt, deliveredAt: now });
-        this.deps.metrics.stageSeconds.observe({ stage: 'deliver' }, (now - started) / 1000);
-        this.deps.log.info({ provider: row.provider, jobId: row.jobId.toString(), outcome: outcome.kind }, 'delivered');
-        return { ...row, state: 'delivered', attempts: 0 };
+        if (!this.awaitingEnd.has(key) && store.get(row.provider, row.jobId)?.state === 'delivered') this.awaitingEnd.set(key, { seenAt: row.seenAt, deliveredAt: now });
+        metrics.stageSeconds.observe({ stage: 'deliver' }, (now - started) / 1000);
+        log.info(ids, resend ? 'delivery re-sent' : 'delivered');
+        return null;
     }
 
     private async confirm(row: JobRow): Promise<void> {
@@ -211,8 +244,9 @@ export class Pipeline {
             }
             return;
         }
-        // Accepted but not applied yet (batched blocks), or dropped: look again, and resend after a while.
-        if (row.attempts + 1 >= CONFIRM_CHECKS_BEFORE_REDELIVERY) this.deps.store.redeliver(row.provider, row.jobId);
-        else this.deps.store.retryLater(row.provider, row.jobId, Date.now() + this.options.pollMs, 'not applied yet');
+        // Accepted but not applied yet (batched blocks), a lagging endpoint, or dropped: look again,
+        // and send again once the schedule allows (deliver checks the deadline first).
+        if (started >= row.resendAt) this.deps.store.redeliver(row.provider, row.jobId);
+        else this.deps.store.retryLater(row.provider, row.jobId, started + this.options.pollMs, 'not applied yet');
     }
 }

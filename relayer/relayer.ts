@@ -55,7 +55,7 @@ export async function startRelayer(config: RelayerConfig, options: { logDestinat
         const now = Date.now();
         const providers = watchers.map((w) => ({ address: w.raw, lagSeconds: Number.isFinite(w.lagSeconds(now)) ? w.lagSeconds(now) : null }));
         const ok = storeOpen && !stopping.signal.aborted && watchers.every((w) => now - w.lastHeadAt < staleMs);
-        return { ok, providers, jobs: storeOpen ? store.countsByState() : null, keeper: Boolean(keeper) };
+        return { ok, providers, jobs: storeOpen ? store.countsByState() : null, deliveries: storeOpen ? store.deliveryCounts() : null, keeper: Boolean(keeper) };
     };
     const http = await startHttp(config.host, config.port, metrics, health);
 

@@ -6,7 +6,7 @@
 import type { Address } from '@ton/core';
 import type { Chain } from './chain';
 import { advance, ChainGapError, newTransactions, TxRef } from './cursor';
-import { eventsOf } from './events';
+import { deliveryOf, eventsOf } from './events';
 import { jobInputOf } from './jobInput';
 import type { Logger } from './log';
 import type { RelayerMetrics } from './metrics';
@@ -61,9 +61,17 @@ export class Watcher {
         this.lastHeadAt = Date.now();
         metrics.cursorLag.set({ provider: this.raw }, 0);
 
-        const batch: Batch = { created: [], finished: [] };
+        const batch: Batch = { created: [], finished: [], accepted: [] };
         for (const tx of txs) {
-            for (const e of eventsOf(tx)) {
+            const events = eventsOf(tx);
+            const delivered = deliveryOf(tx);
+            if (delivered !== null) {
+                const ended = events.some((e) => e.kind === 'finished' && e.jobId === delivered);
+                batch.accepted!.push({ provider: this.raw, jobId: delivered, lt: tx.lt });
+                metrics.deliveriesAccepted.inc({ ended: ended ? 'yes' : 'no' });
+                if (!ended) this.deps.log.error({ provider: this.raw, jobId: delivered.toString(), lt: tx.lt.toString() }, 'delivery accepted without ending the job; it is not sent again');
+            }
+            for (const e of events) {
                 if (e.kind === 'created') {
                     const input = JSON.stringify(jobInputOf(this.globalId, this.address, e));
                     batch.created.push({ provider: this.raw, jobId: e.jobId, deadline: e.deadline, enclaveKey: e.enclaveKey.toString(16).padStart(64, '0'), input });

@@ -39,11 +39,16 @@ describe('relayer: happy path on the devnet', () => {
     it('serves /healthz and /metrics named cocoon_relayer_*', async () => {
         const health = await fetch(`${demo.relayer!.url}/healthz`);
         expect(health.status).toBe(200);
-        expect(await health.json()).toMatchObject({ ok: true, keeper: true });
+        expect(await health.json()).toMatchObject({ ok: true, keeper: true, deliveries: { sent: 4, resent: 0, accepted: 4 } });
         const text = await (await fetch(`${demo.relayer!.url}/metrics`)).text();
         expect(text).toMatch(/cocoon_relayer_jobs\{state="final"\} 4/);
         expect(text).toMatch(/cocoon_relayer_stage_latency_seconds_count\{stage="dispatch"\} 4/);
         expect(text).toMatch(/cocoon_relayer_wallet_balance_nanotons \d+/);
+        // One external per job, each seen consumed by the Provider transaction that ended its job.
+        expect(text).toMatch(/cocoon_relayer_externals_sent_total\{attempt="first"\} 4/);
+        expect(text).not.toMatch(/cocoon_relayer_externals_sent_total\{attempt="resend"\}/);
+        expect(text).toMatch(/cocoon_relayer_deliveries_accepted_total\{ended="yes"\} 4/);
+        expect(text).not.toMatch(/cocoon_relayer_deliveries_accepted_total\{ended="no"\}/);
         expect(text).toMatch(/cocoon_relayer_cursor_lag_seconds\{provider="0:[0-9a-f]{64}"\} 0/);
         expect(logs.text()).toContain('"msg":"confirmed"');
     });
