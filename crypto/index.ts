@@ -9,3 +9,5 @@ export { REQUEST_INFO, RESULT_INFO, requestAad, resultAad } from './bindings';
 export type { RequestBinding, ResultBinding } from './bindings';
 export { ENVELOPE_VERSION, ENVELOPE_OVERHEAD, sealRequest, openRequest, sealResult, openResult } from './envelope';
 export type { SealRequestParams, SealResultParams, RecipientSecret } from './envelope';
+export { MAX_ENVELOPE_BYTES, MIN_ENVELOPE_CELLS, CELL_BYTES, bucketBytes, paddedLength } from './padding';
+export type { BucketScheme } from './padding';
