@@ -11,7 +11,7 @@
 import { EnvelopeError } from './errors';
 import { openBase, Recipient, recipientFromSecret, sealBase } from './hpke';
 import { AEAD_TAG_BYTES } from './aead';
-import { pad, unpad } from './padding';
+import { MAX_ENVELOPE_BYTES, pad, PAD_LENGTH_BYTES, unpad } from './padding';
 import { X25519_KEY_BYTES } from './x25519';
 import { REQUEST_INFO, requestAad, RequestBinding, RESULT_INFO, resultAad, ResultBinding } from './bindings';
 
@@ -19,6 +19,8 @@ export const ENVELOPE_VERSION = 2;
 const RETIRED_VERSIONS: Record<number, string> = { 1: 'version 1 envelopes (unpadded) are no longer accepted; seal with version 2' };
 const HEADER_BYTES = 1 + X25519_KEY_BYTES;
 export const ENVELOPE_OVERHEAD = HEADER_BYTES + AEAD_TAG_BYTES; // 49 bytes besides the padded plaintext
+/** The largest plaintext that can be sealed: it fills the largest envelope the chain accepts. */
+export const MAX_PLAINTEXT_BYTES = MAX_ENVELOPE_BYTES - PAD_LENGTH_BYTES - ENVELOPE_OVERHEAD; // 173,302
 
 export interface SealRequestParams extends RequestBinding {
     enclaveX25519: Uint8Array; // the enclave's attested encryption key

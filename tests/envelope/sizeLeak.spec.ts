@@ -4,9 +4,9 @@
  * and it must reveal a size bucket, not the exact length of the prompt or the answer.
  * Both sides go through the code users run: the SDK seals the request, the runner seals the result.
  */
-import { Address } from '@ton/core';
-import { Cell } from '@ton/core';
-import { generateX25519KeyPair } from '../../crypto';
+import { Address, Cell } from '@ton/core';
+import { generateX25519KeyPair, MAX_ENVELOPE_BYTES, MAX_PLAINTEXT_BYTES } from '../../crypto';
+import { RequestTooLargeError } from '../../sdk';
 import { treeToBytes } from '../../protocol/bytesTree';
 import { prepareRequest, sealJob } from '../../sdk/request';
 import { bigintFromBytes } from '../../protocol/signed';
@@ -40,5 +40,21 @@ describe('sizes on chain', () => {
             sizes.push(treeToBytes(Cell.fromBoc(Buffer.from(outcome.result, 'base64'))[0]).length);
         }
         expect(sizes[0]).toBe(sizes[1]);
+    });
+});
+
+describe('the largest request', () => {
+    /** A chat body whose JSON is exactly `bytes` long. */
+    function bodyOf(bytes: number) {
+        const empty = { model: REFERENCE_MODEL_NAME, messages: [{ role: 'user', content: '' }] };
+        const content = 'word '.repeat(bytes / 5 + 1).slice(0, bytes - JSON.stringify(empty).length);
+        return { ...empty, messages: [{ role: 'user', content }] };
+    }
+
+    it('a body of exactly MAX_PLAINTEXT_BYTES fills the largest envelope; one byte more is refused before anything is sent', () => {
+        const max = prepareRequest(bodyOf(MAX_PLAINTEXT_BYTES));
+        expect(max.plaintext.length).toBe(MAX_PLAINTEXT_BYTES);
+        expect(treeToBytes(sealJob(max, target).payload).length).toBe(MAX_ENVELOPE_BYTES);
+        expect(() => prepareRequest(bodyOf(MAX_PLAINTEXT_BYTES + 1))).toThrow(RequestTooLargeError);
     });
 });
