@@ -7,9 +7,9 @@
  * sized so that the whole envelope (ENVELOPE_OVERHEAD bytes more) fills a bucket of whole 127-byte
  * cells of the byte tree it travels in on chain. Buckets are cell counts rounded up to two
  * significant bits (4, 6, 8, 12, 16, 24, ... cells: at most 1.5x apart), at least MIN_ENVELOPE_CELLS,
- * at most the largest tree the Provider accepts. bench/padding.ts measures what each candidate scheme
- * costs a job (docs/BENCHMARKS.md, "Padding"); this one keeps the worst case of a whole job under
- * +50 % while leaving about 18 possible sizes.
+ * at most the largest tree the Provider accepts: 18 possible sizes. bench/padding.ts prices a whole
+ * job under each candidate scheme (docs/BENCHMARKS.md, "Padding"): this one costs +8 to +18 % on
+ * typical jobs and at most +48.5 %, where powers of two cost up to +97 % for one bit less leaked.
  *
  * The padding is authenticated (it is inside the AEAD) and the opener accepts exactly one padded form
  * per message, so an envelope cannot carry bytes, or a size, other than the canonical ones.

@@ -22,6 +22,9 @@ import {
 import type { EnvelopeErrorCode } from '../../crypto';
 import { bucketCells, MAX_ENVELOPE_CELLS, pad, PAD_LENGTH_BYTES, unpad } from '../../crypto/padding';
 import { bytesToTree } from '../../protocol/bytesTree';
+import { DEFAULT_LIMITS } from '../../enclave/server';
+import type { JobInputJson } from '../../enclave/jobInput';
+import { randomBytes } from 'node:crypto';
 import { requestBinding, resultBinding, sealUnpadded } from './helpers';
 
 const O = ENVELOPE_OVERHEAD;
@@ -67,6 +70,16 @@ describe('buckets', () => {
         }
         expect(bytesToTree(Buffer.alloc(MAX_ENVELOPE_BYTES, 1)).depth()).toBe(5); // 6 levels of cells
         expect(bytesToTree(Buffer.alloc(MAX_ENVELOPE_BYTES + 1, 1)).depth()).toBe(6);
+    });
+
+    it('the largest envelope, posted to the runner as a job, fits its body limit', () => {
+        // Random bytes: identical cells would be stored once in the BOC and understate its size.
+        const job: JobInputJson = {
+            globalId: -239, provider: `0:${'ab'.repeat(32)}`, jobId: '18446744073709551615', modelId: 'cd'.repeat(32),
+            maxInputTokens: 4294967295, maxOutputTokens: 4294967295, clientResultKey: 'ef'.repeat(32),
+            payload: bytesToTree(randomBytes(MAX_ENVELOPE_BYTES)).toBoc().toString('base64'),
+        };
+        expect(Buffer.byteLength(JSON.stringify(job))).toBeLessThanOrEqual(DEFAULT_LIMITS.bodyLimitBytes);
     });
 
     it('bucketBytes is monotonic, never below its input, and fixed on bucket sizes (property)', () => {
