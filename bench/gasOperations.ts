@@ -10,6 +10,7 @@ import { protocol, signedResult, signedDecline, newEnclave, equivocationEvidence
 import { bytesToTree } from '../protocol/bytesTree';
 import { storeCreateJob } from '../wrappers/Provider';
 import { costOf, Cost } from './measure';
+import type { BlockchainTransaction } from '@ton/sandbox';
 import { createHash } from 'node:crypto';
 
 /** Deterministic incompressible bytes: identical cells would be deduplicated and cost less. */
@@ -92,35 +93,58 @@ export async function measureOperations(): Promise<GasReport> {
     return { operations: ops, jobLifecycle: lifecycle, jobLifecycleTon: Number(jobLifecycleNano) / 1e9 };
 }
 
+/** Fees of one job's whole life, split as the two client-visible steps of bench/results/gas.json. */
+export interface JobLifecycleCost {
+    create: Cost;
+    settle: Cost;
+}
+
 /**
- * One job's whole life, as a real client sees it: CreateJob with a 1 KB encrypted payload from a
- * V5R1 wallet, the enclave's receipt with a 1 KB encrypted result delivered by external message,
- * and settlement with its refund landing in the client's wallet. Every transaction is counted.
+ * One job's whole life, as a real client sees it: CreateJob with an encrypted payload from a V5R1
+ * wallet, the enclave's receipt with an encrypted result delivered by external message, and
+ * settlement with its refund landing in the client's wallet. Every transaction is counted.
+ * Returns a meter that runs such a job for any payload and result size on one protocol and wallet
+ * (bench/padding.ts prices the envelope sizes of each padding scheme with it).
  */
-async function measureJobLifecycle(): Promise<Operation[]> {
+export async function jobLifecycleMeter(opts: { extraStake?: bigint } = {}): Promise<(payloadBytes: number, resultBytes: number) => Promise<JobLifecycleCost>> {
     const p = await protocol();
     const contracts = [p.provider.address];
     const { secretKey, publicKey } = ed25519.keygen();
+    const signingKey = Buffer.concat([Buffer.from(secretKey), Buffer.from(publicKey)]);
     const wallet = p.blockchain.openContract(WalletContractV5R1.create({ workchain: 0, publicKey: Buffer.from(publicKey) }));
-    await p.stranger.send({ to: wallet.address, value: toNano('10'), bounce: false });
+    await p.stranger.send({ to: wallet.address, value: toNano('1000'), bounce: false });
     // Deploy the wallet with a first, unrelated transfer so the job does not pay for it.
-    await wallet.sendTransfer({ seqno: 0, timeout: p.blockchain.now! + 60, secretKey: Buffer.concat([Buffer.from(secretKey), Buffer.from(publicKey)]), sendMode: SendMode.PAY_GAS_SEPARATELY, messages: [internal({ to: p.stranger.address, value: toNano('0.01') })] });
-
+    await wallet.sendTransfer({ seqno: 0, timeout: p.blockchain.now! + 60, secretKey: signingKey, sendMode: SendMode.PAY_GAS_SEPARATELY, messages: [internal({ to: p.stranger.address, value: toNano('0.01') })] });
     const value = await p.requiredEscrow();
-    const payload = bytesToTree(noise(1024, 'payload'));
-    const body = beginCell().store(storeCreateJob({ $$type: 'CreateJob', terms: p.terms(), payload })).endCell();
-    const create = await wallet.sendTransfer({
-        seqno: await wallet.getSeqno(),
-        timeout: p.blockchain.now! + 60,
-        secretKey: Buffer.concat([Buffer.from(secretKey), Buffer.from(publicKey)]),
-        sendMode: SendMode.PAY_GAS_SEPARATELY,
-        messages: [internal({ to: p.provider.address, value, body, bounce: true })],
-    });
-    const jobId = (await p.provider.getLedger()).nextJobId - 1n;
-    const settle = await p.provider.sendExternal(signedResult({ provider: p.provider.address, enclave: p.enclave }, jobId, { result: bytesToTree(noise(1024, 'result')), payloadHash: BigInt('0x' + payload.hash().toString('hex')) }));
+    // A result beyond the job's settlement allowance is charged to the provider, then to its stake:
+    // a caller pricing hundreds of large results adds stake so it never falls under the minimum.
+    if (opts.extraStake) await p.provider.send(p.providerOwner.getSender(), { value: opts.extraStake }, { $$type: 'AddStake', queryId: 0n });
+    const failed = (txs: BlockchainTransaction[]) => txs.find((tx) => tx.description.type === 'generic' && tx.description.computePhase.type === 'vm' && tx.description.computePhase.exitCode !== 0);
+    let n = 0;
+    return async (payloadBytes, resultBytes) => {
+        n++; // fresh bytes per job: cells identical to an earlier job's would cost the same, but keep runs independent
+        const payload = bytesToTree(noise(payloadBytes, `payload:${n}`));
+        const body = beginCell().store(storeCreateJob({ $$type: 'CreateJob', terms: p.terms(), payload })).endCell();
+        const create = await wallet.sendTransfer({
+            seqno: await wallet.getSeqno(),
+            timeout: p.blockchain.now! + 60,
+            secretKey: signingKey,
+            sendMode: SendMode.PAY_GAS_SEPARATELY,
+            messages: [internal({ to: p.provider.address, value, body, bounce: true })],
+        });
+        if (failed(create.transactions)) throw new Error(`job lifecycle: CreateJob with a ${payloadBytes}-byte payload failed`);
+        const jobId = (await p.provider.getLedger()).nextJobId - 1n;
+        const settle = await p.provider.sendExternal(signedResult({ provider: p.provider.address, enclave: p.enclave }, jobId, { result: bytesToTree(noise(resultBytes, `result:${n}`)), payloadHash: BigInt('0x' + payload.hash().toString('hex')) }));
+        if (failed(settle.transactions)) throw new Error(`job lifecycle: settling with a ${resultBytes}-byte result failed`);
+        return { create: costOf(create.transactions, contracts), settle: costOf(settle.transactions, contracts) };
+    };
+}
+
+async function measureJobLifecycle(): Promise<Operation[]> {
+    const { create, settle } = await (await jobLifecycleMeter())(1024, 1024);
     return [
-        { name: 'lifecycle: client wallet → CreateJob (1 KB payload)', ...costOf(create.transactions, contracts) },
-        { name: 'lifecycle: external receipt (1 KB result) → settlement → refund', ...costOf(settle.transactions, contracts) },
+        { name: 'lifecycle: client wallet → CreateJob (1 KB payload)', ...create },
+        { name: 'lifecycle: external receipt (1 KB result) → settlement → refund', ...settle },
     ];
 }
 

@@ -9,8 +9,10 @@
 import { Address } from '@ton/core';
 import { EnvelopeError } from './errors';
 
-export const REQUEST_INFO = Buffer.from('cocoon/request/v1', 'ascii');
-export const RESULT_INFO = Buffer.from('cocoon/result/v1', 'ascii');
+// v2: the plaintext is padded (./padding). The label changed with the plaintext format, so a v1
+// ciphertext cannot be opened as v2 even with its version byte rewritten.
+export const REQUEST_INFO = Buffer.from('cocoon/request/v2', 'ascii');
+export const RESULT_INFO = Buffer.from('cocoon/result/v2', 'ascii');
 
 /** The job fields a request ciphertext is bound to. */
 export interface RequestBinding {

@@ -10,7 +10,9 @@ export type EnvelopeErrorCode =
     | 'Truncated' // shorter than version + enc + AEAD tag
     | 'BadKey' // a key has the wrong length or is a low-order point
     | 'BadBinding' // a binding field is out of range (e.g. globalId not int32)
-    | 'DecryptFailed'; // AEAD tag did not verify: wrong key, wrong binding or tampered bytes
+    | 'DecryptFailed' // AEAD tag did not verify: wrong key, wrong binding or tampered bytes
+    | 'BadPadding' // decrypted, but the plaintext is not in the one padded form its length allows
+    | 'TooLarge'; // the message does not fit the largest envelope the chain accepts
 
 export class EnvelopeError extends Error {
     readonly code: EnvelopeErrorCode;

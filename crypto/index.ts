@@ -7,5 +7,7 @@ export { recipientFromSecret } from './hpke';
 export type { Recipient } from './hpke';
 export { REQUEST_INFO, RESULT_INFO, requestAad, resultAad } from './bindings';
 export type { RequestBinding, ResultBinding } from './bindings';
-export { ENVELOPE_VERSION, ENVELOPE_OVERHEAD, sealRequest, openRequest, sealResult, openResult } from './envelope';
+export { ENVELOPE_VERSION, ENVELOPE_OVERHEAD, MAX_PLAINTEXT_BYTES, sealRequest, openRequest, sealResult, openResult } from './envelope';
 export type { SealRequestParams, SealResultParams, RecipientSecret } from './envelope';
+export { MAX_ENVELOPE_BYTES, MIN_ENVELOPE_CELLS, CELL_BYTES, bucketBytes, paddedLength } from './padding';
+export type { BucketScheme } from './padding';

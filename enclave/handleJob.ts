@@ -8,7 +8,7 @@
 import { Cell } from '@ton/core';
 import { bigintFromBytes, declineCell, DeclineReason, receiptCell } from '../protocol/signed';
 import { bytesToTree, treeToBytes } from '../protocol/bytesTree';
-import { openRequest, sealResult } from '../crypto';
+import { EnvelopeError, openRequest, sealResult } from '../crypto';
 import type { InferenceBackend, InferenceResult } from './backends/backend';
 import type { EnclaveKeys } from './keys';
 import type { JobInput } from './jobInput';
@@ -32,7 +32,10 @@ function openPayload(ctx: RunnerContext, job: JobInput): InferenceRequest {
         const envelope = treeToBytes(Cell.fromBoc(Buffer.from(job.payload, 'base64'))[0]);
         return parseRequest(openRequest(ctx.keys.recipient(), job, envelope));
     } catch (e) {
-        const why = e instanceof RequestFormatError ? 'plaintext is not a valid request' : 'payload does not open';
+        const why =
+            e instanceof RequestFormatError ? 'plaintext is not a valid request'
+            : e instanceof EnvelopeError && e.code === 'BadPadding' ? 'payload padding is malformed'
+            : 'payload does not open';
         throw new Decline(DeclineReason.PayloadUndecryptable, why);
     }
 }
@@ -70,8 +73,11 @@ function receipt(ctx: RunnerContext, job: JobInput, req: InferenceRequest, resul
     let envelope: Buffer;
     try {
         envelope = sealResult(job, Buffer.from(JSON.stringify(billed.response), 'utf8'));
-    } catch {
-        // Only a malformed (e.g. low-order) client result key gets here: the job is undeliverable.
+    } catch (e) {
+        // An answer past the largest tree the Provider accepts could never settle; declining now
+        // releases the escrow instead of letting the job expire.
+        if (e instanceof EnvelopeError && e.code === 'TooLarge') throw new Decline(DeclineReason.BackendFailure, 'answer too large for an on-chain result');
+        // Otherwise only a malformed (e.g. low-order) client result key gets here: the job is undeliverable.
         throw new Decline(DeclineReason.PayloadUndecryptable, 'client result key is unusable');
     }
     const tree = bytesToTree(envelope);

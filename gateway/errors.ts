@@ -7,7 +7,7 @@
 import { DeclineReason } from '../protocol/signed';
 import {
     AttestationError, BadReceiptSignatureError, BadResultError, CocoonError, InsufficientBalanceError, JobDeclinedError,
-    JobExpiredError, JobRejectedError, NoProviderError, TimeoutError,
+    JobExpiredError, JobRejectedError, NoProviderError, RequestTooLargeError, TimeoutError,
 } from '../sdk';
 
 export interface ApiError {
@@ -42,6 +42,7 @@ export function apiErrorOf(e: unknown): ApiError {
     if (e instanceof InsufficientBalanceError) return { status: 402, type: 'insufficient_quota', code: 'insufficient_quota', message: `the gateway's wallet cannot pay for this job: ${e.message}` };
     if (e instanceof AttestationError) return { status: 502, type: 'api_error', code: 'attestation_failed', message: e.message };
     if (e instanceof BadReceiptSignatureError || e instanceof BadResultError) return { status: 502, type: 'api_error', code: e.code, message: e.message };
+    if (e instanceof RequestTooLargeError) return { status: 413, type: 'invalid_request_error', code: 'request_too_large', message: e.message };
     if (e instanceof JobRejectedError) return { status: 502, type: 'api_error', code: 'job_rejected', message: e.message };
     if (e instanceof CocoonError) return { status: 502, type: 'api_error', code: e.code, message: e.message };
     return { status: 500, type: 'api_error', code: 'internal_error', message: 'internal gateway error' };

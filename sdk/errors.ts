@@ -14,7 +14,8 @@ export type CocoonErrorCode =
     | 'attestation_failed'
     | 'no_provider'
     | 'job_rejected'
-    | 'bad_result';
+    | 'bad_result'
+    | 'request_too_large';
 
 export abstract class CocoonError extends Error {
     abstract readonly code: CocoonErrorCode;
@@ -121,5 +122,14 @@ export class BadResultError extends CocoonError {
     readonly retryable = false;
     constructor(readonly jobId: bigint, detail: string) {
         super(`job ${jobId}: ${detail}`);
+    }
+}
+
+/** The request does not fit the largest envelope a job can carry on chain; nothing was sent. */
+export class RequestTooLargeError extends CocoonError {
+    readonly code = 'request_too_large';
+    readonly retryable = false;
+    constructor(readonly bytes: number, readonly maxBytes: number) {
+        super(`request of ${bytes} bytes does not fit a job (at most ${maxBytes} bytes once padded and sealed)`);
     }
 }

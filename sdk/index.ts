@@ -3,7 +3,7 @@ export { CocoonClient, summarizeModels, EXPIRE_VALUE } from './client';
 export type { CocoonClientOptions, SubmitOptions, JobStage, JobResult, JobUsage, PendingJob, ModelSummary } from './client';
 export {
     CocoonError, JobDeclinedError, JobExpiredError, BadReceiptSignatureError, TimeoutError, InsufficientBalanceError,
-    AttestationError, NoProviderError, JobRejectedError, BadResultError,
+    AttestationError, NoProviderError, JobRejectedError, BadResultError, RequestTooLargeError,
 } from './errors';
 export type { CocoonErrorCode, AttestationFailure } from './errors';
 export { MnemonicSigner, WALLET_FEE_MARGIN, MNEMONIC_ENV } from './signer';

@@ -3,7 +3,8 @@
  * (enclave/request.ts promptText, cl100k tokens), and the sealed payload bound to the job's terms.
  */
 import { Address } from '@ton/core';
-import { sealRequest, generateX25519KeyPair, X25519KeyPair } from '../crypto';
+import { sealRequest, generateX25519KeyPair, X25519KeyPair, MAX_PLAINTEXT_BYTES } from '../crypto';
+import { RequestTooLargeError } from './errors';
 import { bytesToTree } from '../protocol/bytesTree';
 import { bytesFromBigint } from '../protocol/signed';
 import { modelIdOf } from '../protocol/defaults';
@@ -35,6 +36,8 @@ export function prepareRequest(body: OpenAIRequest, defaultMaxOutput = DEFAULT_M
         rest.max_tokens = maxTokens;
     }
     const plaintext = Buffer.from(JSON.stringify(rest), 'utf8');
+    // Refused before anything is chosen or paid: sealJob could not seal it (crypto/padding.ts).
+    if (plaintext.length > MAX_PLAINTEXT_BYTES) throw new RequestTooLargeError(plaintext.length, MAX_PLAINTEXT_BYTES);
     const req = parseRequest(plaintext);
     return {
         kind: req.kind,

@@ -83,6 +83,12 @@ describe('handleJob: every failure is a signed decline', () => {
         expectDecline(ctx.keys, job, await run(ctx, job), DeclineReason.PayloadUndecryptable);
     });
 
+    it('PayloadUndecryptable: an authentic payload whose padding is malformed', async () => {
+        const ctx = context();
+        const job = sealedJob(ctx.keys, { unpadded: true });
+        expectDecline(ctx.keys, job, await run(ctx, job), DeclineReason.PayloadUndecryptable);
+    });
+
     it('ModelUnknown: the job names a model the runner does not serve', async () => {
         const ctx = context();
         const job = sealedJob(ctx.keys, { model: 'some-other-model' });
@@ -121,6 +127,16 @@ describe('handleJob: every failure is a signed decline', () => {
             run: (_req, signal) => new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(signal.reason))),
         };
         const ctx = context({ backends: { reference: hanging }, jobTimeoutMs: 50 });
+        const job = sealedJob(ctx.keys);
+        expectDecline(ctx.keys, job, await run(ctx, job), DeclineReason.BackendFailure);
+    });
+
+    it('BackendFailure: an answer too large for any on-chain result (the job could never settle)', async () => {
+        const huge: InferenceBackend = {
+            kind: 'reference',
+            run: async () => ({ response: { object: 'chat.completion', choices: [{ message: { role: 'assistant', content: 'x'.repeat(180_000) } }] }, inputTokens: 1, outputTokens: 1 }),
+        };
+        const ctx = context({ backends: { reference: huge } });
         const job = sealedJob(ctx.keys);
         expectDecline(ctx.keys, job, await run(ctx, job), DeclineReason.BackendFailure);
     });

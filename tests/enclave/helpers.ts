@@ -3,7 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { Address, Cell } from '@ton/core';
 import { bytesToTree, treeToBytes } from '../../protocol/bytesTree';
 import { bigintFromBytes, declineCell, DeclineReason, receiptCell, verifyCell } from '../../protocol/signed';
-import { generateX25519KeyPair, openResult, sealRequest } from '../../crypto';
+import { generateX25519KeyPair, openResult, REQUEST_INFO, requestAad, sealRequest } from '../../crypto';
+import { sealUnpadded } from '../envelope/helpers';
 import type { X25519KeyPair } from '../../crypto';
 import { createEnclaveKeys, EnclaveKeys } from '../../enclave/keys';
 import { modelIdFor, modelTable, REFERENCE_MODEL, REFERENCE_MODEL_NAME, ModelEntry } from '../../enclave/models';
@@ -41,6 +42,7 @@ export interface JobSpec {
     maxOutputTokens?: number;
     jobId?: bigint;
     sealTo?: Uint8Array; // enclave key to seal to (default: the runner's)
+    unpadded?: boolean; // seal the plaintext without the envelope's padding (authentic, malformed)
 }
 
 export function sealedJob(keys: EnclaveKeys, spec: JobSpec = {}): SealedJob {
@@ -55,7 +57,8 @@ export function sealedJob(keys: EnclaveKeys, spec: JobSpec = {}): SealedJob {
         maxOutputTokens: spec.maxOutputTokens ?? 100,
     };
     const plaintext = spec.raw ?? Buffer.from(JSON.stringify(spec.body ?? { model: REFERENCE_MODEL_NAME, messages: [{ role: 'user', content: 'hello secret world' }] }));
-    const envelope = sealRequest({ ...binding, enclaveX25519: spec.sealTo ?? keys.x25519Public }, plaintext);
+    const enclaveX25519 = spec.sealTo ?? keys.x25519Public;
+    const envelope = spec.unpadded ? sealUnpadded(enclaveX25519, REQUEST_INFO, requestAad(binding), plaintext) : sealRequest({ ...binding, enclaveX25519 }, plaintext);
     const json: JobInputJson = {
         globalId: GLOBAL_ID,
         provider: PROVIDER.toRawString(),

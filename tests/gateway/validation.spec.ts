@@ -3,6 +3,7 @@
 // `max_tokens: 1e9`, a connection reset instead of the documented 413 above 1 MiB, and parameters the
 // engine cannot honour dropped silently).
 import { REFERENCE_MODEL_NAME } from '../../protocol/defaults';
+import { MAX_PLAINTEXT_BYTES } from '../../crypto';
 import type { Gateway } from '../../gateway/server';
 import { BODY_LIMIT_BYTES } from '../../gateway/server';
 import { open } from '../../protocol/tonClient';
@@ -37,6 +38,14 @@ describe('gateway: request validation', () => {
         const res = await chat({ model: REFERENCE_MODEL_NAME, ...body });
         expect(res.status).toBe(400);
         expect(((await res.json()) as any).error.code).toBe(code);
+        expect(await jobs()).toBe(before);
+    });
+
+    it('answers 413 to a prompt too large for any job envelope, and pays nothing', async () => {
+        const before = await jobs();
+        const res = await chat({ model: REFERENCE_MODEL_NAME, messages: [{ role: 'user', content: 'word '.repeat(MAX_PLAINTEXT_BYTES / 5) }] });
+        expect(res.status).toBe(413);
+        expect(((await res.json()) as any).error.code).toBe('request_too_large');
         expect(await jobs()).toBe(before);
     });
 

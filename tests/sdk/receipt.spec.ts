@@ -3,7 +3,8 @@
 import { Address } from '@ton/core';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { randomBytes } from 'node:crypto';
-import { generateX25519KeyPair, sealResult } from '../../crypto';
+import { generateX25519KeyPair, RESULT_INFO, resultAad, sealResult } from '../../crypto';
+import { sealUnpadded } from '../envelope/helpers';
 import { bytesToTree } from '../../protocol/bytesTree';
 import { bigintFromBytes, receiptCell, signCell } from '../../protocol/signed';
 import { BadReceiptSignatureError, BadResultError, openJobResult, verifyReceipt } from '../../sdk';
@@ -53,6 +54,13 @@ describe('sdk: receipt verification', () => {
 
     it('refuses an event whose counts differ from the SubmitResult', () => {
         expect(() => verifyReceipt(settled({ eventInputTokens: 4 }))).toThrow(BadReceiptSignatureError);
+    });
+
+    it('refuses an authentic result whose padding is malformed', () => {
+        const s = settled();
+        const binding = { globalId: s.globalId, provider: s.provider, jobId: s.jobId };
+        const result = bytesToTree(sealUnpadded(client.publicKey, RESULT_INFO, resultAad(binding), Buffer.from('{"object":"chat.completion"}')));
+        expect(() => openJobResult({ ...s, result }, client.secretKey)).toThrow(/result does not open: envelope: declares a \d+-byte message/);
     });
 
     it('refuses a result that does not open with the job\'s key', () => {
