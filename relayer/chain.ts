@@ -45,6 +45,11 @@ export class Chain {
         });
     }
 
+    /** When the Provider's parameter copy goes stale (unix seconds); 0 before its first sync. */
+    paramsStaleAt(provider: Address): Promise<number> {
+        return this.call('sync', async () => Number(await this.client.open(Provider.fromAddress(provider)).getParamsStaleAt()));
+    }
+
     globalId(provider: Address): Promise<number> {
         return this.call('watch', async () => Number(await this.client.open(Provider.fromAddress(provider)).getGlobalId()));
     }

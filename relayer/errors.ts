@@ -4,7 +4,7 @@
  * runner refusing the request itself) ends the job's handling at once. Messages carry the stage and
  * a status, never a request or response body: bodies hold ciphertext and signatures.
  */
-export type Stage = 'watch' | 'dispatch' | 'deliver' | 'confirm' | 'expire' | 'wallet';
+export type Stage = 'watch' | 'dispatch' | 'deliver' | 'confirm' | 'expire' | 'sync' | 'wallet';
 
 export class RelayerError extends Error {
     constructor(

@@ -1,13 +1,16 @@
 /**
  * Keeper mode (--keeper): ends overdue jobs of the watched Providers with ExpireJob from an operator
  * wallet (V5R1, mnemonic from the environment), so a client whose provider never answered gets its
- * escrow and compensation back without acting itself. ExpireJob is an internal message (it pays
- * gas); the Provider returns what is left of the value. All due expirations go in one transfer.
+ * escrow and compensation back without acting itself, and keeps each Provider's parameter copy
+ * fresh with RequestSync (relayer/freshness.ts), so it never stops taking jobs for want of a sync.
+ * Both are internal messages (they pay gas); the Provider returns what is left of the value. All
+ * due messages of a round go in one transfer.
  */
 import { Address, beginCell, internal, SendMode, toNano } from '@ton/core';
 import { mnemonicToPrivateKey, KeyPair } from '@ton/crypto';
 import { WalletContractV5R1 } from '@ton/ton';
-import { storeExpireJob } from '../wrappers/Provider';
+import { Provider, storeExpireJob, storeRequestSync } from '../wrappers/Provider';
+import { LastSync, syncDue, SYNC_VALUE_TON } from '../protocol/paramsFreshness';
 import type { Chain } from './chain';
 import { classify } from './errors';
 import type { Logger } from './log';
@@ -24,6 +27,7 @@ export class Keeper {
     private keys?: KeyPair;
     private wallet?: WalletContractV5R1;
     private readonly sentAt = new Map<string, number>();
+    private readonly syncs = new Map<string, LastSync>();
 
     constructor(
         private readonly mnemonic: string[],
@@ -41,7 +45,7 @@ export class Keeper {
         this.wallet = WalletContractV5R1.create({ workchain: 0, publicKey: this.keys.publicKey });
     }
 
-    /** One round: expire every overdue open job; returns how many ExpireJob messages were sent. */
+    /** One round: expire every overdue open job and sync every copy about to go stale; returns how many messages were sent. */
     async tick(): Promise<number> {
         await this.init();
         const { chain, store, metrics, log } = this.deps;
@@ -61,22 +65,40 @@ export class Keeper {
             }
             due.push({ provider, jobId: row.jobId });
         }
-        if (due.length === 0) return 0;
+        const syncs = await this.syncsDue(chainNow);
+        if (due.length === 0 && syncs.length === 0) return 0;
 
         const opened = chain.client.open(wallet);
         const seqno = await opened.getSeqno().catch((e) => Promise.reject(classify('wallet', e)));
-        const messages = due.map((d) =>
-            internal({ to: d.provider, value: EXPIRE_VALUE, bounce: true, body: beginCell().store(storeExpireJob({ $$type: 'ExpireJob', queryId: d.jobId, jobId: d.jobId })).endCell() }),
-        );
+        const messages = [
+            ...due.map((d) => internal({ to: d.provider, value: EXPIRE_VALUE, bounce: true, body: beginCell().store(storeExpireJob({ $$type: 'ExpireJob', queryId: d.jobId, jobId: d.jobId })).endCell() })),
+            ...syncs.map((p) => internal({ to: p, value: toNano(SYNC_VALUE_TON), bounce: true, body: beginCell().store(storeRequestSync({ $$type: 'RequestSync', queryId: BigInt(chainNow) })).endCell() })),
+        ];
         await opened
             .sendTransfer({ seqno, secretKey: this.keys!.secretKey, messages, sendMode: SendMode.PAY_GAS_SEPARATELY, timeout: chainNow + TRANSFER_VALIDITY_SECONDS })
             .catch((e) => Promise.reject(classify('expire', e)));
         const now = Date.now();
         for (const d of due) this.sentAt.set(`${d.provider.toRawString()}/${d.jobId}`, now);
-        metrics.expirations.inc(due.length);
-        log.info({ count: due.length, seqno }, 'expirations sent');
+        if (due.length > 0) metrics.expirations.inc(due.length);
+        if (syncs.length > 0) metrics.paramSyncs.inc(syncs.length);
+        log.info({ expirations: due.length, syncs: syncs.length, seqno }, 'keeper messages sent');
         await this.waitSeqno(opened, seqno);
-        return due.length;
+        return messages.length;
+    }
+
+    /** Providers whose parameter copy goes stale within the margin; records each one's horizon in the metrics. */
+    private async syncsDue(chainNow: number): Promise<Address[]> {
+        const { chain, metrics } = this.deps;
+        const due: Address[] = [];
+        for (const provider of this.deps.providers) {
+            const raw = provider.toRawString();
+            const staleAt = await chain.paramsStaleAt(provider);
+            metrics.paramsStaleIn.set({ provider: raw }, staleAt - chainNow);
+            if (!syncDue(staleAt, chainNow, this.syncs.get(raw))) continue;
+            this.syncs.set(raw, { staleAt, at: chainNow });
+            due.push(provider);
+        }
+        return due;
     }
 
     private async waitSeqno(opened: { getSeqno(): Promise<number> }, seqno: number): Promise<void> {

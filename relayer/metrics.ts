@@ -27,6 +27,8 @@ export function createMetrics(store: () => Store | undefined) {
         chainAnomalies: new Counter({ name: 'cocoon_relayer_chain_anomalies_total', help: 'Chain API answers refused: a batch that does not chain (gap), or a cursor the account head does not reach (rewind)', labelNames: ['provider', 'kind'], registers: [registry] }),
         externalsSent: new Counter({ name: 'cocoon_relayer_externals_sent_total', help: 'Delivery externals (SubmitResult / SubmitDecline) sent, first or resend; a send whose answer was lost counts, since the chain may have taken it', labelNames: ['attempt'], registers: [registry] }),
         deliveriesAccepted: new Counter({ name: 'cocoon_relayer_deliveries_accepted_total', help: 'Provider transactions seen consuming a delivery external (from any relayer); ended="no": accepted without ending the job', labelNames: ['ended'], registers: [registry] }),
+        paramSyncs: new Counter({ name: 'cocoon_relayer_param_syncs_sent_total', help: 'RequestSync messages sent by the keeper to keep a Provider\'s parameter copy fresh', registers: [registry] }),
+        paramsStaleIn: new Gauge({ name: 'cocoon_relayer_params_stale_in_seconds', help: 'Chain seconds until the Provider\'s parameter copy goes stale (≤ 0: stale, it takes no jobs)', labelNames: ['provider'], registers: [registry] }),
         expirations: new Counter({ name: 'cocoon_relayer_expirations_sent_total', help: 'ExpireJob messages sent by the keeper', registers: [registry] }),
     };
 }

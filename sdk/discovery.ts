@@ -110,8 +110,8 @@ export async function readRegistry(client: Chain, registry: Address): Promise<Re
 /** Reads one Provider; `now` and `imageActive` come from the Registry snapshot taken with it. */
 export async function readProvider(client: Chain, address: Address, view: Pick<RegistryView, 'now' | 'imageActive'>): Promise<ProviderInfo> {
     const p = openProvider(client, address);
-    const [owner, globalId, ledger, enclaves, offers, params, syncedAt] = await Promise.all([
-        p.getOwner(), p.getGlobalId(), p.getLedger(), p.getEnclaves(), p.getOffers(), p.getParams(), p.getSyncedAt(),
+    const [owner, globalId, ledger, enclaves, offers, params, syncedAt, paramsStaleAt] = await Promise.all([
+        p.getOwner(), p.getGlobalId(), p.getLedger(), p.getEnclaves(), p.getOffers(), p.getParams(), p.getSyncedAt(), p.getParamsStaleAt(),
     ]);
     const enclaveList = enclaves.keys().map((k) => enclaveInfo(k, enclaves.get(k)!, view.now, view.imageActive));
     const info: ProviderInfo = {
@@ -125,6 +125,7 @@ export async function readProvider(client: Chain, address: Address, view: Pick<R
         enclaves: enclaveList,
         params,
         syncedAt: Number(syncedAt),
+        paramsStaleAt: Number(paramsStaleAt),
         unavailable: null,
     };
     info.unavailable = unavailableReason(info, view.now);
@@ -134,7 +135,8 @@ export async function readProvider(client: Chain, address: Address, view: Pick<R
 /** Mirrors CreateJob's own refusals that do not depend on the job's terms. */
 export function unavailableReason(p: ProviderInfo, now: number): string | null {
     if (!p.params) return 'never synced with the Registry';
-    if (now >= p.syncedAt + Number(p.params.governanceDelay)) return 'parameter copy is stale (needs RequestSync)';
+    // The contract's own horizon: the governance delay after the sync, or sooner when a pending set activates.
+    if (now >= p.paramsStaleAt) return 'parameter copy is stale (needs RequestSync)';
     if (p.stake < p.params.minStake) return `stake ${p.stake} below the minimum ${p.params.minStake}`;
     if (!p.enclaves.some((e) => e.unusable === null)) return 'no usable enclave key';
     return null;

@@ -51,6 +51,8 @@ export interface ProviderInfo {
     enclaves: EnclaveInfo[];
     params: Params | null; // the Provider's effective copy of the Registry parameters
     syncedAt: number;
+    /** From then on the Provider refuses jobs until someone sends RequestSync (getter `paramsStaleAt`). */
+    paramsStaleAt: number;
     /** Why no job can be opened here now (stale parameters, stake below minimum, no usable enclave), or null. */
     unavailable: string | null;
 }

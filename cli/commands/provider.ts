@@ -1,5 +1,6 @@
 /**
- * `cocoon provider stake|register|prices|status|unbond|withdraw`: a Provider owner's operations.
+ * `cocoon provider stake|register|prices|status|sync|unbond|withdraw`: a Provider owner's operations
+ * (sync: anyone's).
  * The Provider is `--provider`, or the wallet's own (the Registry computes its address). Each
  * command checks before sending what the contract would refuse: ownership, balance, an expired or
  * mis-targeted attestation certificate, an unknown model, open jobs, an unfinished unbonding.
@@ -9,10 +10,11 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { modelIdOf } from '../../protocol/defaults';
+import { SYNC_MARGIN_SECONDS, SYNC_VALUE_TON } from '../../protocol/paramsFreshness';
 import { readProvider, readRegistry, MnemonicSigner } from '../../sdk';
 import { Chain, chainTime, openProvider, openRegistry } from '../../sdk/chain';
 import {
-    storeAddStake, storeRegisterEnclave, storeRequestUnbond, storeSetModelOffer, storeWithdrawEarnings, storeWithdrawStake,
+    storeAddStake, storeRegisterEnclave, storeRequestSync, storeRequestUnbond, storeSetModelOffer, storeWithdrawEarnings, storeWithdrawStake,
 } from '../../wrappers/Provider';
 import {
     action, body, client, InputError, NetFlags, netOptions, output, parseAddress, parseHex32, parseInt_, parseTon, PreconditionError,
@@ -71,6 +73,25 @@ function hexBytes(value: string | undefined, flag: string, length: number): Buff
 }
 
 const iso = (t: number) => new Date(t * 1000).toISOString();
+
+/** How long the parameter copy stays fresh, with the warning the keeper's margin implies. */
+function freshness(staleAt: number, now: number): string {
+    if (staleAt === 0) return 'never synced';
+    if (now >= staleAt) return `STALE since ${iso(staleAt)}: the Provider takes no jobs until a sync (cocoon provider sync)`;
+    const left = staleAt - now;
+    const warning = left <= SYNC_MARGIN_SECONDS ? ` — WARNING: goes stale in ${Math.ceil(left / 60)} min; run a relayer with --keeper or cocoon provider sync` : '';
+    return `fresh until ${iso(staleAt)}${warning}`;
+}
+
+/** Polls `read` until it differs from `before` (or gives up after ~30 s and returns the last value). */
+async function waitForChange(read: () => Promise<number>, before: number): Promise<number> {
+    let value = before;
+    for (let i = 0; i < 60 && value === before; i++) {
+        await new Promise((r) => setTimeout(r, 500));
+        value = await read();
+    }
+    return value;
+}
 
 export function register(program: Command): void {
     const group = program.command('provider').description('a Provider: stake, enclave registration, prices, status, unbonding');
@@ -168,12 +189,30 @@ export function register(program: Command): void {
             output(flags, { ...info, ledger, offers: info.offers.map((o) => ({ ...o, name: names.get(o.modelId) ?? null })) }, () => [
                 `provider   ${address.toString()}  owner ${info.owner.toString()}`,
                 `status     ${info.unavailable ?? 'taking jobs'}`,
+                `parameters ${freshness(info.paramsStaleAt, view.now)}`,
                 `stake      ${ton(ledger.stake)} TON (unbonding ${ton(ledger.unbonding)} TON${ledger.unbonding > 0n ? `, withdrawable from ${iso(Number(ledger.unbondAt))}` : ''})`,
                 `earnings   ${ton(ledger.earnings)} TON   escrowed ${ton(ledger.escrowed)} TON in ${ledger.openJobs} open jobs`,
                 `history    ${ledger.completed} completed, ${ledger.declined} declined, ${ledger.expired} expired, ${ton(ledger.totalSlashed)} TON slashed (score ${info.reputation.score.toFixed(3)})`,
                 'enclaves', ...info.enclaves.map((e) => `  ${e.enclaveKey.toString(16).padStart(64, '0').slice(0, 16)}…  ${e.unusable ?? 'usable'}, valid until ${iso(e.validUntil)}`),
                 'offers', ...info.offers.map((o) => `  ${names.get(o.modelId) ?? o.modelId.toString(16)}: ${ton(o.pricePerMillionIn)} / ${ton(o.pricePerMillionOut)} TON per M in/out, context ${o.maxContext}`),
             ].join('\n'));
+        }));
+
+    withProvider(group.command('sync').description('refresh the Provider\'s copy of the Registry parameters (anyone; the relayer\'s keeper does it on its own)').option('--force', 'send even when the copy is fresh'))
+        .action(action(async (flags: ProviderFlags & { force?: boolean }) => {
+            const chain = client(flags);
+            const signer = await wallet(chain);
+            const address = await providerAddress(chain, flags, signer.address);
+            await requireDeployed(chain, address, 'Provider');
+            const provider = openProvider(chain, address);
+            const [staleAt, now] = [Number(await provider.getParamsStaleAt()), await chainTime(chain, address)];
+            if (staleAt - now > SYNC_MARGIN_SECONDS && !flags.force) {
+                return output(flags, { ok: true, sent: false, paramsStaleAt: staleAt }, () => `parameters ${freshness(staleAt, now)}: nothing sent (--force to send anyway)`);
+            }
+            const sent = await sendAndConfirm(chain, signer, address, toNano(SYNC_VALUE_TON), body(storeRequestSync({ $$type: 'RequestSync', queryId: BigInt(Date.now()) })), progressFor(flags));
+            // The Registry's answer arrives one hop later than the confirmed transaction.
+            const after = await waitForChange(() => provider.getParamsStaleAt().then(Number), staleAt);
+            output(flags, { ok: true, sent: true, ...sent, paramsStaleAt: after }, () => `parameters ${freshness(after, now)}`);
         }));
 
     withProvider(group.command('unbond').description('move stake to unbonding (owner); withdrawable after the unbonding period').requiredOption('--amount <ton>', 'stake to unbond, in TON'))

@@ -119,6 +119,21 @@ describe('cocoon CLI against the demo network', () => {
         expect(JSON.parse(s.stdout)).toMatchObject({ unavailable: null, offers: [expect.objectContaining({ name: REFERENCE_MODEL_NAME })] });
     });
 
+    it('provider sync: nothing sent while the copy is fresh; --force refreshes it; status says until when', async () => {
+        const provider = openProvider(w.demo.client, w.provider);
+        const before = Number(await provider.getParamsStaleAt());
+        const idle = await cocoon(['provider', 'sync', '--provider', w.provider.toString(), '--json'], env);
+        expect(idle.code).toBe(0);
+        expect(JSON.parse(idle.stdout)).toMatchObject({ ok: true, sent: false, paramsStaleAt: before });
+        await w.advance(60);
+        const forced = await cocoon(['provider', 'sync', '--provider', w.provider.toString(), '--force', '--json'], env);
+        expect(forced.code).toBe(0);
+        expect(JSON.parse(forced.stdout)).toMatchObject({ ok: true, sent: true });
+        expect(Number(await provider.getParamsStaleAt())).toBeGreaterThanOrEqual(before + 60);
+        const status = await cocoon(['provider', 'status', '--provider', w.provider.toString()], env);
+        expect(status.stdout).toMatch(/parameters fresh until \d{4}-/);
+    });
+
     it('job expire before the deadline is exit 3, nothing sent', async () => {
         const pending = w.sdk.submit({ model: REFERENCE_MODEL_NAME, messages: [{ role: 'user', content: 'quick' }] });
         const job = await pending;

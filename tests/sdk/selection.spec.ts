@@ -15,7 +15,7 @@ const MODEL_ID = modelIdOf(MODEL);
 const params = defaultParams(new Address(0, Buffer.alloc(32)));
 const criteria = { model: MODEL, maxInputTokens: 100, maxOutputTokens: 200 };
 
-function provider(o: { priceIn?: bigint; priceOut?: bigint; completed?: number; declined?: number; expired?: number; stake?: bigint; revoked?: boolean; validUntil?: number; imageAllowed?: boolean; syncedAt?: number; maxContext?: number } = {}): ProviderInfo {
+function provider(o: { paramsStaleAt?: number; priceIn?: bigint; priceOut?: bigint; completed?: number; declined?: number; expired?: number; stake?: bigint; revoked?: boolean; validUntil?: number; imageAllowed?: boolean; syncedAt?: number; maxContext?: number } = {}): ProviderInfo {
     const enclave = enclaveInfo(
         1n,
         { $$type: 'Enclave', encryptionKey: 2n, imageHash: 3n, validUntil: BigInt(o.validUntil ?? NOW + 86400), verifierKey: 4n, revoked: o.revoked ?? false, slashed: false },
@@ -33,6 +33,7 @@ function provider(o: { priceIn?: bigint; priceOut?: bigint; completed?: number; 
         enclaves: [enclave],
         params,
         syncedAt: o.syncedAt ?? NOW - 10,
+        paramsStaleAt: o.paramsStaleAt ?? (o.syncedAt ?? NOW - 10) + Number(params.governanceDelay),
         unavailable: null,
     };
     p.unavailable = unavailableReason(p, NOW);
@@ -80,6 +81,8 @@ describe('sdk: provider selection', () => {
                 provider({ validUntil: NOW - 1 }),
                 provider({ imageAllowed: false }),
                 provider({ syncedAt: NOW - 2 * 86400 }),
+                // Synced a minute ago, but a pending parameter set activated since: the contract's horizon decides.
+                provider({ syncedAt: NOW - 60, paramsStaleAt: NOW - 1 }),
                 provider({ maxContext: 250 }),
             ]),
             criteria,
@@ -91,6 +94,7 @@ describe('sdk: provider selection', () => {
             'no usable enclave key',
             'no usable enclave key',
             'no usable enclave key',
+            'parameter copy is stale (needs RequestSync)',
             'parameter copy is stale (needs RequestSync)',
             'limits 100+200 exceed its context 250',
         ]);
