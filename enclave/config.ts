@@ -27,6 +27,8 @@ export interface RunnerConfig {
 
 export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): RunnerConfig {
     const o = new Command()
+        .name('enclave-runner')
+        .description('Cocoon enclave runner: attests its keys and runtime, reads jobs on chain, answers them (docs/spec/enclave.md)')
         .option('--provider <address>', 'Provider contract address (raw or friendly)', env.COCOON_PROVIDER)
         .option('--global-id <n>', 'network global id', env.COCOON_GLOBAL_ID ?? '-239')
         .option('--quote <kind>', 'dev | tdx', env.COCOON_QUOTE ?? 'dev')

@@ -3,6 +3,7 @@
  * [--backend reference|openai --upstream URL --model NAME] [--port 8700]`. One shutdown path:
  * SIGINT/SIGTERM stop accepting, let running jobs finish, exit; keys die with the process.
  */
+import { CommanderError } from 'commander';
 import { parseConfig } from './config';
 import { createLogger } from './log';
 import { createRunner } from './runner';
@@ -27,6 +28,9 @@ async function main() {
 }
 
 main().catch((e) => {
+    // --help and --version are not failures: commander has printed them and asks for exit 0.
+    if (e instanceof CommanderError && e.exitCode === 0) process.exit(0);
+    if (e instanceof CommanderError) process.exit(2); // usage error, already printed by commander
     process.stderr.write(`enclave runner failed to start: ${(e as Error).message}\n`);
     process.exit(1);
 });

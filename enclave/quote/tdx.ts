@@ -47,7 +47,13 @@ export function tdxQuoteProvider(options: TdxQuoteOptions = {}): QuoteProvider {
             // A fresh entry per quote: entries are shared kernel state, and a unique name keeps two
             // callers from reading each other's outblob.
             const entry = join(root, `cocoon-${process.pid}-${randomBytes(6).toString('hex')}`);
-            await mkdir(entry);
+            await mkdir(entry).catch((e: NodeJS.ErrnoException) => {
+                if (e.code !== 'ENOENT' && e.code !== 'EACCES' && e.code !== 'EPERM') throw e;
+                throw new Error(
+                    `configfs-tsm is not usable at ${root} (${e.code}): this machine is not a TDX guest, the kernel lacks TSM reports, or configfs is not mounted ` +
+                        '(mount -t configfs none /sys/kernel/config). For development without TDX use --quote dev.',
+                );
+            });
             try {
                 await writeFile(join(entry, 'inblob'), reportData);
                 return new Uint8Array(await readOutblob(join(entry, 'outblob'), options.retryBudgetMs ?? DEFAULT_RETRY_BUDGET_MS));

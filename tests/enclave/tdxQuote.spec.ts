@@ -57,6 +57,8 @@ describe('tdx quote provider (configfs-tsm)', () => {
     });
 
     it('fails clearly when configfs-tsm is absent', async () => {
-        await expect(tdxQuoteProvider({ root: join(tmpdir(), 'no-such-tsm-root') }).getQuote(new Uint8Array(64))).rejects.toThrow(/ENOENT/);
+        // Issue 12 #8: a raw "ENOENT mkdir /sys/kernel/config/tsm/…" told a provider nothing.
+        const failure = tdxQuoteProvider({ root: join(tmpdir(), 'no-such-tsm-root') }).getQuote(new Uint8Array(64));
+        await expect(failure).rejects.toThrow(/configfs-tsm is not usable at .*no-such-tsm-root \(ENOENT\): this machine is not a TDX guest.*--quote dev/);
     });
 });
