@@ -3,22 +3,26 @@
  * `register(program)`; add a group by writing that file and listing it in COMMAND_GROUPS.
  */
 import { Command } from 'commander';
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const PACKAGE_VERSION: string = require('../package.json').version;
 import * as attestation from './commands/attestation';
 import * as devnet from './commands/devnet';
 import * as gateway from './commands/gateway';
 import * as job from './commands/job';
 import * as provider from './commands/provider';
 import * as registry from './commands/registry';
+import * as verifier from './commands/verifier';
 
 export interface CommandGroup {
     register(program: Command): void;
 }
 
-export const COMMAND_GROUPS: CommandGroup[] = [attestation, devnet, registry, provider, job, gateway];
+export const COMMAND_GROUPS: CommandGroup[] = [attestation, devnet, registry, provider, job, gateway, verifier];
 
 export function buildProgram(): Command {
     const program = new Command('cocoon')
         .description('Cocoon: confidential AI inference on TON')
+        .version(PACKAGE_VERSION, '-V, --version')
         .showHelpAfterError()
         .exitOverride(); // errors surface as exceptions so cli/index.ts picks the exit status
     for (const group of COMMAND_GROUPS) group.register(program);

@@ -74,6 +74,63 @@ function hexBytes(value: string | undefined, flag: string, length: number): Buff
 
 const iso = (t: number) => new Date(t * 1000).toISOString();
 
+/** GET (or POST `payload` as JSON) and parse the answer; a refusal with a JSON body is returned for the caller to explain. */
+async function fetchJson(url: string, who: string, payload?: unknown): Promise<Record<string, any>> {
+    let res: Response;
+    try {
+        res = await fetch(url, payload === undefined ? { signal: AbortSignal.timeout(30_000) } : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(payload), signal: AbortSignal.timeout(30_000) });
+    } catch (e) {
+        throw new PreconditionError(`cannot reach ${who} at ${url}: ${(e as Error).message}`);
+    }
+    try {
+        return (await res.json()) as Record<string, any>;
+    } catch {
+        throw new PreconditionError(`${who} answered HTTP ${res.status} without JSON`);
+    }
+}
+
+/** Checks a certificate against the chain (what the Registry would refuse), sends RegisterEnclave and confirms the key is recorded. */
+async function registerCertificate(flags: ProviderFlags, certificate: Cell, signature: Buffer, verifierKey: Buffer) {
+    if (!ed25519.verify(signature, certificate.hash(), verifierKey)) throw new InputError('the signature does not verify over the certificate with the verifier key');
+    const { chain, signer, address } = await ownProvider(flags);
+    let cert: { globalId: number; registry: Address; provider: Address; imageHash: bigint; enclaveKey: bigint; issuedAt: number; expiresAt: number };
+    try {
+        const s = certificate.beginParse();
+        s.loadUint(32);
+        const globalId = s.loadInt(32);
+        const registry = s.loadAddress();
+        const provider = s.loadAddress();
+        const imageHash = s.loadUintBig(256);
+        const keys = s.loadRef().beginParse();
+        const enclaveKey = keys.loadUintBig(256);
+        keys.loadUintBig(256);
+        keys.loadUintBig(256);
+        cert = { globalId, registry, provider, imageHash, enclaveKey, issuedAt: keys.loadUint(32), expiresAt: keys.loadUint(32) };
+    } catch {
+        throw new InputError('--certificate is not an attestation certificate cell');
+    }
+    const registryAddress = await openProvider(chain, address).getRegistry();
+    const view = await readRegistry(chain, registryAddress);
+    const now = await chainTime(chain, address);
+    if (cert.globalId !== view.globalId || !cert.registry.equals(registryAddress) || !cert.provider.equals(address)) {
+        throw new PreconditionError('the certificate names another network, Registry or Provider');
+    }
+    if (now >= cert.expiresAt || now >= cert.issuedAt + Number(view.params.attestationMaxAge)) {
+        throw new PreconditionError(`the attestation certificate has expired (expires ${iso(Math.min(cert.expiresAt, cert.issuedAt + Number(view.params.attestationMaxAge)))}, chain time ${iso(now)}); attest again`);
+    }
+    if (cert.issuedAt > now) throw new PreconditionError(`the certificate is issued in the future (${iso(cert.issuedAt)})`);
+    if (!view.imageActive(cert.imageHash)) {
+        throw new PreconditionError(`enclave measurement ${cert.imageHash.toString(16).padStart(64, '0')} is not allow-listed (and active) on the Registry: governance lists it with registry allow-image (cocoon attestation measure prints it)`);
+    }
+    if (!(await openRegistry(chain, registryAddress).getVerifierActive(BigInt('0x' + verifierKey.toString('hex'))))) throw new PreconditionError('the verifier key is not an active verifier on the Registry');
+    const sent = await sendAndConfirm(chain, signer, address, QUERY_VALUE, body(storeRegisterEnclave({
+        $$type: 'RegisterEnclave', queryId: BigInt(Date.now()), verifierKey: BigInt('0x' + verifierKey.toString('hex')), signature, certificate,
+    })), progressFor(flags));
+    const enclave = await openProvider(chain, address).getEnclave(cert.enclaveKey);
+    if (!enclave) throw new PreconditionError('the Registry refused the certificate (the Provider did not record the key)');
+    return { ok: true, ...sent, enclaveKey: cert.enclaveKey.toString(16).padStart(64, '0'), validUntil: Number(enclave.validUntil) };
+}
+
 /** How long the parameter copy stays fresh, with the warning the keeper's margin implies. */
 function freshness(staleAt: number, now: number): string {
     if (staleAt === 0) return 'never synced';
@@ -116,42 +173,38 @@ export function register(program: Command): void {
             const certificate = readCell(flags.certificate, '--certificate');
             const signature = hexBytes(flags.signature, '--signature', 64);
             const verifierKey = hexBytes(flags.verifierKey, '--verifier-key', 32);
-            if (!ed25519.verify(signature, certificate.hash(), verifierKey)) throw new InputError('--signature does not verify over the certificate with --verifier-key');
-            const { chain, signer, address } = await ownProvider(flags);
-            let cert: { globalId: number; registry: Address; provider: Address; imageHash: bigint; enclaveKey: bigint; issuedAt: number; expiresAt: number };
-            try {
-                const s = certificate.beginParse();
-                s.loadUint(32);
-                const globalId = s.loadInt(32);
-                const registry = s.loadAddress();
-                const provider = s.loadAddress();
-                const imageHash = s.loadUintBig(256);
-                const keys = s.loadRef().beginParse();
-                const enclaveKey = keys.loadUintBig(256);
-                keys.loadUintBig(256);
-                keys.loadUintBig(256);
-                cert = { globalId, registry, provider, imageHash, enclaveKey, issuedAt: keys.loadUint(32), expiresAt: keys.loadUint(32) };
-            } catch {
-                throw new InputError('--certificate is not an attestation certificate cell');
+            const registered = await registerCertificate(flags, certificate, signature, verifierKey);
+            output(flags, registered, () => `enclave registered, valid until ${iso(registered.validUntil)}`);
+        }));
+
+    withProvider(group.command('attest').description('attest a running enclave runner: fetch its quote, have a verifier certify it, register the key (owner); sends nothing if the key is already registered'))
+        .requiredOption('--runner-url <url>', 'base URL of the runner (serves GET /v1/attestation)')
+        .requiredOption('--verifier <url>', 'base URL of an attestation verifier (cocoon verifier serve)')
+        .action(action(async (flags: ProviderFlags & { runnerUrl: string; verifier: string }) => {
+            const progress = progressFor(flags);
+            const { chain, address, provider } = await ownProvider(flags);
+            const doc = await fetchJson(`${flags.runnerUrl.replace(/\/+$/, '')}/v1/attestation`, 'the runner');
+            if (typeof doc.enclaveEd25519 !== 'string' || !/^[0-9a-fA-F]{64}$/.test(doc.enclaveEd25519)) throw new PreconditionError('the runner\'s attestation document has no enclave key');
+            const enclaveKey = BigInt(`0x${doc.enclaveEd25519}`);
+            const existing = await provider.getEnclave(enclaveKey);
+            if (existing && !existing.revoked && Number(existing.validUntil) > (await chainTime(chain, address))) {
+                return output(flags, { ok: true, sent: false, enclaveKey: doc.enclaveEd25519, validUntil: Number(existing.validUntil) }, () => `enclave ${doc.enclaveEd25519.slice(0, 16)}… is already registered, valid until ${iso(Number(existing.validUntil))}: nothing sent`);
             }
-            const registryAddress = await openProvider(chain, address).getRegistry();
-            const view = await readRegistry(chain, registryAddress);
-            const now = await chainTime(chain, address);
-            if (cert.globalId !== view.globalId || !cert.registry.equals(registryAddress) || !cert.provider.equals(address)) {
-                throw new PreconditionError('the certificate names another network, Registry or Provider');
+            if (!Address.parse(String(doc.provider)).equals(address)) throw new PreconditionError(`the runner attests for Provider ${doc.provider}, not ${address.toString()} (start it with --provider ${address.toString()})`);
+            progress?.('runner attestation fetched; asking the verifier');
+            const registry = await provider.getRegistry();
+            const certified = await fetchJson(`${flags.verifier.replace(/\/+$/, '')}/v1/certify`, 'the verifier', {
+                quote: doc.quote, globalId: doc.globalId, registry: registry.toString(), provider: address.toString(),
+                enclaveEd25519: doc.enclaveEd25519, enclaveX25519: doc.enclaveX25519, runtime: doc.runtime,
+            });
+            if (typeof certified.certificate !== 'string') {
+                const why = ((certified.verdict as { errors?: { check: string; message: string }[] } | undefined)?.errors ?? []).map((e) => `${e.check}: ${e.message}`).join('; ');
+                throw new PreconditionError(`the verifier refused the quote (${String(certified.error ?? 'no certificate')}${why ? `: ${why}` : ''})`);
             }
-            if (now >= cert.expiresAt || now >= cert.issuedAt + Number(view.params.attestationMaxAge)) {
-                throw new PreconditionError(`the attestation certificate has expired (expires ${iso(Math.min(cert.expiresAt, cert.issuedAt + Number(view.params.attestationMaxAge)))}, chain time ${iso(now)}); attest again`);
-            }
-            if (cert.issuedAt > now) throw new PreconditionError(`the certificate is issued in the future (${iso(cert.issuedAt)})`);
-            if (!view.imageActive(cert.imageHash)) throw new PreconditionError(`image ${cert.imageHash.toString(16).padStart(64, '0')} is not allow-listed on the Registry`);
-            if (!(await openRegistry(chain, registryAddress).getVerifierActive(BigInt('0x' + verifierKey.toString('hex'))))) throw new PreconditionError('the verifier key is not an active verifier on the Registry');
-            const sent = await sendAndConfirm(chain, signer, address, QUERY_VALUE, body(storeRegisterEnclave({
-                $$type: 'RegisterEnclave', queryId: BigInt(Date.now()), verifierKey: BigInt('0x' + verifierKey.toString('hex')), signature, certificate,
-            })), progressFor(flags));
-            const enclave = await openProvider(chain, address).getEnclave(cert.enclaveKey);
-            if (!enclave) throw new PreconditionError('the Registry refused the certificate (the Provider did not record the key)');
-            output(flags, { ok: true, ...sent, enclaveKey: cert.enclaveKey.toString(16).padStart(64, '0'), validUntil: Number(enclave.validUntil) }, () => `enclave registered, valid until ${iso(Number(enclave.validUntil))}`);
+            const registered = await registerCertificate(
+                flags, Cell.fromBoc(Buffer.from(certified.certificate, 'base64'))[0], hexBytes(String(certified.signature), 'the verifier\'s signature', 64), hexBytes(String(certified.verifierPublicKey), 'the verifier\'s key', 32),
+            );
+            output(flags, { ...registered, sent: true }, () => `enclave ${doc.enclaveEd25519.slice(0, 16)}… attested and registered, valid until ${iso(registered.validUntil)}`);
         }));
 
     withProvider(group.command('prices').description('set the price of an allow-listed model (owner)'))
