@@ -94,3 +94,14 @@ describe('sdk: attestation checks before a job is sent', () => {
         await expect(new AttestationVerifier({ verifyQuote: false }).verify(target({ revoked: true }))).rejects.toMatchObject({ failure: 'revoked' });
     });
 });
+
+// Issue 11 #9, reproduced against the code as it stands: both of these should be refused.
+describe('issue 11 #9 (reproduction): verification can be switched off', () => {
+    it('ATTACK: a verifier with verifyQuote: false passes an enclave whose quote nobody fetched', async () => {
+        await expect(new AttestationVerifier({ verifyQuote: false }).verify(target())).resolves.toBeUndefined();
+    });
+
+    it('ATTACK: a development root is accepted for a quote bound to mainnet (-239)', () => {
+        expect(() => checkBundle({ ...target(), globalId: -239 }, bundle({ globalId: -239 }), trusted)).not.toThrow();
+    });
+});

@@ -90,6 +90,14 @@ describe('sdk: jobs on a local network', () => {
         }
     });
 
+    it('ATTACK (issue 11 #9 reproduction): with quote verification off, a canary goes to an enclave nobody verified', async () => {
+        // No trust root and no runner URL: only the chain (which one compromised verifier can write) vouches for the key.
+        const sdk = w.newSdk({ attestation: { verifyQuote: false } });
+        const next = (await openProvider(w.demo.client, w.provider).getLedger()).nextJobId;
+        const r = await sdk.run(chat('canary-issue-11-9'));
+        expect(r.jobId).toBe(next); // the sealed canary was paid for and answered
+    });
+
     it('refuses to pay from a wallet that cannot cover the escrow, sending nothing', async () => {
         const poor = await MnemonicSigner.fromMnemonic(w.demo.client, await mnemonicNew(), { now: w.demo.clock.now });
         await w.demo.devnet.faucet(poor.address, toNano('0.001'));
