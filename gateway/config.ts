@@ -5,6 +5,7 @@
  */
 import { Address, toNano } from '@ton/core';
 import { readFileSync } from 'node:fs';
+import { QUOTE_VERIFICATION_REMOVED } from '../sdk/attestation';
 import type { ApiKeySpec } from './auth';
 import { DEFAULT_HOST, DEFAULT_PORT, isLoopback } from './server';
 
@@ -17,7 +18,6 @@ export interface GatewayConfig {
     apiKeys: ApiKeySpec[];
     runners: Map<string, string>; // provider raw address → runner base URL
     trustAnchorPem?: string;
-    verifyQuote: boolean;
     ttl?: number;
     pollMs: number;
     spendingDb: string; // SQLite file keeping API keys' spending across restarts
@@ -34,13 +34,15 @@ export const GATEWAY_ENV = {
     apiKeys: 'COCOON_GATEWAY_API_KEYS',
     runners: 'COCOON_RUNNERS',
     trustRoot: 'COCOON_TRUST_ROOT',
-    verifyQuote: 'COCOON_VERIFY_QUOTE',
     ttl: 'COCOON_JOB_TTL',
     pollMs: 'COCOON_POLL_MS',
     spendingDb: 'COCOON_GATEWAY_SPENDING_DB',
     allowedHosts: 'COCOON_GATEWAY_ALLOWED_HOSTS',
     corsOrigins: 'COCOON_GATEWAY_CORS_ORIGINS',
 } as const;
+
+/** The variable that used to switch quote verification off; setting it is now a configuration error. */
+export const REMOVED_VERIFY_QUOTE_ENV = 'COCOON_VERIFY_QUOTE';
 
 export class GatewayConfigProblems extends Error {
     constructor(readonly problems: string[]) {
@@ -56,7 +58,6 @@ export interface GatewayFlags {
     apiKeysFile?: string; // keys are secrets: from a file or the environment, never a flag (flags show in `ps`)
     runner?: string[];
     trustRoot?: string;
-    verifyQuote?: boolean;
     ttl?: string;
     pollMs?: string;
     allowedHosts?: string;
@@ -143,7 +144,8 @@ export function parseGatewayConfig(flags: GatewayFlags, env: NodeJS.ProcessEnv =
             problems.push(`--trust-root: cannot read ${trustPath}: ${(e as Error).message}`);
         }
     }
-    const verifyQuote = flags.verifyQuote ?? env[GATEWAY_ENV.verifyQuote] !== '0';
+    // Gone, whatever its value (issue 11 #9): a deployment that still sets it expects something that no longer happens.
+    if (env[REMOVED_VERIFY_QUOTE_ENV] !== undefined) problems.push(`${REMOVED_VERIFY_QUOTE_ENV} is set: ${QUOTE_VERIFICATION_REMOVED}; unset it`);
     const ttlRaw = pick(flags.ttl, GATEWAY_ENV.ttl);
     const config: GatewayConfig = {
         endpoint: endpoint ?? '',
@@ -154,7 +156,6 @@ export function parseGatewayConfig(flags: GatewayFlags, env: NodeJS.ProcessEnv =
         apiKeys,
         runners,
         trustAnchorPem,
-        verifyQuote,
         ttl: ttlRaw === undefined ? undefined : int(ttlRaw, '--ttl', 0, 10, 604800),
         pollMs: int(pick(flags.pollMs, GATEWAY_ENV.pollMs), '--poll-ms', 500, 5, 60000),
         spendingDb: pick(flags.spendingDb, GATEWAY_ENV.spendingDb) ?? 'gateway-spending.sqlite',

@@ -4,24 +4,29 @@
  * fetched from the provider's runner, verifies locally — REPORTDATA binding exactly these keys to
  * this network and Provider, and the quote's image hash equal to the on-chain one.
  *
- * A development root of trust is used only when the caller passes it as `trustAnchorPem`; the
- * `devRootPem` a runner serves next to its quote is never trusted (docs/spec/attestation.md).
+ * A development root of trust is used only when the caller passes it as `trustAnchorPem`, and never
+ * for a public TON network's global id; the `devRootPem` a runner serves next to its quote is never
+ * trusted (docs/spec/attestation.md).
+ *
+ * Quote verification cannot be switched off (issue 11 #9): with it off, whatever one compromised
+ * verifier registered on chain received prompts. Dev networks pass their dev root instead.
  */
 import type { Address } from '@ton/core';
+import { X509Certificate } from 'node:crypto';
 import { CHECKS } from '../attestation/checks';
 import type { Collateral } from '../attestation/collateral';
 import { reportDataFor } from '../attestation/reportData';
+import { INTEL_SGX_ROOT_CA_PEM } from '../attestation/trustAnchors';
 import { verifyQuote } from '../attestation/verify';
+import { isPublicTonNetwork } from '../protocol/networks';
 import { bytesFromBigint } from '../protocol/signed';
 import { AttestationError } from './errors';
 import type { EnclaveInfo } from './types';
 
 export interface AttestationPolicy {
-    /** Fetch GET /v1/attestation from the runner and re-verify the quote (default true). */
-    verifyQuote?: boolean;
     /** Base URL of a provider's enclave runner (serving GET /v1/attestation), by Provider address. */
     runnerUrl?: (provider: Address) => string | undefined;
-    /** PEM of the one trust anchor; default the pinned Intel SGX Root CA. */
+    /** PEM of the one trust anchor; default the pinned Intel SGX Root CA. Any other is refused for mainnet and testnet. */
     trustAnchorPem?: string;
     collateral?: Collateral;
     requireCollateral?: boolean;
@@ -59,6 +64,7 @@ export function checkOnChain(t: AttestationTarget): void {
 
 /** The off-chain half: the quote itself, against the on-chain keys and image hash. */
 export function checkBundle(t: AttestationTarget, bundle: AttestationBundle, policy: AttestationPolicy = {}): void {
+    refuseDevRootOnPublicNetwork(t.globalId, policy.trustAnchorPem);
     const e = t.enclave;
     if (bundle.enclaveEd25519?.toLowerCase() !== hex(e.enclaveKey) || bundle.enclaveX25519?.toLowerCase() !== hex(e.encryptionKey)) {
         throw new AttestationError('key_mismatch', 'the runner serves an attestation for other keys than the ones registered on chain');
@@ -122,20 +128,47 @@ export async function fetchBundle(url: string, timeoutMs = 5000): Promise<Attest
 export class AttestationVerifier {
     private readonly verified = new Map<string, number>();
 
-    constructor(private readonly policy: AttestationPolicy = {}) {}
+    constructor(private readonly policy: AttestationPolicy = {}) {
+        // A JavaScript caller (or an old config object) may still pass the removed switch: ignoring it
+        // silently would hide that the caller expected no quote check, so say it is gone.
+        if ('verifyQuote' in policy) throw new TypeError(QUOTE_VERIFICATION_REMOVED);
+    }
 
     async verify(t: AttestationTarget): Promise<void> {
         checkOnChain(t);
-        if (this.policy.verifyQuote === false) return;
         const key = `${t.provider.toRawString()}/${hex(t.enclave.enclaveKey)}/${t.enclave.validUntil}`;
         const until = this.verified.get(key);
         if (until !== undefined && t.now < until) return;
         const url = this.policy.runnerUrl?.(t.provider);
-        if (!url) throw new AttestationError('no_bundle', `no runner URL known for provider ${t.provider.toString()} (pass runnerUrl, or verifyQuote: false)`);
+        if (!url) throw new AttestationError('no_bundle', `no runner URL known for provider ${t.provider.toString()} (pass runnerUrl: quotes are always verified)`);
         checkBundle(t, await fetchBundle(url, this.policy.fetchTimeoutMs), this.policy);
         this.verified.set(key, t.enclave.validUntil);
     }
 }
+
+/** Why the switch is gone, for every place that used to accept it (policy field, flag, environment). */
+export const QUOTE_VERIFICATION_REMOVED =
+    'quote verification can no longer be switched off (AttestationPolicy.verifyQuote, --no-verify-quote and COCOON_VERIFY_QUOTE were removed, issue 11 #9): ' +
+    'without it, any key one compromised verifier registered on chain received prompts. A development network passes its dev root (trustAnchorPem / --trust-root) instead.';
+
+/**
+ * A trust anchor other than Intel's lets whoever holds its key mint quotes for any keys and image;
+ * that is the point of a dev root, and why it must never vouch for an enclave on mainnet or testnet.
+ */
+export function refuseDevRootOnPublicNetwork(globalId: number, trustAnchorPem: string | undefined): void {
+    if (trustAnchorPem === undefined || isIntelRoot(trustAnchorPem) || !isPublicTonNetwork(globalId)) return;
+    throw new AttestationError('dev_root_on_public_network', `a trust anchor other than the Intel SGX Root CA was passed, and global id ${globalId} is a public TON network: dev roots are for dev networks only`);
+}
+
+export function isIntelRoot(pem: string): boolean {
+    try {
+        return new X509Certificate(pem).fingerprint256 === INTEL_ROOT_FINGERPRINT;
+    } catch {
+        return false; // not a certificate: certainly not Intel's; verifyQuote reports the parse error
+    }
+}
+
+const INTEL_ROOT_FINGERPRINT = new X509Certificate(INTEL_SGX_ROOT_CA_PEM).fingerprint256;
 
 function hex(v: bigint): string {
     return bytesFromBigint(v).toString('hex');

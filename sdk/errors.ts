@@ -85,7 +85,8 @@ export type AttestationFailure =
     | 'bad_quote'
     | 'report_data_mismatch'
     | 'key_mismatch'
-    | 'image_mismatch';
+    | 'image_mismatch'
+    | 'dev_root_on_public_network';
 
 /** The enclave key is not attested for an allow-listed image, or its quote does not check out. Nothing was sent. */
 export class AttestationError extends CocoonError {

@@ -8,7 +8,7 @@ export {
 export type { CocoonErrorCode, AttestationFailure } from './errors';
 export { MnemonicSigner, WALLET_FEE_MARGIN, MNEMONIC_ENV } from './signer';
 export type { JobSigner, OutgoingMessage } from './signer';
-export { AttestationVerifier, checkOnChain, checkBundle, fetchBundle } from './attestation';
+export { AttestationVerifier, checkOnChain, checkBundle, fetchBundle, refuseDevRootOnPublicNetwork, QUOTE_VERIFICATION_REMOVED } from './attestation';
 export type { AttestationPolicy, AttestationBundle, AttestationTarget } from './attestation';
 export { ProviderDirectory, snapshotNetwork, readRegistry, readProvider, deployedProviders } from './discovery';
 export { chooseProvider, rankProviders, priceOf } from './selection';

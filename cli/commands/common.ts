@@ -14,7 +14,8 @@ import { TonClient } from '@ton/ton';
 import { Command, Option } from 'commander';
 import { config as loadDotenv } from 'dotenv';
 import { exitName } from '../../protocol/errors';
-import { MnemonicSigner, WALLET_FEE_MARGIN } from '../../sdk';
+import { MnemonicSigner, QUOTE_VERIFICATION_REMOVED, WALLET_FEE_MARGIN } from '../../sdk';
+import { REMOVED_VERIFY_QUOTE_ENV } from '../../gateway/config';
 import { Chain } from '../../sdk/chain';
 import { exitCodeOf } from '../../sdk/events';
 import { transactionsBetween } from '../../sdk/feed';
@@ -45,6 +46,20 @@ export function netOptions(cmd: Command, withRegistry = true): Command {
     if (withRegistry) cmd.addOption(new Option('--registry <address>', 'Registry contract address').env('COCOON_REGISTRY'));
     cmd.option('--json', 'print one JSON object instead of text');
     return cmd;
+}
+
+/**
+ * `--no-verify-quote` is gone (issue 11 #9). It stays declared, hidden, only so that a script still
+ * passing it gets the reason instead of commander's bare "unknown option".
+ */
+export function removedVerifyQuoteFlag(): Option {
+    return new Option('--no-verify-quote').hideHelp();
+}
+
+/** Refuses the removed flag and the removed COCOON_VERIFY_QUOTE (a .env shared with the gateway may still set it). */
+export function refuseRemovedVerifyQuote(flags: { verifyQuote?: boolean }, env: NodeJS.ProcessEnv = process.env): void {
+    if (flags.verifyQuote === false) throw new InputError(`--no-verify-quote: ${QUOTE_VERIFICATION_REMOVED}`);
+    if (env[REMOVED_VERIFY_QUOTE_ENV] !== undefined) throw new InputError(`${REMOVED_VERIFY_QUOTE_ENV} is set: ${QUOTE_VERIFICATION_REMOVED}; unset it`);
 }
 
 export function parseAddress(value: string | undefined, flag: string): Address {

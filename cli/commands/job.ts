@@ -16,7 +16,7 @@ import { storeExpireJob } from '../../wrappers/Provider';
 import { parseRunners } from '../../gateway/config';
 import {
     action, body, client, InputError, NetFlags, netOptions, output, parseAddress, parseInt_, parseTon, PreconditionError,
-    progressFor, RefusedError, registryOf, requireDeployed, sendAndConfirm, ton, wallet,
+    progressFor, RefusedError, refuseRemovedVerifyQuote, registryOf, removedVerifyQuoteFlag, requireDeployed, sendAndConfirm, ton, wallet,
 } from './common';
 
 const EXPIRE_VALUE = 50_000_000n;
@@ -30,7 +30,7 @@ interface SubmitFlags extends NetFlags {
     provider?: string;
     runner?: string[];
     trustRoot?: string;
-    verifyQuote: boolean;
+    verifyQuote?: boolean;
     maxPriceIn?: string;
     maxPriceOut?: string;
 }
@@ -68,10 +68,11 @@ export function register(program: Command): void {
         .option('--provider <address>', 'use only this Provider')
         .option('--runner <provider=url>', 'enclave runner URL of a Provider, to fetch and re-verify its quote (repeatable)', collect)
         .option('--trust-root <pem-file>', 'trust anchor for quotes (e.g. a development root); default the Intel SGX Root CA')
-        .option('--no-verify-quote', 'skip fetching and re-verifying the quote (the on-chain attestation is still checked)')
+        .addOption(removedVerifyQuoteFlag())
         .option('--max-price-in <ton>', 'refuse offers above this many TON per million input tokens')
         .option('--max-price-out <ton>', 'refuse offers above this many TON per million output tokens')
         .action(action(async (flags: SubmitFlags) => {
+            refuseRemovedVerifyQuote(flags);
             const request = requestOf(flags);
             const registry = registryOf(flags);
             const problems: string[] = [];
@@ -91,7 +92,7 @@ export function register(program: Command): void {
             const signer = await wallet(chain);
             const sdk = new CocoonClient({
                 client: chain, registry, signer, pollMs: 200,
-                attestation: { verifyQuote: flags.verifyQuote, trustAnchorPem, runnerUrl: (p: Address) => runners.get(p.toRawString()) },
+                attestation: { trustAnchorPem, runnerUrl: (p: Address) => runners.get(p.toRawString()) },
             });
             const snapshot = await sdk.snapshot();
             const listing = snapshot.models.find((m) => m.modelId === modelIdOf(flags.model));

@@ -4,7 +4,10 @@ import { parseGatewayConfig } from '../../gateway/config';
 const base = { endpoint: 'http://127.0.0.1:1/jsonRPC', registry: 'EQBzKQXEMymiggWuqpIK3Ui8nrtOwdh-G8upjHRAE_aA8ZUF' };
 
 describe('gateway: configuration', () => {
-    it('ATTACK (issue 11 #9 reproduction): COCOON_VERIFY_QUOTE=0 turns quote verification off', () => {
-        expect(parseGatewayConfig(base, { COCOON_VERIFY_QUOTE: '0' }).verifyQuote).toBe(false);
+    it('refuses COCOON_VERIFY_QUOTE, whatever its value, saying it is gone and why (issue 11 #9)', () => {
+        for (const value of ['0', '1', '']) {
+            expect(() => parseGatewayConfig(base, { COCOON_VERIFY_QUOTE: value })).toThrow(/COCOON_VERIFY_QUOTE is set: quote verification can no longer be switched off.*compromised verifier.*unset it/);
+        }
+        expect(parseGatewayConfig(base, {})).not.toHaveProperty('verifyQuote');
     });
 });

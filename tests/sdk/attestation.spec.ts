@@ -1,17 +1,20 @@
 // The attestation check the SDK runs before sending anything: on-chain state of the key (revoked,
 // expired, image not allow-listed) and the runner's quote (bad quote, REPORTDATA for other keys,
-// another image, an untrusted dev root), each refused with its own AttestationError failure.
+// another image, an untrusted dev root, a dev root on a public network), each refused with its own
+// AttestationError failure.
 import { Address } from '@ton/core';
 import { ed25519, x25519 } from '@noble/curves/ed25519.js';
 import { randomBytes } from 'node:crypto';
 import { createDevQuoteAuthority, devImageHash, generateDevQuote } from '../../attestation/devQuote';
 import { reportDataFor } from '../../attestation/reportData';
 import { AttestationBundle, AttestationError, AttestationVerifier, checkBundle, checkOnChain } from '../../sdk';
-import type { AttestationFailure, AttestationTarget } from '../../sdk';
+import type { AttestationFailure, AttestationPolicy, AttestationTarget } from '../../sdk';
+import { INTEL_SGX_ROOT_CA_PEM } from '../../attestation/trustAnchors';
+import { DEV_GLOBAL_ID, isPublicTonNetwork } from '../../protocol/networks';
 import { bigintFromBytes } from '../../protocol/signed';
 
 const NOW = 1_800_000_000;
-const GLOBAL_ID = -239;
+const GLOBAL_ID = DEV_GLOBAL_ID;
 const provider = new Address(0, randomBytes(32));
 const authority = createDevQuoteAuthority();
 const ed = ed25519.getPublicKey(ed25519.utils.randomSecretKey());
@@ -88,20 +91,32 @@ describe('sdk: attestation checks before a job is sent', () => {
         expect(failure(() => checkBundle(target(), b, trusted))).toBe('image_mismatch');
     });
 
-    it('refuses when no runner URL is known, unless quote verification is turned off', async () => {
+    it('refuses when no runner URL is known: the quote is always verified', async () => {
         await expect(new AttestationVerifier({ trustAnchorPem: authority.rootPem }).verify(target())).rejects.toMatchObject({ failure: 'no_bundle' });
-        await expect(new AttestationVerifier({ verifyQuote: false }).verify(target())).resolves.toBeUndefined();
-        await expect(new AttestationVerifier({ verifyQuote: false }).verify(target({ revoked: true }))).rejects.toMatchObject({ failure: 'revoked' });
     });
 });
 
-// Issue 11 #9, reproduced against the code as it stands: both of these should be refused.
-describe('issue 11 #9 (reproduction): verification can be switched off', () => {
-    it('ATTACK: a verifier with verifyQuote: false passes an enclave whose quote nobody fetched', async () => {
-        await expect(new AttestationVerifier({ verifyQuote: false }).verify(target())).resolves.toBeUndefined();
+// Issue 11 #9: verification could be switched off (policy field, gateway flag and variable, CLI flag),
+// and a dev root was accepted for any network. Both attacks passed before the fix (commit 1f616a4).
+describe('sdk: verification cannot be switched off, and a dev root never vouches on a public network', () => {
+    it('refuses the removed verifyQuote policy field, whatever its value, naming why', () => {
+        for (const verifyQuote of [false, true]) {
+            expect(() => new AttestationVerifier({ verifyQuote } as AttestationPolicy)).toThrow(/can no longer be switched off.*compromised verifier/);
+        }
     });
 
-    it('ATTACK: a development root is accepted for a quote bound to mainnet (-239)', () => {
-        expect(() => checkBundle({ ...target(), globalId: -239 }, bundle({ globalId: -239 }), trusted)).not.toThrow();
+    it.each([['mainnet', -239], ['testnet', -3]])('refuses a development root for a quote bound to %s (%i), before looking at the quote', (_name, globalId) => {
+        expect(failure(() => checkBundle({ ...target(), globalId }, bundle({ globalId }), trusted))).toBe('dev_root_on_public_network');
+    });
+
+    it('still accepts the Intel root passed explicitly on mainnet (the check is on the anchor, not the network)', () => {
+        // A dev quote under the Intel anchor fails on its chain, not on the network rule.
+        expect(failure(() => checkBundle({ ...target(), globalId: -239 }, bundle({ globalId: -239 }), { trustAnchorPem: INTEL_SGX_ROOT_CA_PEM }))).toBe('bad_quote');
+    });
+
+    it('accepts the development root for the dev global id', () => {
+        expect(DEV_GLOBAL_ID).toBe(GLOBAL_ID);
+        expect(isPublicTonNetwork(DEV_GLOBAL_ID)).toBe(false);
+        expect(() => checkBundle(target(), bundle(), trusted)).not.toThrow();
     });
 });
