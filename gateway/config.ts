@@ -10,7 +10,8 @@ import type { ApiKeySpec } from './auth';
 import { DEFAULT_HOST, DEFAULT_PORT, isLoopback } from './server';
 
 export interface GatewayConfig {
-    endpoint: string; // toncenter v2 JSON-RPC endpoint
+    endpoint: string; // toncenter v2 JSON-RPC endpoint: every read and send
+    witnesses: string[]; // further endpoints the trust reads are cross-checked on (sdk/crossCheck.ts)
     apiKey?: string; // toncenter API key
     registry: Address;
     host: string;
@@ -85,6 +86,21 @@ export function parseApiKeys(raw: string | undefined, problems: string[]): ApiKe
     });
 }
 
+/** "url1,url2,...": the first serves every read and send; the trust reads are made on all and must agree. */
+export function parseEndpoints(raw: string | undefined, problems: string[]): string[] {
+    const urls = list(raw);
+    for (const u of urls) {
+        try {
+            const url = new URL(u);
+            if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error();
+        } catch {
+            problems.push(`endpoint "${u}" is not an http(s) URL`);
+        }
+    }
+    if (new Set(urls).size !== urls.length) problems.push('the same endpoint is listed twice: a cross-check against itself proves nothing');
+    return urls;
+}
+
 /** "<provider address>=<runner URL>" entries. */
 export function parseRunners(entries: string[], problems: string[]): Map<string, string> {
     const out = new Map<string, string>();
@@ -111,8 +127,8 @@ export function parseGatewayConfig(flags: GatewayFlags, env: NodeJS.ProcessEnv =
         if (!Number.isInteger(n) || n < min || n > max) problems.push(`${what} must be an integer in [${min}, ${max}], got "${raw}"`);
         return n;
     };
-    const endpoint = pick(flags.endpoint, GATEWAY_ENV.endpoint);
-    if (!endpoint) problems.push(`--endpoint (or ${GATEWAY_ENV.endpoint}) is required, e.g. http://127.0.0.1:8081/jsonRPC`);
+    const [endpoint, ...witnesses] = parseEndpoints(pick(flags.endpoint, GATEWAY_ENV.endpoint), problems);
+    if (!endpoint) problems.push(`--endpoint (or ${GATEWAY_ENV.endpoint}) is required, e.g. http://127.0.0.1:8081/jsonRPC (several, comma-separated, are cross-checked)`);
     const registryRaw = pick(flags.registry, GATEWAY_ENV.registry);
     let registry: Address | undefined;
     if (!registryRaw) problems.push(`--registry (or ${GATEWAY_ENV.registry}) is required`);
@@ -149,6 +165,7 @@ export function parseGatewayConfig(flags: GatewayFlags, env: NodeJS.ProcessEnv =
     const ttlRaw = pick(flags.ttl, GATEWAY_ENV.ttl);
     const config: GatewayConfig = {
         endpoint: endpoint ?? '',
+        witnesses,
         apiKey: env[GATEWAY_ENV.apiKey] || undefined,
         registry: registry!,
         host,

@@ -54,12 +54,13 @@ export interface AttestationTarget {
     now: number;
 }
 
-/** The on-chain half: registered state of the key and the Registry's allow-list. */
+/** The on-chain half: registered state of the key and the Registry's allow-lists (sdk/crossCheck.ts reads them). */
 export function checkOnChain(t: AttestationTarget): void {
     const e = t.enclave;
     if (e.revoked) throw new AttestationError('revoked', `enclave key ${hex(e.enclaveKey)} is revoked`);
     if (t.now >= e.validUntil) throw new AttestationError('expired', `enclave attestation expired at ${new Date(e.validUntil * 1000).toISOString()}`);
     if (!e.imageAllowed) throw new AttestationError('image_not_allowed', `image ${hex(e.imageHash)} is not allow-listed on the Registry`);
+    if (!e.verifierAllowed) throw new AttestationError('verifier_not_allowed', `verifier ${hex(e.verifierKey)}, which vouched for this key, is no longer allow-listed on the Registry`);
 }
 
 /** The off-chain half: the quote itself, against the on-chain keys and image hash. */

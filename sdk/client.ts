@@ -8,9 +8,10 @@ import { storeCreateJob, storeExpireJob } from '../wrappers/Provider';
 import { exitName } from '../protocol/errors';
 import { AttestationPolicy, AttestationVerifier } from './attestation';
 import { Chain, chainTime, openProvider } from './chain';
+import { readAttestationTarget } from './crossCheck';
 import { ProviderDirectory, snapshotNetwork } from './discovery';
 import {
-    CocoonError, InsufficientBalanceError, JobDeclinedError, JobExpiredError, JobRejectedError, NoProviderError, TimeoutError,
+    ChainDisagreementError, CocoonError, InsufficientBalanceError, JobDeclinedError, JobExpiredError, JobRejectedError, NoProviderError, TimeoutError,
 } from './errors';
 import { creationIn, JobEnd, jobEndIn } from './events';
 import { TransactionFeed } from './feed';
@@ -21,8 +22,14 @@ import { JobSigner, WALLET_FEE_MARGIN } from './signer';
 import type { NetworkSnapshot } from './types';
 
 export interface CocoonClientOptions {
-    /** toncenter v2 client (TonClient), e.g. pointed at the devnet's `/jsonRPC`. */
+    /** toncenter v2 client (`chainClient(url)`), e.g. pointed at the devnet's `/jsonRPC`; every read and send goes here. */
     client: Chain;
+    /**
+     * Further endpoints, ideally run by others: the reads that decide trust (allow-lists, the enclave
+     * record, the verifier, chain time) are made on `client` and every witness and must agree, else
+     * ChainDisagreementError. Without witnesses `client` alone decides (docs/spec/sdk.md).
+     */
+    witnesses?: Chain[];
     registry: Address;
     /** Pays for jobs; needed only by `submit` / `run` / `expire`. */
     signer?: JobSigner;
@@ -129,7 +136,13 @@ export class CocoonClient {
     private async verifiedChoice(prepared: PreparedRequest, snapshot: NetworkSnapshot, opts: SubmitOptions): Promise<Choice> {
         const { ranked, rejected } = rankProviders(snapshot, this.criteria(prepared, snapshot, opts), prepared.modelId);
         if (!ranked.length) throw new NoProviderError(prepared.model, rejected);
-        return firstVerified(ranked, (c) => this.verifier.verify({ globalId: snapshot.globalId, provider: c.provider.address, enclave: c.enclave, now: snapshot.now }));
+        return firstVerified(ranked, async (c) => {
+            const t = await readAttestationTarget([this.chain, ...(this.options.witnesses ?? [])], this.registry, c.provider.address, c.enclave.enclaveKey);
+            // The request is sealed to and bound by what was agreed, never by the snapshot's copy.
+            if (t.globalId !== snapshot.globalId) throw new ChainDisagreementError("the Registry's global id", [{ endpoint: 'snapshot', answer: String(snapshot.globalId) }, { endpoint: 'every endpoint', answer: String(t.globalId) }]);
+            await this.verifier.verify(t);
+            return { ...c, enclave: t.enclave };
+        });
     }
 
     /** Runs one request end to end and returns the verified, decrypted response. */

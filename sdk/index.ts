@@ -3,8 +3,11 @@ export { CocoonClient, summarizeModels, EXPIRE_VALUE } from './client';
 export type { CocoonClientOptions, SubmitOptions, JobStage, JobResult, JobUsage, PendingJob, ModelSummary } from './client';
 export {
     CocoonError, JobDeclinedError, JobExpiredError, BadReceiptSignatureError, TimeoutError, InsufficientBalanceError,
-    AttestationError, NoProviderError, JobRejectedError, BadResultError,
+    AttestationError, NoProviderError, JobRejectedError, BadResultError, ChainDisagreementError,
 } from './errors';
+export { chainClient, retryRateLimited, RATE_LIMIT_BACKOFF } from './chain';
+export type { Chain, Backoff, ChainClientOptions } from './chain';
+export { agreed, agreedTime, readAttestationTarget, CHAIN_TIME_TOLERANCE_S } from './crossCheck';
 export type { CocoonErrorCode, AttestationFailure } from './errors';
 export { MnemonicSigner, WALLET_FEE_MARGIN, MNEMONIC_ENV } from './signer';
 export type { JobSigner, OutgoingMessage } from './signer';

@@ -1,5 +1,5 @@
 /** `cocoon gateway`: the OpenAI-compatible gateway paying jobs from the wallet in the environment. */
-import { TonClient } from '@ton/ton';
+import { chainClient } from '../../sdk/chain';
 import { Command } from 'commander';
 import { config as loadDotenv } from 'dotenv';
 import { GatewayConfigProblems, parseGatewayConfig, GatewayFlags } from '../../gateway/config';
@@ -13,7 +13,7 @@ export function register(program: Command): void {
     program
         .command('gateway')
         .description('serve the OpenAI API (default http://127.0.0.1:8080/v1); each completion is a Cocoon job paid from the wallet (COCOON_WALLET_MNEMONIC)')
-        .option('--endpoint <url>', 'toncenter v2 JSON-RPC endpoint (COCOON_ENDPOINT)')
+        .option('--endpoint <urls>', 'toncenter v2 JSON-RPC endpoint (COCOON_ENDPOINT); several, comma-separated, cross-check the reads that decide trust')
         .option('--registry <address>', 'Registry address (COCOON_REGISTRY)')
         .option('--host <host>', 'bind address (COCOON_GATEWAY_HOST, default 127.0.0.1)')
         .option('--port <n>', 'port (COCOON_GATEWAY_PORT, default 8080)')
@@ -37,7 +37,7 @@ export function register(program: Command): void {
                 if (e instanceof GatewayConfigProblems) throw new InputError(e.message);
                 throw e;
             }
-            const chain = new TonClient({ endpoint: config.endpoint, apiKey: config.apiKey });
+            const chain = chainClient(config.endpoint, { apiKey: config.apiKey });
             let signer: MnemonicSigner;
             try {
                 signer = await MnemonicSigner.fromEnv(chain);
@@ -45,7 +45,7 @@ export function register(program: Command): void {
                 throw new InputError((e as Error).message);
             }
             const sdk = new CocoonClient({
-                client: chain, registry: config.registry, signer, pollMs: config.pollMs,
+                client: chain, witnesses: config.witnesses.map((url) => chainClient(url)), registry: config.registry, signer, pollMs: config.pollMs,
                 attestation: { trustAnchorPem: config.trustAnchorPem, runnerUrl: (p) => config.runners.get(p.toRawString()) },
             });
             const gateway = await startGateway({

@@ -16,7 +16,7 @@ import { storeExpireJob } from '../../wrappers/Provider';
 import { parseRunners } from '../../gateway/config';
 import {
     action, body, client, InputError, NetFlags, netOptions, output, parseAddress, parseInt_, parseTon, PreconditionError,
-    progressFor, RefusedError, refuseRemovedVerifyQuote, registryOf, removedVerifyQuoteFlag, requireDeployed, sendAndConfirm, ton, wallet,
+    progressFor, RefusedError, refuseRemovedVerifyQuote, registryOf, removedVerifyQuoteFlag, requireDeployed, sendAndConfirm, ton, wallet, witnesses,
 } from './common';
 
 const EXPIRE_VALUE = 50_000_000n;
@@ -91,7 +91,7 @@ export function register(program: Command): void {
             await requireDeployed(chain, registry, 'Registry');
             const signer = await wallet(chain);
             const sdk = new CocoonClient({
-                client: chain, registry, signer, pollMs: 200,
+                client: chain, witnesses: witnesses(flags), registry, signer, pollMs: 200,
                 attestation: { trustAnchorPem, runnerUrl: (p: Address) => runners.get(p.toRawString()) },
             });
             const snapshot = await sdk.snapshot();

@@ -11,3 +11,17 @@ describe('gateway: configuration', () => {
         expect(parseGatewayConfig(base, {})).not.toHaveProperty('verifyQuote');
     });
 });
+
+describe('gateway: several chain endpoints', () => {
+    it('reads "url1,url2": the first serves every read and send, the others cross-check the trust reads', () => {
+        const c = parseGatewayConfig({ ...base, endpoint: 'http://a.example/jsonRPC, https://b.example/api/v2/jsonRPC?api_key=k' }, {});
+        expect(c.endpoint).toBe('http://a.example/jsonRPC');
+        expect(c.witnesses).toEqual(['https://b.example/api/v2/jsonRPC?api_key=k']);
+        expect(parseGatewayConfig(base, {}).witnesses).toEqual([]);
+    });
+
+    it('refuses an endpoint listed twice (a cross-check against itself proves nothing) and a non-http URL', () => {
+        expect(() => parseGatewayConfig({ ...base, endpoint: 'http://a/jsonRPC,http://a/jsonRPC' }, {})).toThrow(/listed twice/);
+        expect(() => parseGatewayConfig({ ...base, endpoint: 'http://a/jsonRPC,ftp://b' }, {})).toThrow(/"ftp:\/\/b" is not an http\(s\) URL/);
+    });
+});

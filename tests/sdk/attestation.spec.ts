@@ -27,7 +27,7 @@ function target(over: Partial<AttestationTarget['enclave']> = {}): AttestationTa
         now: NOW,
         enclave: {
             enclaveKey: bigintFromBytes(ed), encryptionKey: bigintFromBytes(xk), imageHash: bigintFromBytes(devImageHash()),
-            validUntil: NOW + 3600, revoked: false, imageAllowed: true, unusable: null, ...over,
+            verifierKey: 5n, validUntil: NOW + 3600, revoked: false, imageAllowed: true, verifierAllowed: true, unusable: null, ...over,
         },
     };
 }
@@ -59,6 +59,7 @@ describe('sdk: attestation checks before a job is sent', () => {
     it('refuses a revoked key', () => expect(failure(() => checkOnChain(target({ revoked: true })))).toBe('revoked'));
     it('refuses an expired attestation', () => expect(failure(() => checkOnChain(target({ validUntil: NOW })))).toBe('expired'));
     it('refuses an image that is not allow-listed', () => expect(failure(() => checkOnChain(target({ imageAllowed: false })))).toBe('image_not_allowed'));
+    it('refuses a key whose verifier was removed, before anyone reported it to the Provider', () => expect(failure(() => checkOnChain(target({ verifierAllowed: false })))).toBe('verifier_not_allowed'));
 
     it('refuses a tampered quote', () => {
         const b = bundle();
