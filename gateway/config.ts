@@ -4,7 +4,9 @@
  * anything binds or sends. docs/spec/gateway.md lists every variable.
  */
 import { Address, toNano } from '@ton/core';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { INTEL_PCS_URL } from '../attestation/collateralSource';
+import { DEFAULT_ACCEPTED_TCB_STATUSES, isTcbStatus, TCB_STATUSES } from '../attestation/tcbStatus';
 import { QUOTE_VERIFICATION_REMOVED } from '../sdk/attestation';
 import type { ApiKeySpec } from './auth';
 import { DEFAULT_HOST, DEFAULT_PORT, isLoopback } from './server';
@@ -19,6 +21,8 @@ export interface GatewayConfig {
     apiKeys: ApiKeySpec[];
     runners: Map<string, string>; // provider raw address → runner base URL
     trustAnchorPem?: string;
+    collateral: string; // directory, file or PCS URL the Intel collateral comes from (attestation/collateralSource.ts)
+    acceptTcb: string[]; // TCB statuses accepted
     ttl?: number;
     pollMs: number;
     spendingDb: string; // SQLite file keeping API keys' spending across restarts
@@ -35,6 +39,8 @@ export const GATEWAY_ENV = {
     apiKeys: 'COCOON_GATEWAY_API_KEYS',
     runners: 'COCOON_RUNNERS',
     trustRoot: 'COCOON_TRUST_ROOT',
+    collateral: 'COCOON_COLLATERAL',
+    acceptTcb: 'COCOON_ACCEPT_TCB',
     ttl: 'COCOON_JOB_TTL',
     pollMs: 'COCOON_POLL_MS',
     spendingDb: 'COCOON_GATEWAY_SPENDING_DB',
@@ -59,6 +65,8 @@ export interface GatewayFlags {
     apiKeysFile?: string; // keys are secrets: from a file or the environment, never a flag (flags show in `ps`)
     runner?: string[];
     trustRoot?: string;
+    collateral?: string;
+    acceptTcb?: string;
     ttl?: string;
     pollMs?: string;
     allowedHosts?: string;
@@ -99,6 +107,20 @@ export function parseEndpoints(raw: string | undefined, problems: string[]): str
     }
     if (new Set(urls).size !== urls.length) problems.push('the same endpoint is listed twice: a cross-check against itself proves nothing');
     return urls;
+}
+
+/**
+ * Where Intel collateral comes from (default Intel PCS) and which TCB statuses pass (default
+ * UpToDate): a platform missing a microcode or TDX module fix is refused unless a deployment says so.
+ */
+export function parseTcbPolicy(collateralRaw: string | undefined, acceptRaw: string | undefined, problems: string[]): { collateral: string; acceptTcb: string[] } {
+    const collateral = collateralRaw ?? INTEL_PCS_URL;
+    if (!/^https?:\/\//i.test(collateral) && !existsSync(collateral)) problems.push(`--collateral: "${collateral}" is neither an http(s) URL nor an existing file or directory`);
+    const acceptTcb = acceptRaw === undefined ? [...DEFAULT_ACCEPTED_TCB_STATUSES] : list(acceptRaw);
+    for (const s of acceptTcb) if (!isTcbStatus(s)) problems.push(`--accept-tcb: "${s}" is not a TCB status (${TCB_STATUSES.join(', ')})`);
+    if (acceptTcb.includes('Revoked')) problems.push('--accept-tcb: Revoked is never acceptable');
+    if (!acceptTcb.length) problems.push('--accept-tcb: name at least one status');
+    return { collateral, acceptTcb };
 }
 
 /** "<provider address>=<runner URL>" entries. */
@@ -162,6 +184,7 @@ export function parseGatewayConfig(flags: GatewayFlags, env: NodeJS.ProcessEnv =
     }
     // Gone, whatever its value (issue 11 #9): a deployment that still sets it expects something that no longer happens.
     if (env[REMOVED_VERIFY_QUOTE_ENV] !== undefined) problems.push(`${REMOVED_VERIFY_QUOTE_ENV} is set: ${QUOTE_VERIFICATION_REMOVED}; unset it`);
+    const { collateral, acceptTcb } = parseTcbPolicy(pick(flags.collateral, GATEWAY_ENV.collateral), pick(flags.acceptTcb, GATEWAY_ENV.acceptTcb), problems);
     const ttlRaw = pick(flags.ttl, GATEWAY_ENV.ttl);
     const config: GatewayConfig = {
         endpoint: endpoint ?? '',
@@ -173,6 +196,8 @@ export function parseGatewayConfig(flags: GatewayFlags, env: NodeJS.ProcessEnv =
         apiKeys,
         runners,
         trustAnchorPem,
+        collateral,
+        acceptTcb,
         ttl: ttlRaw === undefined ? undefined : int(ttlRaw, '--ttl', 0, 10, 604800),
         pollMs: int(pick(flags.pollMs, GATEWAY_ENV.pollMs), '--poll-ms', 500, 5, 60000),
         spendingDb: pick(flags.spendingDb, GATEWAY_ENV.spendingDb) ?? 'gateway-spending.sqlite',

@@ -17,7 +17,8 @@ import { CHECKS } from '../attestation/checks';
 import type { Collateral } from '../attestation/collateral';
 import { reportDataFor } from '../attestation/reportData';
 import { INTEL_SGX_ROOT_CA_PEM } from '../attestation/trustAnchors';
-import { verifyQuote } from '../attestation/verify';
+import { CollateralSource, INTEL_PCS_URL, pcsCollateralSource, platformOf } from '../attestation/collateralSource';
+import { verifyQuote, VerificationResult } from '../attestation/verify';
 import { isPublicTonNetwork } from '../protocol/networks';
 import { bytesFromBigint } from '../protocol/signed';
 import { AttestationError } from './errors';
@@ -28,8 +29,15 @@ export interface AttestationPolicy {
     runnerUrl?: (provider: Address) => string | undefined;
     /** PEM of the one trust anchor; default the pinned Intel SGX Root CA. Any other is refused for mainnet and testnet. */
     trustAnchorPem?: string;
+    /**
+     * Under the Intel anchor: where collateral for a quote's platform comes from (default Intel PCS,
+     * attestation/collateralSource.ts), so TCB status is evaluated. `collateral` pins one set instead.
+     */
+    collateralSource?: CollateralSource;
     collateral?: Collateral;
+    /** Under the Intel anchor, refuse a quote whose TCB could not be evaluated (default true). Ignored under a dev root, which has no collateral. */
     requireCollateral?: boolean;
+    /** TCB statuses accepted (default UpToDate only). */
     acceptedTcbStatuses?: readonly string[];
     /** Per-fetch timeout (default 5000 ms). */
     fetchTimeoutMs?: number;
@@ -64,7 +72,7 @@ export function checkOnChain(t: AttestationTarget): void {
 }
 
 /** The off-chain half: the quote itself, against the on-chain keys and image hash. */
-export function checkBundle(t: AttestationTarget, bundle: AttestationBundle, policy: AttestationPolicy = {}): void {
+export function checkBundle(t: AttestationTarget, bundle: AttestationBundle, policy: AttestationPolicy = {}): VerificationResult {
     refuseDevRootOnPublicNetwork(t.globalId, policy.trustAnchorPem);
     const e = t.enclave;
     if (bundle.enclaveEd25519?.toLowerCase() !== hex(e.enclaveKey) || bundle.enclaveX25519?.toLowerCase() !== hex(e.encryptionKey)) {
@@ -83,7 +91,7 @@ export function checkBundle(t: AttestationTarget, bundle: AttestationBundle, pol
         enclaveEd25519: bytesFromBigint(e.enclaveKey),
         enclaveX25519: bytesFromBigint(e.encryptionKey),
     });
-    let result: ReturnType<typeof verifyQuote>;
+    let result: VerificationResult;
     try {
         result = verifyQuote(quote, {
             at: new Date(t.now * 1000),
@@ -105,6 +113,7 @@ export function checkBundle(t: AttestationTarget, bundle: AttestationBundle, pol
     if (measured !== hex(e.imageHash)) {
         throw new AttestationError('image_mismatch', `quote measures image ${measured}, the chain says ${hex(e.imageHash)}`);
     }
+    return result;
 }
 
 export async function fetchBundle(url: string, timeoutMs = 5000): Promise<AttestationBundle> {
@@ -122,28 +131,71 @@ export async function fetchBundle(url: string, timeoutMs = 5000): Promise<Attest
     }
 }
 
+/** What the check established about the platform: its TCB status, or why it was not evaluated. */
+export type TcbVerdict =
+    | { evaluated: true; status: string; advisoryIds: string[] }
+    | { evaluated: false; reason: string };
+
 /**
  * Runs both halves; verified keys are cached until their on-chain validity ends, so the quote is
  * fetched once per key, not once per job (revocation is still read from chain for every job).
  */
 export class AttestationVerifier {
-    private readonly verified = new Map<string, number>();
+    private readonly verified = new Map<string, { until: number; tcb: TcbVerdict }>();
+    private readonly intel: boolean;
+    private readonly source: CollateralSource;
 
     constructor(private readonly policy: AttestationPolicy = {}) {
         // A JavaScript caller (or an old config object) may still pass the removed switch: ignoring it
         // silently would hide that the caller expected no quote check, so say it is gone.
         if ('verifyQuote' in policy) throw new TypeError(QUOTE_VERIFICATION_REMOVED);
+        this.intel = policy.trustAnchorPem === undefined || isIntelRoot(policy.trustAnchorPem);
+        this.source = policy.collateralSource ?? pcsCollateralSource(INTEL_PCS_URL);
     }
 
-    async verify(t: AttestationTarget): Promise<void> {
+    async verify(t: AttestationTarget): Promise<{ tcb: TcbVerdict }> {
         checkOnChain(t);
         const key = `${t.provider.toRawString()}/${hex(t.enclave.enclaveKey)}/${t.enclave.validUntil}`;
-        const until = this.verified.get(key);
-        if (until !== undefined && t.now < until) return;
+        const hit = this.verified.get(key);
+        if (hit !== undefined && t.now < hit.until) return { tcb: hit.tcb };
         const url = this.policy.runnerUrl?.(t.provider);
         if (!url) throw new AttestationError('no_bundle', `no runner URL known for provider ${t.provider.toString()} (pass runnerUrl: quotes are always verified)`);
-        checkBundle(t, await fetchBundle(url, this.policy.fetchTimeoutMs), this.policy);
-        this.verified.set(key, t.enclave.validUntil);
+        const bundle = await fetchBundle(url, this.policy.fetchTimeoutMs);
+        if (!this.intel) {
+            // A dev root has no Intel collateral: nothing says whether its "platform" is patched, and the verdict says so.
+            checkBundle(t, bundle, { ...this.policy, collateral: undefined, requireCollateral: false });
+            return this.remember(key, t, { evaluated: false, reason: 'development trust root: no Intel collateral, TCB not evaluated' });
+        }
+        // The quote itself first (signatures, chain to Intel, REPORTDATA, image): a quote that fails
+        // there is refused as such, without asking a collateral service about its platform.
+        checkBundle(t, bundle, { ...this.policy, collateral: undefined, requireCollateral: false });
+        const collateral = this.policy.collateral ?? (await this.collateralFor(bundle, t));
+        const result = checkBundle(t, bundle, { ...this.policy, collateral, requireCollateral: this.policy.requireCollateral ?? true });
+        const tcb: TcbVerdict = result.tcb?.status
+            ? { evaluated: true, status: result.tcb.status, advisoryIds: result.tcb.advisoryIds }
+            : { evaluated: false, reason: 'no collateral (requireCollateral: false)' };
+        return this.remember(key, t, tcb);
+    }
+
+    private remember(key: string, t: AttestationTarget, tcb: TcbVerdict): { tcb: TcbVerdict } {
+        this.verified.set(key, { until: t.enclave.validUntil, tcb });
+        return { tcb };
+    }
+
+    /** Collateral for the quote's platform at chain time; a quote without a readable PCK leaf is left to checkBundle to refuse. */
+    private async collateralFor(bundle: AttestationBundle, t: AttestationTarget) {
+        let platform;
+        try {
+            platform = platformOf(new Uint8Array(Buffer.from(bundle.quote, 'base64')));
+        } catch {
+            return undefined;
+        }
+        try {
+            return await this.source.collateralFor(platform, new Date(t.now * 1000));
+        } catch (e) {
+            if (this.policy.requireCollateral === false) return undefined;
+            throw new AttestationError('no_collateral', `no Intel collateral for FMSPC ${platform.fmspc}, so the platform's TCB cannot be evaluated: ${(e as Error).message}`);
+        }
     }
 }
 

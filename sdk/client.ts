@@ -6,7 +6,7 @@
 import { Address, beginCell, Cell, toNano, Transaction } from '@ton/core';
 import { storeCreateJob, storeExpireJob } from '../wrappers/Provider';
 import { exitName } from '../protocol/errors';
-import { AttestationPolicy, AttestationVerifier } from './attestation';
+import { AttestationPolicy, AttestationVerifier, TcbVerdict } from './attestation';
 import { Chain, chainTime, openProvider } from './chain';
 import { readAttestationTarget } from './crossCheck';
 import { ProviderDirectory, snapshotNetwork } from './discovery';
@@ -133,15 +133,15 @@ export class CocoonClient {
     }
 
     /** The first provider in line whose attestation checks out (selection.ts, firstVerified). */
-    private async verifiedChoice(prepared: PreparedRequest, snapshot: NetworkSnapshot, opts: SubmitOptions): Promise<Choice> {
+    private async verifiedChoice(prepared: PreparedRequest, snapshot: NetworkSnapshot, opts: SubmitOptions): Promise<Choice & { tcb?: TcbVerdict }> {
         const { ranked, rejected } = rankProviders(snapshot, this.criteria(prepared, snapshot, opts), prepared.modelId);
         if (!ranked.length) throw new NoProviderError(prepared.model, rejected);
-        return firstVerified(ranked, async (c) => {
+        return firstVerified<Choice & { tcb?: TcbVerdict }>(ranked, async (c) => {
             const t = await readAttestationTarget([this.chain, ...(this.options.witnesses ?? [])], this.registry, c.provider.address, c.enclave.enclaveKey);
             // The request is sealed to and bound by what was agreed, never by the snapshot's copy.
             if (t.globalId !== snapshot.globalId) throw new ChainDisagreementError("the Registry's global id", [{ endpoint: 'snapshot', answer: String(snapshot.globalId) }, { endpoint: 'every endpoint', answer: String(t.globalId) }]);
-            await this.verifier.verify(t);
-            return { ...c, enclave: t.enclave };
+            const { tcb } = await this.verifier.verify(t);
+            return { ...c, enclave: t.enclave, tcb };
         });
     }
 
@@ -162,7 +162,7 @@ export class CocoonClient {
         const choice = await this.verifiedChoice(prepared, snapshot, opts);
         const { provider, enclave } = choice;
         progress('selected', { provider: provider.address.toString(), priceCap: choice.priceCap });
-        progress('attested', { enclaveKey: enclave.enclaveKey.toString(16) });
+        progress('attested', { enclaveKey: enclave.enclaveKey.toString(16), tcb: choice.tcb });
 
         const ttl = this.ttlFor(snapshot, opts);
         const [escrow, available, providerState] = await Promise.all([

@@ -1,5 +1,6 @@
 /** `cocoon gateway`: the OpenAI-compatible gateway paying jobs from the wallet in the environment. */
 import { chainClient } from '../../sdk/chain';
+import { collateralSourceFrom, INTEL_PCS_URL } from '../../attestation/collateralSource';
 import { Command } from 'commander';
 import { config as loadDotenv } from 'dotenv';
 import { GatewayConfigProblems, parseGatewayConfig, GatewayFlags } from '../../gateway/config';
@@ -20,6 +21,8 @@ export function register(program: Command): void {
         .option('--api-keys-file <file>', 'file of bearer tokens, one per line (or comma-separated), each optionally "key:limitTON"; or COCOON_GATEWAY_API_KEYS. Required beyond loopback. Never on the command line: flags show in `ps`')
         .option('--runner <provider=url>', 'enclave runner URL of a Provider, to re-verify its quote (repeatable; COCOON_RUNNERS)', collect)
         .option('--trust-root <pem-file>', 'quote trust anchor (COCOON_TRUST_ROOT); default the Intel SGX Root CA')
+        .option('--collateral <dir|file|url>', `Intel collateral for TCB evaluation: a directory or dcap-qvl JSON file, or an Intel PCS v4 / PCCS base URL (COCOON_COLLATERAL, default ${INTEL_PCS_URL})`)
+        .option('--accept-tcb <statuses>', 'comma-separated TCB statuses accepted (COCOON_ACCEPT_TCB, default UpToDate)')
         .addOption(removedVerifyQuoteFlag())
         .option('--ttl <s>', 'job lifetime (COCOON_JOB_TTL)')
         .option('--poll-ms <n>', 'Provider transaction poll interval (COCOON_POLL_MS, default 500)')
@@ -46,7 +49,10 @@ export function register(program: Command): void {
             }
             const sdk = new CocoonClient({
                 client: chain, witnesses: config.witnesses.map((url) => chainClient(url)), registry: config.registry, signer, pollMs: config.pollMs,
-                attestation: { trustAnchorPem: config.trustAnchorPem, runnerUrl: (p) => config.runners.get(p.toRawString()) },
+                attestation: {
+                    trustAnchorPem: config.trustAnchorPem, runnerUrl: (p) => config.runners.get(p.toRawString()),
+                    collateralSource: collateralSourceFrom(config.collateral), acceptedTcbStatuses: config.acceptTcb,
+                },
             });
             const gateway = await startGateway({
                 sdk, host: config.host, port: config.port, apiKeys: config.apiKeys, jobOptions: { ttl: config.ttl },

@@ -25,3 +25,20 @@ describe('gateway: several chain endpoints', () => {
         expect(() => parseGatewayConfig({ ...base, endpoint: 'http://a/jsonRPC,ftp://b' }, {})).toThrow(/"ftp:\/\/b" is not an http\(s\) URL/);
     });
 });
+
+describe('gateway: TCB policy', () => {
+    it('evaluates TCB by default: Intel PCS, UpToDate only; --collateral and --accept-tcb change that', () => {
+        const c = parseGatewayConfig(base, {});
+        expect(c.collateral).toBe('https://api.trustedservices.intel.com');
+        expect(c.acceptTcb).toEqual(['UpToDate']);
+        const d = parseGatewayConfig({ ...base, collateral: 'http://pccs.local:8081', acceptTcb: 'UpToDate,SWHardeningNeeded' }, {});
+        expect(d).toMatchObject({ collateral: 'http://pccs.local:8081', acceptTcb: ['UpToDate', 'SWHardeningNeeded'] });
+        expect(parseGatewayConfig(base, { COCOON_COLLATERAL: __dirname }).collateral).toBe(__dirname);
+    });
+
+    it('refuses an unknown status, Revoked, and a collateral path that does not exist', () => {
+        expect(() => parseGatewayConfig({ ...base, acceptTcb: 'UpToDate,Patched' }, {})).toThrow(/"Patched" is not a TCB status/);
+        expect(() => parseGatewayConfig({ ...base, acceptTcb: 'Revoked' }, {})).toThrow(/Revoked is never acceptable/);
+        expect(() => parseGatewayConfig({ ...base, collateral: '/nonexistent/collateral' }, {})).toThrow(/neither an http\(s\) URL nor an existing file/);
+    });
+});
