@@ -12,7 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { Address, toNano, Transaction } from '@ton/core';
-import { TonClient } from '@ton/ton';
+import type { TonClient } from '@ton/ton';
+import { chainClient } from '../sdk/chain';
 import { startDemo } from '../demo/startDemo';
 import { awaitEnd, ClientContext, clientContext, JobSpec, submitJob } from '../demo/client';
 import { DevnetClock } from '../demo/clock';
@@ -146,7 +147,7 @@ async function network(): Promise<Network> {
     }
     // The same deployment as startDemo (demo/protocol.ts: wallets, TonClient, governance delay over HTTP), devnet out of process.
     const { devnet } = await devnetChild();
-    const client = new TonClient({ endpoint: devnet.endpoint });
+    const client = chainClient(devnet.endpoint);
     const clock = new DevnetClock(devnet.url);
     const protocol = await deployProtocol(devnet, client, clock, { runnerLimits: RUNNER_LIMITS });
     const ctx: ClientContext = clientContext(client, protocol);

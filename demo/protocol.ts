@@ -17,6 +17,7 @@ import { runtimeConfigFor } from '../enclave/runtime';
 import { createEnclaveServer, EnclaveServer, ServerLimits } from '../enclave/server';
 import { chainJobSource } from '../enclave/chainJobs';
 import { defaultParams, modelIdOf, REFERENCE_MODEL_NAME } from '../protocol/defaults';
+import { DEV_GLOBAL_ID } from '../protocol/networks';
 import { bigintFromBytes } from '../protocol/signed';
 import { Provider } from '../wrappers/Provider';
 import { open } from '../protocol/tonClient';
@@ -24,7 +25,8 @@ import { Params, Registry } from '../wrappers/Registry';
 import { DevnetClock } from './clock';
 import { DemoWallet } from './wallet';
 
-export const DEMO_GLOBAL_ID = -239;
+/** A dev network's id, never a public one: the demo trusts its dev root, which clients refuse on -239 and -3. */
+export const DEMO_GLOBAL_ID = DEV_GLOBAL_ID;
 export const MODEL_ID = modelIdOf(REFERENCE_MODEL_NAME);
 export const OFFER = { pricePerMillionIn: toNano('1'), pricePerMillionOut: toNano('4'), maxContext: 8192n };
 export const PROVIDER_STAKE = toNano('100');

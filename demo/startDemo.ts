@@ -6,6 +6,7 @@
 import { toNano } from '@ton/core';
 import { mnemonicNew, mnemonicToPrivateKey } from '@ton/crypto';
 import { TonClient, WalletContractV5R1 } from '@ton/ton';
+import { chainClient } from '../sdk/chain';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -51,7 +52,7 @@ export interface DemoHandles {
 
 export async function startDemo(options: DemoOptions = {}): Promise<DemoHandles> {
     const devnet = await startDevnet({ port: options.devnetPort ?? 0, blockMs: 0, statePath: options.statePath });
-    const client = new TonClient({ endpoint: devnet.endpoint });
+    const client = chainClient(devnet.endpoint);
     const clock = new DevnetClock(devnet.url);
     let runnerClose: (() => Promise<void>) | undefined;
     let relayer: RelayerHandle | undefined;

@@ -5,6 +5,7 @@
 import { Command } from 'commander';
 import { Address } from '@ton/core';
 import { isLoopbackUrl } from '../attestation/runtimeConfig';
+import { DEV_GLOBAL_ID } from '../protocol/networks';
 
 export interface RunnerConfig {
     provider: Address;
@@ -30,7 +31,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
         .name('enclave-runner')
         .description('Cocoon enclave runner: attests its keys and runtime, reads jobs on chain, answers them (docs/spec/enclave.md)')
         .option('--provider <address>', 'Provider contract address (raw or friendly)', env.COCOON_PROVIDER)
-        .option('--global-id <n>', 'network global id', env.COCOON_GLOBAL_ID ?? '-239')
+        .option('--global-id <n>', `protocol global id (the Registry's): -239 mainnet, -3 testnet; default ${DEV_GLOBAL_ID}, the dev networks' id`, env.COCOON_GLOBAL_ID ?? String(DEV_GLOBAL_ID))
         .option('--quote <kind>', 'dev | tdx', env.COCOON_QUOTE ?? 'dev')
         .option('--tsm-root <path>', 'configfs-tsm report root (tdx)', env.COCOON_TSM_ROOT)
         .option('--backend <kind>', 'reference | openai', env.COCOON_BACKEND ?? 'reference')

@@ -8,14 +8,14 @@ import { parseConfig } from './config';
 import { createLogger } from './log';
 import { createRunner } from './runner';
 import { createEnclaveServer } from './server';
-import { TonClient } from '@ton/ton';
+import { chainClient } from '../sdk/chain';
 import { chainJobSource } from './chainJobs';
 
 async function main() {
     const logger = createLogger();
     const config = parseConfig(process.argv.slice(2));
     const runner = await createRunner(config);
-    const chain = new TonClient({ endpoint: config.chainEndpoint, apiKey: config.chainApiKey });
+    const chain = chainClient(config.chainEndpoint, { apiKey: config.chainApiKey });
     const server = createEnclaveServer({ ...runner, logger, jobs: chainJobSource(chain, config.provider) });
     const url = await server.listen(config.port, config.host);
     logger.info({ url, quote: config.quote, backend: config.backend, provider: runner.attestation.provider, enclaveEd25519: runner.attestation.enclaveEd25519 }, 'enclave runner listening');

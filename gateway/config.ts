@@ -4,12 +4,16 @@
  * anything binds or sends. docs/spec/gateway.md lists every variable.
  */
 import { Address, toNano } from '@ton/core';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { INTEL_PCS_URL } from '../attestation/collateralSource';
+import { DEFAULT_ACCEPTED_TCB_STATUSES, isTcbStatus, TCB_STATUSES } from '../attestation/tcbStatus';
+import { QUOTE_VERIFICATION_REMOVED } from '../sdk/attestation';
 import type { ApiKeySpec } from './auth';
 import { DEFAULT_HOST, DEFAULT_PORT, isLoopback } from './server';
 
 export interface GatewayConfig {
-    endpoint: string; // toncenter v2 JSON-RPC endpoint
+    endpoint: string; // toncenter v2 JSON-RPC endpoint: every read and send
+    witnesses: string[]; // further endpoints the trust reads are cross-checked on (sdk/crossCheck.ts)
     apiKey?: string; // toncenter API key
     registry: Address;
     host: string;
@@ -17,7 +21,8 @@ export interface GatewayConfig {
     apiKeys: ApiKeySpec[];
     runners: Map<string, string>; // provider raw address → runner base URL
     trustAnchorPem?: string;
-    verifyQuote: boolean;
+    collateral: string; // directory, file or PCS URL the Intel collateral comes from (attestation/collateralSource.ts)
+    acceptTcb: string[]; // TCB statuses accepted
     ttl?: number;
     pollMs: number;
     spendingDb: string; // SQLite file keeping API keys' spending across restarts
@@ -34,13 +39,17 @@ export const GATEWAY_ENV = {
     apiKeys: 'COCOON_GATEWAY_API_KEYS',
     runners: 'COCOON_RUNNERS',
     trustRoot: 'COCOON_TRUST_ROOT',
-    verifyQuote: 'COCOON_VERIFY_QUOTE',
+    collateral: 'COCOON_COLLATERAL',
+    acceptTcb: 'COCOON_ACCEPT_TCB',
     ttl: 'COCOON_JOB_TTL',
     pollMs: 'COCOON_POLL_MS',
     spendingDb: 'COCOON_GATEWAY_SPENDING_DB',
     allowedHosts: 'COCOON_GATEWAY_ALLOWED_HOSTS',
     corsOrigins: 'COCOON_GATEWAY_CORS_ORIGINS',
 } as const;
+
+/** The variable that used to switch quote verification off; setting it is now a configuration error. */
+export const REMOVED_VERIFY_QUOTE_ENV = 'COCOON_VERIFY_QUOTE';
 
 export class GatewayConfigProblems extends Error {
     constructor(readonly problems: string[]) {
@@ -56,7 +65,8 @@ export interface GatewayFlags {
     apiKeysFile?: string; // keys are secrets: from a file or the environment, never a flag (flags show in `ps`)
     runner?: string[];
     trustRoot?: string;
-    verifyQuote?: boolean;
+    collateral?: string;
+    acceptTcb?: string;
     ttl?: string;
     pollMs?: string;
     allowedHosts?: string;
@@ -82,6 +92,35 @@ export function parseApiKeys(raw: string | undefined, problems: string[]): ApiKe
         }
         return [{ key, limit: toNano(limit) }];
     });
+}
+
+/** "url1,url2,...": the first serves every read and send; the trust reads are made on all and must agree. */
+export function parseEndpoints(raw: string | undefined, problems: string[]): string[] {
+    const urls = list(raw);
+    for (const u of urls) {
+        try {
+            const url = new URL(u);
+            if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error();
+        } catch {
+            problems.push(`endpoint "${u}" is not an http(s) URL`);
+        }
+    }
+    if (new Set(urls).size !== urls.length) problems.push('the same endpoint is listed twice: a cross-check against itself proves nothing');
+    return urls;
+}
+
+/**
+ * Where Intel collateral comes from (default Intel PCS) and which TCB statuses pass (default
+ * UpToDate): a platform missing a microcode or TDX module fix is refused unless a deployment says so.
+ */
+export function parseTcbPolicy(collateralRaw: string | undefined, acceptRaw: string | undefined, problems: string[]): { collateral: string; acceptTcb: string[] } {
+    const collateral = collateralRaw ?? INTEL_PCS_URL;
+    if (!/^https?:\/\//i.test(collateral) && !existsSync(collateral)) problems.push(`--collateral: "${collateral}" is neither an http(s) URL nor an existing file or directory`);
+    const acceptTcb = acceptRaw === undefined ? [...DEFAULT_ACCEPTED_TCB_STATUSES] : list(acceptRaw);
+    for (const s of acceptTcb) if (!isTcbStatus(s)) problems.push(`--accept-tcb: "${s}" is not a TCB status (${TCB_STATUSES.join(', ')})`);
+    if (acceptTcb.includes('Revoked')) problems.push('--accept-tcb: Revoked is never acceptable');
+    if (!acceptTcb.length) problems.push('--accept-tcb: name at least one status');
+    return { collateral, acceptTcb };
 }
 
 /** "<provider address>=<runner URL>" entries. */
@@ -110,8 +149,8 @@ export function parseGatewayConfig(flags: GatewayFlags, env: NodeJS.ProcessEnv =
         if (!Number.isInteger(n) || n < min || n > max) problems.push(`${what} must be an integer in [${min}, ${max}], got "${raw}"`);
         return n;
     };
-    const endpoint = pick(flags.endpoint, GATEWAY_ENV.endpoint);
-    if (!endpoint) problems.push(`--endpoint (or ${GATEWAY_ENV.endpoint}) is required, e.g. http://127.0.0.1:8081/jsonRPC`);
+    const [endpoint, ...witnesses] = parseEndpoints(pick(flags.endpoint, GATEWAY_ENV.endpoint), problems);
+    if (!endpoint) problems.push(`--endpoint (or ${GATEWAY_ENV.endpoint}) is required, e.g. http://127.0.0.1:8081/jsonRPC (several, comma-separated, are cross-checked)`);
     const registryRaw = pick(flags.registry, GATEWAY_ENV.registry);
     let registry: Address | undefined;
     if (!registryRaw) problems.push(`--registry (or ${GATEWAY_ENV.registry}) is required`);
@@ -143,10 +182,13 @@ export function parseGatewayConfig(flags: GatewayFlags, env: NodeJS.ProcessEnv =
             problems.push(`--trust-root: cannot read ${trustPath}: ${(e as Error).message}`);
         }
     }
-    const verifyQuote = flags.verifyQuote ?? env[GATEWAY_ENV.verifyQuote] !== '0';
+    // Gone, whatever its value (issue 11 #9): a deployment that still sets it expects something that no longer happens.
+    if (env[REMOVED_VERIFY_QUOTE_ENV] !== undefined) problems.push(`${REMOVED_VERIFY_QUOTE_ENV} is set: ${QUOTE_VERIFICATION_REMOVED}; unset it`);
+    const { collateral, acceptTcb } = parseTcbPolicy(pick(flags.collateral, GATEWAY_ENV.collateral), pick(flags.acceptTcb, GATEWAY_ENV.acceptTcb), problems);
     const ttlRaw = pick(flags.ttl, GATEWAY_ENV.ttl);
     const config: GatewayConfig = {
         endpoint: endpoint ?? '',
+        witnesses,
         apiKey: env[GATEWAY_ENV.apiKey] || undefined,
         registry: registry!,
         host,
@@ -154,7 +196,8 @@ export function parseGatewayConfig(flags: GatewayFlags, env: NodeJS.ProcessEnv =
         apiKeys,
         runners,
         trustAnchorPem,
-        verifyQuote,
+        collateral,
+        acceptTcb,
         ttl: ttlRaw === undefined ? undefined : int(ttlRaw, '--ttl', 0, 10, 604800),
         pollMs: int(pick(flags.pollMs, GATEWAY_ENV.pollMs), '--poll-ms', 500, 5, 60000),
         spendingDb: pick(flags.spendingDb, GATEWAY_ENV.spendingDb) ?? 'gateway-spending.sqlite',

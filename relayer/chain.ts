@@ -4,7 +4,8 @@
  * no wallet, no fee for the relayer, and a duplicate is refused before it is accepted.
  */
 import { Address, beginCell, Cell, external, storeMessage } from '@ton/core';
-import { TonClient } from '@ton/ton';
+import type { TonClient } from '@ton/ton';
+import { chainClient } from '../sdk/chain';
 import { Provider } from '../wrappers/Provider';
 import { classify, Stage } from './errors';
 import type { PageSource } from './cursor';
@@ -19,7 +20,8 @@ export class Chain {
     readonly client: TonClient;
 
     constructor(options: ChainOptions) {
-        this.client = new TonClient({ endpoint: options.endpoint, apiKey: options.apiKey, timeout: options.timeoutMs });
+        // 429 is retried with backoff inside (sdk/chain.ts); what still fails is classified by call() below.
+        this.client = chainClient(options.endpoint, { apiKey: options.apiKey, timeoutMs: options.timeoutMs });
     }
 
     private async call<T>(stage: Stage, fn: () => Promise<T>): Promise<T> {

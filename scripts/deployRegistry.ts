@@ -7,12 +7,13 @@ import { Dictionary, toNano } from '@ton/core';
 import type { NetworkProvider } from '@ton/blueprint';
 import { Registry } from '../wrappers/Registry';
 import { defaultParams } from '../protocol/defaults';
+import { PUBLIC_TON_GLOBAL_IDS } from '../protocol/networks';
 import { parseArgs, UsageError } from './lib/args';
 import { paramsFromArgs } from './lib/params';
 import { queryIdFromArgs, senderAddress } from './lib/contracts';
 import { sendStep } from './lib/send';
 
-const NETWORK_GLOBAL_ID: Record<string, bigint> = { mainnet: -239n, testnet: -3n };
+const NETWORK_GLOBAL_ID: Record<string, bigint> = { mainnet: BigInt(PUBLIC_TON_GLOBAL_IDS.mainnet), testnet: BigInt(PUBLIC_TON_GLOBAL_IDS.testnet) };
 
 export async function run(provider: NetworkProvider, argv: string[]) {
     const args = parseArgs(argv);

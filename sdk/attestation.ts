@@ -5,29 +5,42 @@
  * network and Provider and the runner's runtime configuration, and the enclave measurement (quote
  * registers + runtime configuration) equal to the on-chain image hash.
  *
- * A development root of trust is used only when the caller passes it as `trustAnchorPem`; the
- * `devRootPem` a runner serves next to its quote is never trusted (docs/spec/attestation.md).
+ * A development root of trust is used only when the caller passes it as `trustAnchorPem`, and never
+ * for a public TON network's global id; the `devRootPem` a runner serves next to its quote is never
+ * trusted (docs/spec/attestation.md).
+ *
+ * Quote verification cannot be switched off (issue 11 #9): with it off, whatever one compromised
+ * verifier registered on chain received prompts. Dev networks pass their dev root instead.
  */
 import type { Address } from '@ton/core';
+import { X509Certificate } from 'node:crypto';
 import { CHECKS } from '../attestation/checks';
 import type { Collateral } from '../attestation/collateral';
 import { enclaveMeasurement } from '../attestation/enclaveMeasurement';
 import { reportDataFor } from '../attestation/reportData';
 import { parseRuntimeConfig, runtimeHash } from '../attestation/runtimeConfig';
-import { verifyQuote } from '../attestation/verify';
+import { INTEL_SGX_ROOT_CA_PEM } from '../attestation/trustAnchors';
+import { CollateralSource, INTEL_PCS_URL, pcsCollateralSource, platformOf } from '../attestation/collateralSource';
+import { verifyQuote, VerificationResult } from '../attestation/verify';
+import { isPublicTonNetwork } from '../protocol/networks';
 import { bytesFromBigint } from '../protocol/signed';
 import { AttestationError } from './errors';
 import type { EnclaveInfo } from './types';
 
 export interface AttestationPolicy {
-    /** Fetch GET /v1/attestation from the runner and re-verify the quote (default true). */
-    verifyQuote?: boolean;
     /** Base URL of a provider's enclave runner (serving GET /v1/attestation), by Provider address. */
     runnerUrl?: (provider: Address) => string | undefined;
-    /** PEM of the one trust anchor; default the pinned Intel SGX Root CA. */
+    /** PEM of the one trust anchor; default the pinned Intel SGX Root CA. Any other is refused for mainnet and testnet. */
     trustAnchorPem?: string;
+    /**
+     * Under the Intel anchor: where collateral for a quote's platform comes from (default Intel PCS,
+     * attestation/collateralSource.ts), so TCB status is evaluated. `collateral` pins one set instead.
+     */
+    collateralSource?: CollateralSource;
     collateral?: Collateral;
+    /** Under the Intel anchor, refuse a quote whose TCB could not be evaluated (default true). Ignored under a dev root, which has no collateral. */
     requireCollateral?: boolean;
+    /** TCB statuses accepted (default UpToDate only). */
     acceptedTcbStatuses?: readonly string[];
     /** Per-fetch timeout (default 5000 ms). */
     fetchTimeoutMs?: number;
@@ -53,16 +66,18 @@ export interface AttestationTarget {
     now: number;
 }
 
-/** The on-chain half: registered state of the key and the Registry's allow-list. */
+/** The on-chain half: registered state of the key and the Registry's allow-lists (sdk/crossCheck.ts reads them). */
 export function checkOnChain(t: AttestationTarget): void {
     const e = t.enclave;
     if (e.revoked) throw new AttestationError('revoked', `enclave key ${hex(e.enclaveKey)} is revoked`);
     if (t.now >= e.validUntil) throw new AttestationError('expired', `enclave attestation expired at ${new Date(e.validUntil * 1000).toISOString()}`);
     if (!e.imageAllowed) throw new AttestationError('image_not_allowed', `image ${hex(e.imageHash)} is not allow-listed on the Registry`);
+    if (!e.verifierAllowed) throw new AttestationError('verifier_not_allowed', `verifier ${hex(e.verifierKey)}, which vouched for this key, is no longer allow-listed on the Registry`);
 }
 
 /** The off-chain half: the quote itself, against the on-chain keys and image hash. */
-export function checkBundle(t: AttestationTarget, bundle: AttestationBundle, policy: AttestationPolicy = {}): void {
+export function checkBundle(t: AttestationTarget, bundle: AttestationBundle, policy: AttestationPolicy = {}): VerificationResult {
+    refuseDevRootOnPublicNetwork(t.globalId, policy.trustAnchorPem);
     const e = t.enclave;
     if (bundle.enclaveEd25519?.toLowerCase() !== hex(e.enclaveKey) || bundle.enclaveX25519?.toLowerCase() !== hex(e.encryptionKey)) {
         throw new AttestationError('key_mismatch', 'the runner serves an attestation for other keys than the ones registered on chain');
@@ -87,7 +102,7 @@ export function checkBundle(t: AttestationTarget, bundle: AttestationBundle, pol
         enclaveX25519: bytesFromBigint(e.encryptionKey),
         runtimeHash: runtime,
     });
-    let result: ReturnType<typeof verifyQuote>;
+    let result: VerificationResult;
     try {
         result = verifyQuote(quote, {
             at: new Date(t.now * 1000),
@@ -110,6 +125,7 @@ export function checkBundle(t: AttestationTarget, bundle: AttestationBundle, pol
     if (measured !== hex(e.imageHash)) {
         throw new AttestationError('image_mismatch', `quote and runtime configuration measure ${measured}, the chain says ${hex(e.imageHash)}`);
     }
+    return result;
 }
 
 export async function fetchBundle(url: string, timeoutMs = 5000): Promise<AttestationBundle> {
@@ -127,27 +143,97 @@ export async function fetchBundle(url: string, timeoutMs = 5000): Promise<Attest
     }
 }
 
+/** What the check established about the platform: its TCB status, or why it was not evaluated. */
+export type TcbVerdict =
+    | { evaluated: true; status: string; advisoryIds: string[] }
+    | { evaluated: false; reason: string };
+
 /**
  * Runs both halves; verified keys are cached until their on-chain validity ends, so the quote is
  * fetched once per key, not once per job (revocation is still read from chain for every job).
  */
 export class AttestationVerifier {
-    private readonly verified = new Map<string, number>();
+    private readonly verified = new Map<string, { until: number; tcb: TcbVerdict }>();
+    private readonly intel: boolean;
+    private readonly source: CollateralSource;
 
-    constructor(private readonly policy: AttestationPolicy = {}) {}
+    constructor(private readonly policy: AttestationPolicy = {}) {
+        // A JavaScript caller (or an old config object) may still pass the removed switch: ignoring it
+        // silently would hide that the caller expected no quote check, so say it is gone.
+        if ('verifyQuote' in policy) throw new TypeError(QUOTE_VERIFICATION_REMOVED);
+        this.intel = policy.trustAnchorPem === undefined || isIntelRoot(policy.trustAnchorPem);
+        this.source = policy.collateralSource ?? pcsCollateralSource(INTEL_PCS_URL);
+    }
 
-    async verify(t: AttestationTarget): Promise<void> {
+    async verify(t: AttestationTarget): Promise<{ tcb: TcbVerdict }> {
         checkOnChain(t);
-        if (this.policy.verifyQuote === false) return;
         const key = `${t.provider.toRawString()}/${hex(t.enclave.enclaveKey)}/${t.enclave.validUntil}`;
-        const until = this.verified.get(key);
-        if (until !== undefined && t.now < until) return;
+        const hit = this.verified.get(key);
+        if (hit !== undefined && t.now < hit.until) return { tcb: hit.tcb };
         const url = this.policy.runnerUrl?.(t.provider);
-        if (!url) throw new AttestationError('no_bundle', `no runner URL known for provider ${t.provider.toString()} (pass runnerUrl, or verifyQuote: false)`);
-        checkBundle(t, await fetchBundle(url, this.policy.fetchTimeoutMs), this.policy);
-        this.verified.set(key, t.enclave.validUntil);
+        if (!url) throw new AttestationError('no_bundle', `no runner URL known for provider ${t.provider.toString()} (pass runnerUrl: quotes are always verified)`);
+        const bundle = await fetchBundle(url, this.policy.fetchTimeoutMs);
+        if (!this.intel) {
+            // A dev root has no Intel collateral: nothing says whether its "platform" is patched, and the verdict says so.
+            checkBundle(t, bundle, { ...this.policy, collateral: undefined, requireCollateral: false });
+            return this.remember(key, t, { evaluated: false, reason: 'development trust root: no Intel collateral, TCB not evaluated' });
+        }
+        // The quote itself first (signatures, chain to Intel, REPORTDATA, image): a quote that fails
+        // there is refused as such, without asking a collateral service about its platform.
+        checkBundle(t, bundle, { ...this.policy, collateral: undefined, requireCollateral: false });
+        const collateral = this.policy.collateral ?? (await this.collateralFor(bundle, t));
+        const result = checkBundle(t, bundle, { ...this.policy, collateral, requireCollateral: this.policy.requireCollateral ?? true });
+        const tcb: TcbVerdict = result.tcb?.status
+            ? { evaluated: true, status: result.tcb.status, advisoryIds: result.tcb.advisoryIds }
+            : { evaluated: false, reason: 'no collateral (requireCollateral: false)' };
+        return this.remember(key, t, tcb);
+    }
+
+    private remember(key: string, t: AttestationTarget, tcb: TcbVerdict): { tcb: TcbVerdict } {
+        this.verified.set(key, { until: t.enclave.validUntil, tcb });
+        return { tcb };
+    }
+
+    /** Collateral for the quote's platform at chain time; a quote without a readable PCK leaf is left to checkBundle to refuse. */
+    private async collateralFor(bundle: AttestationBundle, t: AttestationTarget) {
+        let platform;
+        try {
+            platform = platformOf(new Uint8Array(Buffer.from(bundle.quote, 'base64')));
+        } catch {
+            return undefined;
+        }
+        try {
+            return await this.source.collateralFor(platform, new Date(t.now * 1000));
+        } catch (e) {
+            if (this.policy.requireCollateral === false) return undefined;
+            throw new AttestationError('no_collateral', `no Intel collateral for FMSPC ${platform.fmspc}, so the platform's TCB cannot be evaluated: ${(e as Error).message}`);
+        }
     }
 }
+
+/** Why the switch is gone, for every place that used to accept it (policy field, flag, environment). */
+export const QUOTE_VERIFICATION_REMOVED =
+    'quote verification can no longer be switched off (AttestationPolicy.verifyQuote, --no-verify-quote and COCOON_VERIFY_QUOTE were removed, issue 11 #9): ' +
+    'without it, any key one compromised verifier registered on chain received prompts. A development network passes its dev root (trustAnchorPem / --trust-root) instead.';
+
+/**
+ * A trust anchor other than Intel's lets whoever holds its key mint quotes for any keys and image;
+ * that is the point of a dev root, and why it must never vouch for an enclave on mainnet or testnet.
+ */
+export function refuseDevRootOnPublicNetwork(globalId: number, trustAnchorPem: string | undefined): void {
+    if (trustAnchorPem === undefined || isIntelRoot(trustAnchorPem) || !isPublicTonNetwork(globalId)) return;
+    throw new AttestationError('dev_root_on_public_network', `a trust anchor other than the Intel SGX Root CA was passed, and global id ${globalId} is a public TON network: dev roots are for dev networks only`);
+}
+
+export function isIntelRoot(pem: string): boolean {
+    try {
+        return new X509Certificate(pem).fingerprint256 === INTEL_ROOT_FINGERPRINT;
+    } catch {
+        return false; // not a certificate: certainly not Intel's; verifyQuote reports the parse error
+    }
+}
+
+const INTEL_ROOT_FINGERPRINT = new X509Certificate(INTEL_SGX_ROOT_CA_PEM).fingerprint256;
 
 function hex(v: bigint): string {
     return bytesFromBigint(v).toString('hex');

@@ -5,9 +5,13 @@
  *
  * Struct getters go through `open` (protocol/tonClient.ts), which makes the generated wrappers
  * readable over TonClient.
+ *
+ * `chainClient` is the one way Cocoon's off-chain parts build a client: public endpoints answer
+ * 429 when a key's rate is exceeded, and a burst of discovery reads would otherwise fail a job.
  */
+import axios, { AxiosAdapter, AxiosError } from 'axios';
 import { Address } from '@ton/core';
-import type { TonClient } from '@ton/ton';
+import { TonClient } from '@ton/ton';
 import { contractProvider, open } from '../protocol/tonClient';
 import { Provider } from '../wrappers/Provider';
 import { Registry } from '../wrappers/Registry';
@@ -15,6 +19,59 @@ import { Registry } from '../wrappers/Registry';
 export { contractProvider, open };
 
 export type Chain = TonClient;
+
+/** How 429 answers are retried: `retries` more attempts, waiting Retry-After or base·2^attempt, at most maxMs. */
+export interface Backoff {
+    retries: number;
+    baseMs: number;
+    maxMs: number;
+}
+
+/** toncenter's free tier allows 1 request/s without a key: four retries from 500 ms cover a burst of ~15 reads. */
+export const RATE_LIMIT_BACKOFF: Backoff = { retries: 4, baseMs: 500, maxMs: 8000 };
+
+export interface ChainClientOptions {
+    /** toncenter API key (X-API-Key). Sent to this endpoint only; other endpoints can carry theirs as `?api_key=`. */
+    apiKey?: string;
+    timeoutMs?: number;
+    backoff?: Backoff;
+}
+
+export function chainClient(endpoint: string, opts: ChainClientOptions = {}): Chain {
+    return new TonClient({ endpoint, apiKey: opts.apiKey, timeout: opts.timeoutMs, httpAdapter: retryRateLimited(opts.backoff ?? RATE_LIMIT_BACKOFF) });
+}
+
+/**
+ * An axios adapter that retries HTTP 429 only: any other failure is the caller's to classify
+ * (the relayer retries 5xx and timeouts itself; the SDK reports them). The final 429 is thrown
+ * as axios threw it, so callers see the same error shape as without the adapter.
+ */
+export function retryRateLimited(b: Backoff): AxiosAdapter {
+    const base = axios.getAdapter(axios.defaults.adapter);
+    return async (config) => {
+        for (let attempt = 0; ; attempt++) {
+            try {
+                return await base(config);
+            } catch (e) {
+                const res = (e as AxiosError).response;
+                if (res?.status !== 429 || attempt >= b.retries) throw e;
+                await new Promise((r) => setTimeout(r, backoffMs(attempt, res.headers?.['retry-after'], b)));
+            }
+        }
+    };
+}
+
+export function backoffMs(attempt: number, retryAfter: unknown, b: Backoff): number {
+    const asked = Number(retryAfter);
+    const ms = typeof retryAfter === 'string' && retryAfter.trim() !== '' && Number.isFinite(asked) && asked >= 0 ? asked * 1000 : b.baseMs * 2 ** attempt;
+    return Math.min(ms, b.maxMs);
+}
+
+/** The endpoint a client talks to, for error messages (never its API key: it is a header, not in the URL... unless put there). */
+export function endpointOf(client: Chain): string {
+    const url = (client as { parameters?: { endpoint?: string } }).parameters?.endpoint ?? 'an endpoint';
+    return url.replace(/([?&]api_key=)[^&]*/i, '$1…');
+}
 
 /** Time of the latest block the endpoint knows, in unix seconds. */
 export async function chainTime(client: Chain, anyAddress: Address): Promise<number> {

@@ -6,11 +6,12 @@
 import { Address, beginCell, Cell, toNano, Transaction } from '@ton/core';
 import { storeCreateJob, storeExpireJob } from '../wrappers/Provider';
 import { exitName } from '../protocol/errors';
-import { AttestationPolicy, AttestationVerifier } from './attestation';
+import { AttestationPolicy, AttestationVerifier, TcbVerdict } from './attestation';
 import { Chain, chainTime, openProvider } from './chain';
+import { readAttestationTarget } from './crossCheck';
 import { ProviderDirectory, snapshotNetwork } from './discovery';
 import {
-    CocoonError, InsufficientBalanceError, JobDeclinedError, JobExpiredError, JobRejectedError, NoProviderError, TimeoutError,
+    ChainDisagreementError, CocoonError, InsufficientBalanceError, JobDeclinedError, JobExpiredError, JobRejectedError, NoProviderError, TimeoutError,
 } from './errors';
 import { creationIn, JobEnd, jobEndIn } from './events';
 import { TransactionFeed } from './feed';
@@ -21,8 +22,14 @@ import { JobSigner, WALLET_FEE_MARGIN } from './signer';
 import type { NetworkSnapshot } from './types';
 
 export interface CocoonClientOptions {
-    /** toncenter v2 client (TonClient), e.g. pointed at the devnet's `/jsonRPC`. */
+    /** toncenter v2 client (`chainClient(url)`), e.g. pointed at the devnet's `/jsonRPC`; every read and send goes here. */
     client: Chain;
+    /**
+     * Further endpoints, ideally run by others: the reads that decide trust (allow-lists, the enclave
+     * record, the verifier, chain time) are made on `client` and every witness and must agree, else
+     * ChainDisagreementError. Without witnesses `client` alone decides (docs/spec/sdk.md).
+     */
+    witnesses?: Chain[];
     registry: Address;
     /** Pays for jobs; needed only by `submit` / `run` / `expire`. */
     signer?: JobSigner;
@@ -126,10 +133,16 @@ export class CocoonClient {
     }
 
     /** The first provider in line whose attestation checks out (selection.ts, firstVerified). */
-    private async verifiedChoice(prepared: PreparedRequest, snapshot: NetworkSnapshot, opts: SubmitOptions): Promise<Choice> {
+    private async verifiedChoice(prepared: PreparedRequest, snapshot: NetworkSnapshot, opts: SubmitOptions): Promise<Choice & { tcb?: TcbVerdict }> {
         const { ranked, rejected } = rankProviders(snapshot, this.criteria(prepared, snapshot, opts), prepared.modelId);
         if (!ranked.length) throw new NoProviderError(prepared.model, rejected);
-        return firstVerified(ranked, (c) => this.verifier.verify({ globalId: snapshot.globalId, provider: c.provider.address, enclave: c.enclave, now: snapshot.now }));
+        return firstVerified<Choice & { tcb?: TcbVerdict }>(ranked, async (c) => {
+            const t = await readAttestationTarget([this.chain, ...(this.options.witnesses ?? [])], this.registry, c.provider.address, c.enclave.enclaveKey);
+            // The request is sealed to and bound by what was agreed, never by the snapshot's copy.
+            if (t.globalId !== snapshot.globalId) throw new ChainDisagreementError("the Registry's global id", [{ endpoint: 'snapshot', answer: String(snapshot.globalId) }, { endpoint: 'every endpoint', answer: String(t.globalId) }]);
+            const { tcb } = await this.verifier.verify(t);
+            return { ...c, enclave: t.enclave, tcb };
+        });
     }
 
     /** Runs one request end to end and returns the verified, decrypted response. */
@@ -149,7 +162,7 @@ export class CocoonClient {
         const choice = await this.verifiedChoice(prepared, snapshot, opts);
         const { provider, enclave } = choice;
         progress('selected', { provider: provider.address.toString(), priceCap: choice.priceCap });
-        progress('attested', { enclaveKey: enclave.enclaveKey.toString(16) });
+        progress('attested', { enclaveKey: enclave.enclaveKey.toString(16), tcb: choice.tcb });
 
         const ttl = this.ttlFor(snapshot, opts);
         const [escrow, available, providerState] = await Promise.all([

@@ -76,12 +76,17 @@ function offersOf(dict: Map<bigint, ModelOffer> | { keys(): bigint[]; get(k: big
     return out;
 }
 
-/** Whether an enclave key may be used at `now`, given the Registry's active images. */
-export function enclaveInfo(enclaveKey: bigint, e: Enclave, now: number, imageActive: (hash: bigint) => boolean): EnclaveInfo {
+/**
+ * Whether an enclave key may be used at `now`, given the Registry's active images and verifiers.
+ * A removed verifier's keys are revoked on the Provider only once someone reports the removal;
+ * a client does not wait for that report.
+ */
+export function enclaveInfo(enclaveKey: bigint, e: Enclave, now: number, imageActive: (hash: bigint) => boolean, verifierActive: (key: bigint) => boolean): EnclaveInfo {
     const imageAllowed = imageActive(e.imageHash);
+    const verifierAllowed = verifierActive(e.verifierKey);
     const validUntil = Number(e.validUntil);
-    const unusable = e.revoked ? 'revoked' : now >= validUntil ? 'expired' : !imageAllowed ? 'image_not_allowed' : null;
-    return { enclaveKey, encryptionKey: e.encryptionKey, imageHash: e.imageHash, validUntil, revoked: e.revoked, imageAllowed, unusable };
+    const unusable = e.revoked ? 'revoked' : now >= validUntil ? 'expired' : !imageAllowed ? 'image_not_allowed' : !verifierAllowed ? 'verifier_not_allowed' : null;
+    return { enclaveKey, encryptionKey: e.encryptionKey, imageHash: e.imageHash, verifierKey: e.verifierKey, validUntil, revoked: e.revoked, imageAllowed, verifierAllowed, unusable };
 }
 
 export interface RegistryView {
@@ -90,30 +95,31 @@ export interface RegistryView {
     now: number;
     models: ModelListingInfo[];
     imageActive: (hash: bigint) => boolean;
+    verifierActive: (key: bigint) => boolean;
 }
 
 export async function readRegistry(client: Chain, registry: Address): Promise<RegistryView> {
     const r = openRegistry(client, registry);
-    const [now, globalId, params, models, images] = await Promise.all([chainTime(client, registry), r.getGlobalId(), r.getParams(), r.getModels(), r.getImages()]);
+    const [now, globalId, params, models, images, verifiers] = await Promise.all([chainTime(client, registry), r.getGlobalId(), r.getParams(), r.getModels(), r.getImages(), r.getVerifiers()]);
     const listings: ModelListingInfo[] = models.keys().map((modelId) => {
         const m = models.get(modelId)!;
         const activatesAt = Number(m.activatesAt);
         return { modelId, name: m.name, activatesAt, active: now >= activatesAt };
     });
-    const imageActive = (hash: bigint) => {
-        const at = images.get(hash);
+    const listed = (dict: { get(k: bigint): number | undefined }) => (k: bigint) => {
+        const at = dict.get(k);
         return at !== undefined && now >= Number(at);
     };
-    return { globalId: Number(globalId), params, now, models: listings, imageActive };
+    return { globalId: Number(globalId), params, now, models: listings, imageActive: listed(images), verifierActive: listed(verifiers) };
 }
 
-/** Reads one Provider; `now` and `imageActive` come from the Registry snapshot taken with it. */
-export async function readProvider(client: Chain, address: Address, view: Pick<RegistryView, 'now' | 'imageActive'>): Promise<ProviderInfo> {
+/** Reads one Provider; `now`, `imageActive` and `verifierActive` come from the Registry snapshot taken with it. */
+export async function readProvider(client: Chain, address: Address, view: Pick<RegistryView, 'now' | 'imageActive' | 'verifierActive'>): Promise<ProviderInfo> {
     const p = openProvider(client, address);
     const [owner, globalId, ledger, enclaves, offers, params, syncedAt, paramsStaleAt] = await Promise.all([
         p.getOwner(), p.getGlobalId(), p.getLedger(), p.getEnclaves(), p.getOffers(), p.getParams(), p.getSyncedAt(), p.getParamsStaleAt(),
     ]);
-    const enclaveList = enclaves.keys().map((k) => enclaveInfo(k, enclaves.get(k)!, view.now, view.imageActive));
+    const enclaveList = enclaves.keys().map((k) => enclaveInfo(k, enclaves.get(k)!, view.now, view.imageActive, view.verifierActive));
     const info: ProviderInfo = {
         address,
         owner,

@@ -15,7 +15,8 @@ export type CocoonErrorCode =
     | 'no_provider'
     | 'job_rejected'
     | 'bad_result'
-    | 'request_too_large';
+    | 'request_too_large'
+    | 'chain_disagreement';
 
 export abstract class CocoonError extends Error {
     abstract readonly code: CocoonErrorCode;
@@ -87,7 +88,11 @@ export type AttestationFailure =
     | 'report_data_mismatch'
     | 'key_mismatch'
     | 'image_mismatch'
-    | 'bad_runtime';
+    | 'bad_runtime'
+    | 'dev_root_on_public_network'
+    | 'unknown_provider'
+    | 'verifier_not_allowed'
+    | 'no_collateral';
 
 /** The enclave key is not attested for an allow-listed image, or its quote does not check out. Nothing was sent. */
 export class AttestationError extends CocoonError {
@@ -131,5 +136,18 @@ export class RequestTooLargeError extends CocoonError {
     readonly retryable = false;
     constructor(readonly bytes: number, readonly maxBytes: number) {
         super(`request of ${bytes} bytes does not fit a job (at most ${maxBytes} bytes once padded and sealed)`);
+    }
+}
+
+/**
+ * Two chain endpoints answered a read that decides trust (allow-list, enclave record, verifier,
+ * time) differently; nothing was sent. One of them lags or lies: retrying helps with the first;
+ * a lasting disagreement means an endpoint to drop (docs/spec/sdk.md, "Several chain endpoints").
+ */
+export class ChainDisagreementError extends CocoonError {
+    readonly code = 'chain_disagreement';
+    readonly retryable = true;
+    constructor(readonly what: string, readonly answers: { endpoint: string; answer: string }[]) {
+        super(`chain endpoints disagree on ${what}: ${answers.map((a) => `${a.endpoint} says ${a.answer}`).join('; ')}; nothing was sent`);
     }
 }

@@ -3,13 +3,18 @@ export { CocoonClient, summarizeModels, EXPIRE_VALUE } from './client';
 export type { CocoonClientOptions, SubmitOptions, JobStage, JobResult, JobUsage, PendingJob, ModelSummary } from './client';
 export {
     CocoonError, JobDeclinedError, JobExpiredError, BadReceiptSignatureError, TimeoutError, InsufficientBalanceError,
-    AttestationError, NoProviderError, JobRejectedError, BadResultError, RequestTooLargeError,
+    AttestationError, NoProviderError, JobRejectedError, BadResultError, RequestTooLargeError, ChainDisagreementError,
 } from './errors';
+export { chainClient, retryRateLimited, RATE_LIMIT_BACKOFF } from './chain';
+export type { Chain, Backoff, ChainClientOptions } from './chain';
+export { agreed, agreedTime, readAttestationTarget, CHAIN_TIME_TOLERANCE_S } from './crossCheck';
 export type { CocoonErrorCode, AttestationFailure } from './errors';
 export { MnemonicSigner, WALLET_FEE_MARGIN, MNEMONIC_ENV } from './signer';
 export type { JobSigner, OutgoingMessage } from './signer';
-export { AttestationVerifier, checkOnChain, checkBundle, fetchBundle } from './attestation';
-export type { AttestationPolicy, AttestationBundle, AttestationTarget } from './attestation';
+export { AttestationVerifier, checkOnChain, checkBundle, fetchBundle, refuseDevRootOnPublicNetwork, QUOTE_VERIFICATION_REMOVED } from './attestation';
+export type { AttestationPolicy, AttestationBundle, AttestationTarget, TcbVerdict } from './attestation';
+export { pcsCollateralSource, fileCollateralSource, collateralSourceFrom, CachedCollateralSource, INTEL_PCS_URL } from '../attestation/collateralSource';
+export type { CollateralSource, Platform } from '../attestation/collateralSource';
 export { ProviderDirectory, snapshotNetwork, readRegistry, readProvider, deployedProviders } from './discovery';
 export { chooseProvider, rankProviders, priceOf } from './selection';
 export type { SelectionCriteria, Choice } from './selection';

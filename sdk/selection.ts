@@ -96,12 +96,11 @@ export function chooseProvider(snapshot: NetworkSnapshot, c: SelectionCriteria, 
  * one: the review saw every request fail while an honest provider was available. Throws the first
  * provider's AttestationError when none can be verified; any other error ends the search.
  */
-export async function firstVerified(ranked: Choice[], verify: (c: Choice) => Promise<void>): Promise<Choice> {
+export async function firstVerified<C extends Choice>(ranked: C[], verify: (c: C) => Promise<C | void>): Promise<C> {
     let first: AttestationError | undefined;
     for (const choice of ranked) {
         try {
-            await verify(choice);
-            return choice;
+            return (await verify(choice)) ?? choice; // the verified copy, when verify re-read it
         } catch (e) {
             if (!(e instanceof AttestationError)) throw e;
             first ??= e;

@@ -23,11 +23,13 @@ export interface EnclaveInfo {
     enclaveKey: bigint; // Ed25519 key that signs receipts
     encryptionKey: bigint; // X25519 key requests are sealed to
     imageHash: bigint;
+    verifierKey: bigint; // the verifier whose certificate registered the key
     validUntil: number;
     revoked: boolean;
     imageAllowed: boolean; // image hash active on the Registry's allow-list
+    verifierAllowed: boolean; // that verifier still active on the Registry
     /** Why the key must not be used, or null when it may. */
-    unusable: 'revoked' | 'expired' | 'image_not_allowed' | null;
+    unusable: 'revoked' | 'expired' | 'image_not_allowed' | 'verifier_not_allowed' | null;
 }
 
 /** The Provider's reputation counters: they only move together with money (settled, declined, expired, slashed). */

@@ -10,12 +10,12 @@
  * 4 the network endpoint could not be reached.
  */
 import { Address, beginCell, Builder, Cell, fromNano, toNano } from '@ton/core';
-import { TonClient } from '@ton/ton';
 import { Command, Option } from 'commander';
 import { config as loadDotenv } from 'dotenv';
 import { exitName } from '../../protocol/errors';
-import { MnemonicSigner, WALLET_FEE_MARGIN } from '../../sdk';
-import { Chain } from '../../sdk/chain';
+import { MnemonicSigner, QUOTE_VERIFICATION_REMOVED, WALLET_FEE_MARGIN } from '../../sdk';
+import { parseEndpoints, REMOVED_VERIFY_QUOTE_ENV } from '../../gateway/config';
+import { Chain, chainClient } from '../../sdk/chain';
 import { exitCodeOf } from '../../sdk/events';
 import { transactionsBetween } from '../../sdk/feed';
 import { EXIT_INVALID, EXIT_OK, EXIT_USAGE } from '../exitCodes';
@@ -41,10 +41,24 @@ export interface NetFlags {
 /** Adds --endpoint, --registry and --json (with their environment defaults) to a command. */
 export function netOptions(cmd: Command, withRegistry = true): Command {
     loadDotenv({ quiet: true });
-    cmd.addOption(new Option('--endpoint <url>', 'toncenter v2 JSON-RPC endpoint').env('COCOON_ENDPOINT').default('http://127.0.0.1:8081/jsonRPC'));
+    cmd.addOption(new Option('--endpoint <urls>', 'toncenter v2 JSON-RPC endpoint; several, comma-separated, cross-check the reads that decide trust').env('COCOON_ENDPOINT').default('http://127.0.0.1:8081/jsonRPC'));
     if (withRegistry) cmd.addOption(new Option('--registry <address>', 'Registry contract address').env('COCOON_REGISTRY'));
     cmd.option('--json', 'print one JSON object instead of text');
     return cmd;
+}
+
+/**
+ * `--no-verify-quote` is gone (issue 11 #9). It stays declared, hidden, only so that a script still
+ * passing it gets the reason instead of commander's bare "unknown option".
+ */
+export function removedVerifyQuoteFlag(): Option {
+    return new Option('--no-verify-quote').hideHelp();
+}
+
+/** Refuses the removed flag and the removed COCOON_VERIFY_QUOTE (a .env shared with the gateway may still set it). */
+export function refuseRemovedVerifyQuote(flags: { verifyQuote?: boolean }, env: NodeJS.ProcessEnv = process.env): void {
+    if (flags.verifyQuote === false) throw new InputError(`--no-verify-quote: ${QUOTE_VERIFICATION_REMOVED}`);
+    if (env[REMOVED_VERIFY_QUOTE_ENV] !== undefined) throw new InputError(`${REMOVED_VERIFY_QUOTE_ENV} is set: ${QUOTE_VERIFICATION_REMOVED}; unset it`);
 }
 
 export function parseAddress(value: string | undefined, flag: string): Address {
@@ -77,13 +91,22 @@ export function parseHex32(value: string | undefined, flag: string): bigint {
     return BigInt('0x' + hex);
 }
 
+/** The first --endpoint: every read and send (COCOON_ENDPOINT_API_KEY is sent to it only). */
 export function client(flags: NetFlags): Chain {
-    try {
-        new URL(flags.endpoint ?? '');
-    } catch {
-        throw new InputError(`--endpoint: "${flags.endpoint}" is not a URL`);
-    }
-    return new TonClient({ endpoint: flags.endpoint!, apiKey: process.env.COCOON_ENDPOINT_API_KEY || undefined });
+    return chainClient(endpoints(flags)[0], { apiKey: process.env.COCOON_ENDPOINT_API_KEY || undefined });
+}
+
+/** The other --endpoint URLs, on which the reads that decide trust are cross-checked (an API key goes in the URL). */
+export function witnesses(flags: NetFlags): Chain[] {
+    return endpoints(flags).slice(1).map((url) => chainClient(url));
+}
+
+function endpoints(flags: NetFlags): string[] {
+    const problems: string[] = [];
+    const urls = parseEndpoints(flags.endpoint, problems);
+    if (!urls.length) problems.push('--endpoint: no URL given');
+    if (problems.length) throw new InputError(`--endpoint: ${problems.join('; ')}`);
+    return urls;
 }
 
 export function registryOf(flags: NetFlags): Address {

@@ -8,15 +8,16 @@ import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { DeclineReason } from '../../protocol/signed';
 import { modelIdOf } from '../../protocol/defaults';
-import { CocoonClient, OpenAIRequest } from '../../sdk';
+import { CocoonClient, OpenAIRequest, TcbVerdict } from '../../sdk';
 import { chainTime, openProvider } from '../../sdk/chain';
 import { jobEndIn } from '../../sdk/events';
 import { transactionsBetween } from '../../sdk/feed';
 import { storeExpireJob } from '../../wrappers/Provider';
-import { parseRunners } from '../../gateway/config';
+import { parseRunners, parseTcbPolicy } from '../../gateway/config';
+import { collateralSourceFrom } from '../../attestation/collateralSource';
 import {
     action, body, client, InputError, NetFlags, netOptions, output, parseAddress, parseInt_, parseTon, PreconditionError,
-    progressFor, RefusedError, registryOf, requireDeployed, sendAndConfirm, ton, wallet,
+    progressFor, RefusedError, refuseRemovedVerifyQuote, registryOf, removedVerifyQuoteFlag, requireDeployed, sendAndConfirm, ton, wallet, witnesses,
 } from './common';
 
 const EXPIRE_VALUE = 50_000_000n;
@@ -30,7 +31,9 @@ interface SubmitFlags extends NetFlags {
     provider?: string;
     runner?: string[];
     trustRoot?: string;
-    verifyQuote: boolean;
+    collateral?: string;
+    acceptTcb?: string;
+    verifyQuote?: boolean;
     maxPriceIn?: string;
     maxPriceOut?: string;
 }
@@ -68,14 +71,18 @@ export function register(program: Command): void {
         .option('--provider <address>', 'use only this Provider')
         .option('--runner <provider=url>', 'enclave runner URL of a Provider, to fetch and re-verify its quote (repeatable)', collect)
         .option('--trust-root <pem-file>', 'trust anchor for quotes (e.g. a development root); default the Intel SGX Root CA')
-        .option('--no-verify-quote', 'skip fetching and re-verifying the quote (the on-chain attestation is still checked)')
+        .option('--collateral <dir|file|url>', 'Intel collateral for TCB evaluation: directory, dcap-qvl JSON file, or Intel PCS v4 / PCCS base URL (default Intel PCS)')
+        .option('--accept-tcb <statuses>', 'comma-separated TCB statuses accepted (default UpToDate)')
+        .addOption(removedVerifyQuoteFlag())
         .option('--max-price-in <ton>', 'refuse offers above this many TON per million input tokens')
         .option('--max-price-out <ton>', 'refuse offers above this many TON per million output tokens')
         .action(action(async (flags: SubmitFlags) => {
+            refuseRemovedVerifyQuote(flags);
             const request = requestOf(flags);
             const registry = registryOf(flags);
             const problems: string[] = [];
             const runners = parseRunners(flags.runner ?? [], problems);
+            const tcb = parseTcbPolicy(flags.collateral, flags.acceptTcb, problems);
             if (problems.length) throw new InputError(problems.join('; '));
             const only = flags.provider ? [parseAddress(flags.provider, '--provider').toString()] : undefined;
             let trustAnchorPem: string | undefined;
@@ -90,8 +97,11 @@ export function register(program: Command): void {
             await requireDeployed(chain, registry, 'Registry');
             const signer = await wallet(chain);
             const sdk = new CocoonClient({
-                client: chain, registry, signer, pollMs: 200,
-                attestation: { verifyQuote: flags.verifyQuote, trustAnchorPem, runnerUrl: (p: Address) => runners.get(p.toRawString()) },
+                client: chain, witnesses: witnesses(flags), registry, signer, pollMs: 200,
+                attestation: {
+                    trustAnchorPem, runnerUrl: (p: Address) => runners.get(p.toRawString()),
+                    collateralSource: collateralSourceFrom(tcb.collateral), acceptedTcbStatuses: tcb.acceptTcb,
+                },
             });
             const snapshot = await sdk.snapshot();
             const listing = snapshot.models.find((m) => m.modelId === modelIdOf(flags.model));
@@ -105,7 +115,10 @@ export function register(program: Command): void {
                 onProgress: (stage, d) => {
                     const lines: Record<string, () => string> = {
                         selected: () => `provider ${d.provider}, worst-case price ${ton(d.priceCap as bigint)} TON`,
-                        attested: () => 'enclave attestation checked (on chain and quote)',
+                        attested: () => {
+                            const t = d.tcb as TcbVerdict | undefined;
+                            return `enclave attestation checked (on chain and quote; TCB ${t?.evaluated ? t.status : `not evaluated: ${t?.reason ?? 'unknown'}`})`;
+                        },
                         sent: () => `escrow ${ton(d.escrow as bigint)} TON sent`,
                         created: () => `job ${d.jobId} created, deadline ${iso(d.deadline as number)}; waiting for the enclave`,
                         expiring: () => 'deadline passed: sending ExpireJob',

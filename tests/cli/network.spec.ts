@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REFERENCE_MODEL_NAME, modelIdOf } from '../../protocol/defaults';
 import { openProvider } from '../../sdk/chain';
+import { DEV_GLOBAL_ID } from '../../protocol/networks';
 import { startWorld, World } from '../sdk/world';
 
 const BIN = join(__dirname, '..', '..', 'bin', 'cocoon.js');
@@ -32,6 +33,15 @@ describe('cocoon CLI without a network', () => {
         expect(r.code).toBe(2);
         expect(r.stderr).toContain('--registry (or COCOON_REGISTRY): "EQ-not-an-address" is not a TON address');
         expect(r.stdout).toBe('');
+    });
+
+    it('refuses the removed --no-verify-quote and COCOON_VERIFY_QUOTE with exit 2, saying why (issue 11 #9)', async () => {
+        const submit = ['job', 'submit', '--model', 'm', '--prompt', 'x', '--registry', '0:' + '11'.repeat(32), '--endpoint', 'http://127.0.0.1:9/jsonRPC'];
+        for (const [args, env] of [[[...submit, '--no-verify-quote'], {}], [submit, { COCOON_VERIFY_QUOTE: '0' }], [['gateway', '--no-verify-quote'], {}]] as const) {
+            const r = await cocoon([...args], env);
+            expect(r.code).toBe(2);
+            expect(r.stderr).toMatch(/can no longer be switched off .*compromised verifier.*dev root/);
+        }
     });
 
     it('reports an unreachable endpoint with exit 4', async () => {
@@ -58,7 +68,7 @@ describe('cocoon CLI against the demo network', () => {
         const r = await cocoon(['registry', 'show', '--json'], env);
         expect(r.code).toBe(0);
         const j = JSON.parse(r.stdout);
-        expect(j.globalId).toBe(-239);
+        expect(j.globalId).toBe(DEV_GLOBAL_ID);
         expect(j.params.minStake).toBe(toNano('10').toString());
         expect(j.models).toEqual([expect.objectContaining({ name: REFERENCE_MODEL_NAME, modelId: modelIdOf(REFERENCE_MODEL_NAME).toString(16).padStart(64, '0'), active: true })]);
         expect(j.images).toHaveLength(1);
@@ -87,7 +97,7 @@ describe('cocoon CLI against the demo network', () => {
     });
 
     it('job submit: an unknown model is exit 2', async () => {
-        const r = await cocoon(['job', 'submit', '--model', 'gpt-4o', '--prompt', 'x', '--no-verify-quote'], env);
+        const r = await cocoon(['job', 'submit', '--model', 'gpt-4o', '--prompt', 'x'], env);
         expect(r.code).toBe(2);
         expect(r.stderr).toContain('unknown model "gpt-4o": the Registry lists cocoon-reference-v1');
     });
@@ -104,7 +114,7 @@ describe('cocoon CLI against the demo network', () => {
         const poor = await mnemonicNew();
         const address = WalletContractV5R1.create({ workchain: 0, publicKey: (await mnemonicToPrivateKey(poor)).publicKey }).address;
         await w.demo.devnet.faucet(address, toNano('0.001'));
-        const r = await cocoon(['job', 'submit', '--model', REFERENCE_MODEL_NAME, '--prompt', 'x', '--no-verify-quote'], { ...env, COCOON_WALLET_MNEMONIC: poor.join(' ') });
+        const r = await cocoon(['job', 'submit', '--model', REFERENCE_MODEL_NAME, '--prompt', 'x', '--trust-root', trustRoot, '--runner', `${w.provider.toString()}=${w.runnerUrl}`], { ...env, COCOON_WALLET_MNEMONIC: poor.join(' ') });
         expect(r.code).toBe(3);
         expect(r.stderr).toMatch(/wallet balance too low/);
         expect(await w.demo.client.getBalance(address)).toBe(toNano('0.001'));
@@ -161,7 +171,7 @@ describe('cocoon CLI against the demo network', () => {
         const verifier = ed25519.utils.randomSecretKey();
         const now = w.demo.clock.now();
         const cert = attestationCell({
-            globalId: -239, registry: w.registry, provider: own, imageHash: bigintFromBytes(devImageHash()), enclaveEd25519: 1n, enclaveX25519: 2n, quoteHash: 3n,
+            globalId: DEV_GLOBAL_ID, registry: w.registry, provider: own, imageHash: bigintFromBytes(devImageHash()), enclaveEd25519: 1n, enclaveX25519: 2n, quoteHash: 3n,
             issuedAt: now - 7200, expiresAt: now - 3600,
         });
         const register = await cocoon(['provider', 'register', '--certificate', cert.toBoc().toString('base64'), '--signature', signCell(cert, verifier).toString('hex'), '--verifier-key', Buffer.from(ed25519.getPublicKey(verifier)).toString('hex')], env);

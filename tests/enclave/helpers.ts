@@ -14,8 +14,9 @@ import type { RunnerContext } from '../../enclave/handleJob';
 import type { JobInputJson } from '../../enclave/jobInput';
 import type { JobOutcome } from '../../enclave/outcome';
 import type { JobSource, OpenJob } from '../../enclave/chainJobs';
+import { DEV_GLOBAL_ID } from '../../protocol/networks';
 
-export const GLOBAL_ID = -239;
+export const GLOBAL_ID = DEV_GLOBAL_ID; // dev quotes: a dev network's id (protocol/networks.ts)
 export const PROVIDER = new Address(0, Buffer.alloc(32, 0x5a));
 
 export function context(over: Partial<RunnerContext> & { extraModels?: ModelEntry[]; openai?: InferenceBackend } = {}): RunnerContext {

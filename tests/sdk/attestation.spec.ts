@@ -1,6 +1,7 @@
 // The attestation check the SDK runs before sending anything: on-chain state of the key (revoked,
 // expired, image not allow-listed) and the runner's quote (bad quote, REPORTDATA for other keys,
-// another image, an untrusted dev root), each refused with its own AttestationError failure.
+// another image, an untrusted dev root, a dev root on a public network), each refused with its own
+// AttestationError failure.
 import { Address } from '@ton/core';
 import { ed25519, x25519 } from '@noble/curves/ed25519.js';
 import { randomBytes } from 'node:crypto';
@@ -9,11 +10,13 @@ import { reportDataFor } from '../../attestation/reportData';
 import { RuntimeConfig, runtimeHash } from '../../attestation/runtimeConfig';
 import { openAiRuntime, referenceRuntime } from '../fixtures/runtime';
 import { AttestationBundle, AttestationError, AttestationVerifier, checkBundle, checkOnChain } from '../../sdk';
-import type { AttestationFailure, AttestationTarget } from '../../sdk';
+import type { AttestationFailure, AttestationPolicy, AttestationTarget } from '../../sdk';
+import { INTEL_SGX_ROOT_CA_PEM } from '../../attestation/trustAnchors';
+import { DEV_GLOBAL_ID, isPublicTonNetwork } from '../../protocol/networks';
 import { bigintFromBytes } from '../../protocol/signed';
 
 const NOW = 1_800_000_000;
-const GLOBAL_ID = -239;
+const GLOBAL_ID = DEV_GLOBAL_ID;
 const provider = new Address(0, randomBytes(32));
 const authority = createDevQuoteAuthority();
 const ed = ed25519.getPublicKey(ed25519.utils.randomSecretKey());
@@ -26,7 +29,7 @@ function target(over: Partial<AttestationTarget['enclave']> = {}): AttestationTa
         now: NOW,
         enclave: {
             enclaveKey: bigintFromBytes(ed), encryptionKey: bigintFromBytes(xk), imageHash: bigintFromBytes(devEnclaveMeasurement(referenceRuntime())),
-            validUntil: NOW + 3600, revoked: false, imageAllowed: true, unusable: null, ...over,
+            verifierKey: 5n, validUntil: NOW + 3600, revoked: false, imageAllowed: true, verifierAllowed: true, unusable: null, ...over,
         },
     };
 }
@@ -59,6 +62,7 @@ describe('sdk: attestation checks before a job is sent', () => {
     it('refuses a revoked key', () => expect(failure(() => checkOnChain(target({ revoked: true })))).toBe('revoked'));
     it('refuses an expired attestation', () => expect(failure(() => checkOnChain(target({ validUntil: NOW })))).toBe('expired'));
     it('refuses an image that is not allow-listed', () => expect(failure(() => checkOnChain(target({ imageAllowed: false })))).toBe('image_not_allowed'));
+    it('refuses a key whose verifier was removed, before anyone reported it to the Provider', () => expect(failure(() => checkOnChain(target({ verifierAllowed: false })))).toBe('verifier_not_allowed'));
 
     it('refuses a tampered quote', () => {
         const b = bundle();
@@ -117,9 +121,32 @@ describe('sdk: attestation checks before a job is sent', () => {
         expect(failure(() => checkBundle(target(), bundle({ measurement: override as DevMeasurementOverride }), trusted))).toBe('image_mismatch');
     });
 
-    it('refuses when no runner URL is known, unless quote verification is turned off', async () => {
+    it('refuses when no runner URL is known: the quote is always verified', async () => {
         await expect(new AttestationVerifier({ trustAnchorPem: authority.rootPem }).verify(target())).rejects.toMatchObject({ failure: 'no_bundle' });
-        await expect(new AttestationVerifier({ verifyQuote: false }).verify(target())).resolves.toBeUndefined();
-        await expect(new AttestationVerifier({ verifyQuote: false }).verify(target({ revoked: true }))).rejects.toMatchObject({ failure: 'revoked' });
+    });
+});
+
+// Issue 11 #9: verification could be switched off (policy field, gateway flag and variable, CLI flag),
+// and a dev root was accepted for any network. Both attacks passed before the fix (commit 1f616a4).
+describe('sdk: verification cannot be switched off, and a dev root never vouches on a public network', () => {
+    it('refuses the removed verifyQuote policy field, whatever its value, naming why', () => {
+        for (const verifyQuote of [false, true]) {
+            expect(() => new AttestationVerifier({ verifyQuote } as AttestationPolicy)).toThrow(/can no longer be switched off.*compromised verifier/);
+        }
+    });
+
+    it.each([['mainnet', -239], ['testnet', -3]])('refuses a development root for a quote bound to %s (%i), before looking at the quote', (_name, globalId) => {
+        expect(failure(() => checkBundle({ ...target(), globalId }, bundle({ globalId }), trusted))).toBe('dev_root_on_public_network');
+    });
+
+    it('still accepts the Intel root passed explicitly on mainnet (the check is on the anchor, not the network)', () => {
+        // A dev quote under the Intel anchor fails on its chain, not on the network rule.
+        expect(failure(() => checkBundle({ ...target(), globalId: -239 }, bundle({ globalId: -239 }), { trustAnchorPem: INTEL_SGX_ROOT_CA_PEM }))).toBe('bad_quote');
+    });
+
+    it('accepts the development root for the dev global id', () => {
+        expect(DEV_GLOBAL_ID).toBe(GLOBAL_ID);
+        expect(isPublicTonNetwork(DEV_GLOBAL_ID)).toBe(false);
+        expect(() => checkBundle(target(), bundle(), trusted)).not.toThrow();
     });
 });

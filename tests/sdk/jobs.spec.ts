@@ -12,8 +12,9 @@ import { bigintFromBytes, DeclineReason } from '../../protocol/signed';
 import { modelIdOf, REFERENCE_MODEL_NAME } from '../../protocol/defaults';
 import { loadSubmitResult, storeSubmitResult } from '../../wrappers/Provider';
 import {
-    AttestationError, BadReceiptSignatureError, InsufficientBalanceError, JobDeclinedError, MnemonicSigner,
+    AttestationError, AttestationPolicy, BadReceiptSignatureError, InsufficientBalanceError, JobDeclinedError, MnemonicSigner,
 } from '../../sdk';
+import { DEV_GLOBAL_ID } from '../../protocol/networks';
 import { openProvider } from '../../sdk/chain';
 import { OP } from '../../sdk/events';
 import { offerUnservedModel, startWorld, UNSERVED_MODEL, World } from './world';
@@ -29,7 +30,7 @@ describe('sdk: jobs on a local network', () => {
 
     it('discovers the provider from the Registry with its offer, stake, enclave and counters', async () => {
         const s = await w.sdk.snapshot(true);
-        expect(s.globalId).toBe(-239);
+        expect(s.globalId).toBe(DEV_GLOBAL_ID);
         expect(s.models).toEqual([expect.objectContaining({ name: REFERENCE_MODEL_NAME, modelId: modelIdOf(REFERENCE_MODEL_NAME), active: true })]);
         expect(s.providers).toHaveLength(1);
         const p = s.providers[0];
@@ -88,6 +89,17 @@ describe('sdk: jobs on a local network', () => {
         } finally {
             fake.close();
         }
+    });
+
+    it('cannot be told to skip the quote: an enclave nobody verified gets nothing (issue 11 #9)', async () => {
+        // Before the fix, `verifyQuote: false` with no trust root and no runner URL sent this canary (commit 1f616a4).
+        expect(() => w.newSdk({ attestation: { verifyQuote: false } as AttestationPolicy })).toThrow(/can no longer be switched off/);
+        const sdk = w.newSdk({ attestation: {} }); // no runner URL, so no quote can be checked
+        const next = (await openProvider(w.demo.client, w.provider).getLedger()).nextJobId;
+        const seqno = await w.demo.client.open(w.signer['wallet']).getSeqno();
+        await expect(sdk.run(chat('canary-issue-11-9'))).rejects.toMatchObject({ constructor: AttestationError, failure: 'no_bundle' });
+        expect((await openProvider(w.demo.client, w.provider).getLedger()).nextJobId).toBe(next);
+        expect(await w.demo.client.open(w.signer['wallet']).getSeqno()).toBe(seqno);
     });
 
     it('refuses to pay from a wallet that cannot cover the escrow, sending nothing', async () => {

@@ -15,12 +15,13 @@ const MODEL_ID = modelIdOf(MODEL);
 const params = defaultParams(new Address(0, Buffer.alloc(32)));
 const criteria = { model: MODEL, maxInputTokens: 100, maxOutputTokens: 200 };
 
-function provider(o: { paramsStaleAt?: number; priceIn?: bigint; priceOut?: bigint; completed?: number; declined?: number; expired?: number; stake?: bigint; revoked?: boolean; validUntil?: number; imageAllowed?: boolean; syncedAt?: number; maxContext?: number } = {}): ProviderInfo {
+function provider(o: { paramsStaleAt?: number; priceIn?: bigint; priceOut?: bigint; completed?: number; declined?: number; expired?: number; stake?: bigint; revoked?: boolean; validUntil?: number; imageAllowed?: boolean; verifierAllowed?: boolean; syncedAt?: number; maxContext?: number } = {}): ProviderInfo {
     const enclave = enclaveInfo(
         1n,
         { $$type: 'Enclave', encryptionKey: 2n, imageHash: 3n, validUntil: BigInt(o.validUntil ?? NOW + 86400), verifierKey: 4n, revoked: o.revoked ?? false, slashed: false },
         NOW,
         () => o.imageAllowed ?? true,
+        () => o.verifierAllowed ?? true,
     );
     const p: ProviderInfo = {
         address: new Address(0, randomBytes(32)),
@@ -73,13 +74,14 @@ describe('sdk: provider selection', () => {
         expect(chooseProvider(snapshot([cheap, trusted]), { ...criteria, prefer: 'reputation' }, MODEL_ID).provider).toBe(trusted);
     });
 
-    it('leaves out what CreateJob would refuse, saying why', () => {
+    it('leaves out what CreateJob would refuse, and keys whose verifier was removed, saying why', () => {
         const { ranked, rejected } = rankProviders(
             snapshot([
                 provider({ stake: toNano('1') }),
                 provider({ revoked: true }),
                 provider({ validUntil: NOW - 1 }),
                 provider({ imageAllowed: false }),
+                provider({ verifierAllowed: false }),
                 provider({ syncedAt: NOW - 2 * 86400 }),
                 // Synced a minute ago, but a pending parameter set activated since: the contract's horizon decides.
                 provider({ syncedAt: NOW - 60, paramsStaleAt: NOW - 1 }),
@@ -91,6 +93,7 @@ describe('sdk: provider selection', () => {
         expect(ranked).toHaveLength(0);
         expect(rejected.map((r) => r.reason)).toEqual([
             expect.stringMatching(/stake .* below the minimum/),
+            'no usable enclave key',
             'no usable enclave key',
             'no usable enclave key',
             'no usable enclave key',

@@ -1,0 +1,167 @@
+// Issue 11 #10, the chain half: every chain client retries HTTP 429; the reads that decide trust
+// (allow-list, enclave record, verifier, time) are made on every configured endpoint and must agree.
+// The lying endpoint below is a real HTTP proxy in front of the devnet that replays get-method
+// answers recorded before governance removed the enclave's image: "the image is still allowed".
+import { Address, toNano } from '@ton/core';
+import { createServer, IncomingMessage, Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { devImageHash } from '../../attestation/devQuote';
+import { REFERENCE_MODEL_NAME } from '../../protocol/defaults';
+import { bigintFromBytes } from '../../protocol/signed';
+import { Registry } from '../../wrappers/Registry';
+import { agreed, agreedTime, Chain, ChainDisagreementError, chainClient, CHAIN_TIME_TOLERANCE_S } from '../../sdk';
+import { backoffMs, openProvider } from '../../sdk/chain';
+import { startWorld, World } from './world';
+
+const chat = (content: string) => ({ model: REFERENCE_MODEL_NAME, messages: [{ role: 'user', content }] });
+
+async function body(req: IncomingMessage): Promise<string> {
+    const parts: Buffer[] = [];
+    for await (const p of req) parts.push(p as Buffer);
+    return Buffer.concat(parts).toString('utf8');
+}
+
+async function listen(server: Server): Promise<string> {
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}/jsonRPC`;
+}
+
+describe('chain clients: HTTP 429 is retried with backoff', () => {
+    const fast = { retries: 3, baseMs: 1, maxMs: 5 };
+
+    it('retries 429 answers and returns the answer that follows them', async () => {
+        let calls = 0;
+        const server = createServer(async (req, res) => {
+            await body(req);
+            calls++;
+            if (calls <= 2) {
+                res.writeHead(429, { 'retry-after': '0', 'content-type': 'application/json' });
+                return res.end('{"ok":false,"error":"Ratelimit exceed","code":429}');
+            }
+            res.writeHead(200, { 'content-type': 'application/json' });
+            res.end('{"ok":true,"result":[],"id":"1","jsonrpc":"2.0"}'); // no transactions
+        });
+        try {
+            const client = chainClient(await listen(server), { backoff: fast });
+            expect(await client.getTransactions(new Address(0, Buffer.alloc(32)), { limit: 1 })).toEqual([]);
+            expect(calls).toBe(3);
+        } finally {
+            server.close();
+        }
+    });
+
+    it('gives up after its retries with the endpoint\'s 429, and never retries other failures', async () => {
+        let calls = 0;
+        let status = 429;
+        const server = createServer(async (req, res) => {
+            await body(req);
+            calls++;
+            res.writeHead(status, { 'content-type': 'application/json' });
+            res.end('{"ok":false,"error":"no"}');
+        });
+        try {
+            const client = chainClient(await listen(server), { backoff: fast });
+            await expect(client.getTransactions(new Address(0, Buffer.alloc(32)), { limit: 1 })).rejects.toMatchObject({ response: { status: 429 } });
+            expect(calls).toBe(1 + fast.retries);
+            calls = 0;
+            status = 500;
+            await expect(client.getTransactions(new Address(0, Buffer.alloc(32)), { limit: 1 })).rejects.toMatchObject({ response: { status: 500 } });
+            expect(calls).toBe(1);
+        } finally {
+            server.close();
+        }
+    });
+
+    it('waits Retry-After when given, else doubles from the base, never beyond the cap', () => {
+        const b = { retries: 4, baseMs: 500, maxMs: 8000 };
+        expect([0, 1, 2, 3, 4, 5].map((a) => backoffMs(a, undefined, b))).toEqual([500, 1000, 2000, 4000, 8000, 8000]);
+        expect(backoffMs(0, '3', b)).toBe(3000);
+        expect(backoffMs(0, '3600', b)).toBe(8000);
+        expect(backoffMs(1, 'Wed, 21 Oct 2015 07:28:00 GMT', b)).toBe(1000); // a date: fall back to doubling
+    });
+});
+
+describe('cross-checked reads: every endpoint must agree', () => {
+    const fake = (endpoint: string, answer: unknown, time = 1000): Chain =>
+        ({ parameters: { endpoint }, answer, getContractState: async () => ({ timestampt: time }) }) as unknown as Chain;
+    const read = async (c: Chain) => {
+        const a = (c as unknown as { answer: unknown }).answer;
+        if (a instanceof Error) throw a;
+        return a;
+    };
+    const anyAddress = new Address(0, Buffer.alloc(32));
+
+    it('returns the answer all endpoints give, and names each endpoint\'s answer when one differs', async () => {
+        expect(await agreed([fake('a', 5n), fake('b', 5n)], 'x', read)).toBe(5n);
+        const err = await agreed([fake('http://a', 5n), fake('http://b', 6n)], 'image 01 on the allow-list', read).catch((e: Error) => e);
+        expect(err).toBeInstanceOf(ChainDisagreementError);
+        expect(err).toMatchObject({ code: 'chain_disagreement', what: 'image 01 on the allow-list' });
+        expect((err as Error).message).toMatch(/http:\/\/a says "5n"; http:\/\/b says "6n"; nothing was sent/);
+    });
+
+    it('does not let a liar win by failing: the endpoints that answer must still reach two', async () => {
+        const down = new Error('ECONNREFUSED');
+        await expect(agreed([fake('a', 5n), fake('b', down)], 'x', read)).rejects.toBe(down);
+        expect(await agreed([fake('a', 5n), fake('b', down), fake('c', 5n)], 'x', read)).toBe(5n);
+        await expect(agreed([fake('a', 5n), fake('b', down), fake('c', 7n)], 'x', read)).rejects.toBeInstanceOf(ChainDisagreementError);
+    });
+
+    it('takes chain time as the latest answer within the tolerance, and refuses answers further apart', async () => {
+        expect(await agreedTime([fake('a', 0, 1000), fake('b', 0, 1000 + CHAIN_TIME_TOLERANCE_S)], anyAddress)).toBe(1000 + CHAIN_TIME_TOLERANCE_S);
+        await expect(agreedTime([fake('a', 0, 1000), fake('b', 0, 1001 + CHAIN_TIME_TOLERANCE_S)], anyAddress)).rejects.toMatchObject({ code: 'chain_disagreement' });
+    });
+});
+
+describe('sdk: an endpoint that lies about the image allow-list', () => {
+    let w: World;
+    let proxy: Server;
+    let replay = false;
+    let liar: Chain;
+    beforeAll(async () => {
+        w = await startWorld();
+        const recorded = new Map<string, string>();
+        const upstream = w.demo.devnet.endpoint;
+        proxy = createServer(async (req, res) => {
+            const text = await body(req);
+            const call = JSON.parse(text) as { method: string; params: unknown };
+            const key = call.method === 'runGetMethod' ? JSON.stringify(call.params) : null;
+            let answer = key && replay ? recorded.get(key) : undefined;
+            if (answer === undefined) {
+                answer = await (await fetch(upstream, { method: 'POST', headers: { 'content-type': 'application/json' }, body: text })).text();
+                if (key && !replay) recorded.set(key, answer);
+            }
+            res.writeHead(200, { 'content-type': 'application/json' });
+            res.end(answer);
+        });
+        liar = chainClient(await listen(proxy));
+        // Record the chain as it is while the image is allowed: one verified job through the proxy.
+        await w.newSdk({ client: liar, witnesses: [w.demo.client] }).run(chat('recorded'));
+        // Governance removes the image (say, for a vulnerability); it acts at once in the Registry.
+        const registry = w.demo.client.open(Registry.fromAddress(w.registry));
+        await registry.send(w.demo.protocol.owner, { value: toNano('0.1') }, { $$type: 'RemoveImage', queryId: 0n, imageHash: bigintFromBytes(devImageHash()) });
+        replay = true;
+    });
+    afterAll(async () => {
+        proxy.close();
+        await w.stop();
+    });
+
+    it('alone, it still decides: the only configured endpoint is taken at its word (documented limit)', async () => {
+        const r = await w.newSdk({ client: liar }).run(chat('a single endpoint decides'));
+        expect(r.jobId).toBeGreaterThan(0n);
+    });
+
+    it('with an honest witness, the disagreement is refused as chain_disagreement and nothing is sent', async () => {
+        const next = (await openProvider(w.demo.client, w.provider).getLedger()).nextJobId;
+        const seqno = await w.demo.client.open(w.signer['wallet']).getSeqno();
+        const err = await w.newSdk({ client: liar, witnesses: [w.demo.client] }).run(chat('canary-issue-11-10')).catch((e) => e);
+        expect(err).toBeInstanceOf(ChainDisagreementError);
+        expect(err.message).toMatch(/on the Registry's allow-list/);
+        expect((await openProvider(w.demo.client, w.provider).getLedger()).nextJobId).toBe(next);
+        expect(await w.demo.client.open(w.signer['wallet']).getSeqno()).toBe(seqno);
+    });
+
+    it('an honest endpoint alone refuses the removed image', async () => {
+        await expect(w.newSdk().run(chat('honest'))).rejects.toMatchObject({ code: 'no_provider' });
+    });
+});
