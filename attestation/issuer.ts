@@ -12,6 +12,8 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 import { AttestationCertificate, attestationCell, bigintFromBytes, signCell } from '../protocol/signed';
 import { enclaveMeasurement } from './enclaveMeasurement';
 import { parseQuote } from './parseQuote';
+import { isIntelRoot } from './trustAnchors';
+import { isPublicTonNetwork } from '../protocol/networks';
 import { reportDataFor } from './reportData';
 import { RuntimeConfig, runtimeHash } from './runtimeConfig';
 import { verdictOf, Verdict } from './verdict';
@@ -46,6 +48,10 @@ export type CertifyOutcome =
 
 /** Throws QuoteParseError for malformed quotes and Error for malformed key sizes; refusals are outcomes. */
 export function certifyQuote(req: CertifyRequest, cfg: IssuerConfig): CertifyOutcome {
+    // A development root certifies quotes anyone can make: never for a public network (protocol/networks.ts).
+    if (cfg.verify?.trustAnchorPem !== undefined && !isIntelRoot(cfg.verify.trustAnchorPem) && isPublicTonNetwork(req.globalId)) {
+        throw new Error(`this verifier trusts a development root; global id ${req.globalId} is a public TON network, where only Intel-rooted quotes are certified`);
+    }
     const quote = parseQuote(req.quote, { trailingBytes: cfg.verify?.trailingBytes });
     const runtime = runtimeHash(req.runtime);
     const expectedReportData = reportDataFor({

@@ -6,6 +6,7 @@
  * roots/intel-sgx-root-ca.pem is the same text, and a test asserts both equal and checks the
  * SHA-256 fingerprint Intel publishes.
  */
+import { X509Certificate } from 'node:crypto';
 export const INTEL_SGX_ROOT_CA_PEM = `-----BEGIN CERTIFICATE-----
 MIICjzCCAjSgAwIBAgIUImUM1lqdNInzg7SVUr9QGzknBqwwCgYIKoZIzj0EAwIw
 aDEaMBgGA1UEAwwRSW50ZWwgU0dYIFJvb3QgQ0ExGjAYBgNVBAoMEUludGVsIENv
@@ -65,3 +66,14 @@ AKVTqOkt59+co0O3m3hC+v5Fb00FjYWcgeu3EijOULo5
 -----END CERTIFICATE-----
 `,
 ];
+
+const INTEL_ROOT_FINGERPRINT = new X509Certificate(INTEL_SGX_ROOT_CA_PEM).fingerprint256;
+
+/** Whether `pem` is the pinned Intel SGX Root CA (by fingerprint); anything else is a development root. */
+export function isIntelRoot(pem: string): boolean {
+    try {
+        return new X509Certificate(pem).fingerprint256 === INTEL_ROOT_FINGERPRINT;
+    } catch {
+        return false; // not a certificate: certainly not Intel's; verifyQuote reports the parse error
+    }
+}

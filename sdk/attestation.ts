@@ -13,13 +13,12 @@
  * verifier registered on chain received prompts. Dev networks pass their dev root instead.
  */
 import type { Address } from '@ton/core';
-import { X509Certificate } from 'node:crypto';
 import { CHECKS } from '../attestation/checks';
 import type { Collateral } from '../attestation/collateral';
 import { enclaveMeasurement } from '../attestation/enclaveMeasurement';
 import { reportDataFor } from '../attestation/reportData';
 import { parseRuntimeConfig, runtimeHash } from '../attestation/runtimeConfig';
-import { INTEL_SGX_ROOT_CA_PEM } from '../attestation/trustAnchors';
+import { isIntelRoot } from '../attestation/trustAnchors';
 import { CollateralSource, INTEL_PCS_URL, pcsCollateralSource, platformOf } from '../attestation/collateralSource';
 import { verifyQuote, VerificationResult } from '../attestation/verify';
 import { isPublicTonNetwork } from '../protocol/networks';
@@ -225,15 +224,6 @@ export function refuseDevRootOnPublicNetwork(globalId: number, trustAnchorPem: s
     throw new AttestationError('dev_root_on_public_network', `a trust anchor other than the Intel SGX Root CA was passed, and global id ${globalId} is a public TON network: dev roots are for dev networks only`);
 }
 
-export function isIntelRoot(pem: string): boolean {
-    try {
-        return new X509Certificate(pem).fingerprint256 === INTEL_ROOT_FINGERPRINT;
-    } catch {
-        return false; // not a certificate: certainly not Intel's; verifyQuote reports the parse error
-    }
-}
-
-const INTEL_ROOT_FINGERPRINT = new X509Certificate(INTEL_SGX_ROOT_CA_PEM).fingerprint256;
 
 function hex(v: bigint): string {
     return bytesFromBigint(v).toString('hex');

@@ -40,7 +40,7 @@ describe('certificate issuance', () => {
         for (const bad of [
             { ...req, enclaveX25519: new Uint8Array(32).fill(1) },
             { ...req, provider: new Address(0, Buffer.alloc(32, 8)) },
-            { ...req, globalId: -239 },
+            { ...req, globalId: s.globalId + 1 },
             // A runner that attested the reference engine cannot be certified as serving another engine.
             { ...req, runtime: openAiRuntime() },
         ]) {
@@ -83,6 +83,12 @@ describe('certificate issuance', () => {
         if (!out.issued) return;
         expect(out.certificate.imageHash).toBe(bigintFromBytes(devEnclaveMeasurement(runtime)));
         expect(out.certificate.imageHash).not.toBe(bigintFromBytes(devEnclaveMeasurement(s.runtime)));
+    });
+
+    it('a verifier trusting a development root certifies nothing for mainnet or testnet', () => {
+        for (const globalId of [-239, -3]) {
+            expect(() => certifyQuote({ ...req, globalId }, cfg)).toThrow(/development root; global id .* is a public TON network/);
+        }
     });
 
     it('malformed quotes raise QuoteParseError', () => {
