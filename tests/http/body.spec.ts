@@ -33,7 +33,9 @@ describe('shared HTTP layer: request bodies', () => {
         expect(first.status).toBe(413);
         expect(JSON.parse(first.body)).toEqual({ error: 'request_too_large', message: `request body above ${LIMITS.bodyLimitBytes} bytes` });
         expect(first.headers.connection).not.toBe('close');
-        c.socket.destroy();
+        c.write(head(['GET /hello HTTP/1.1', 'Host: 127.0.0.1', 'Connection: close']));
+        await c.closed;
+        expect(c.received()).toMatch(/HTTP\/1\.1 413 [^]*HTTP\/1\.1 200 [^]*\{"hello":"world"\}$/);
     });
 
     it('answers 413 at once to a declared length above the limit, and drops the connection when the body does not follow', async () => {

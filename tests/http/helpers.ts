@@ -62,7 +62,7 @@ export function rawClient(port: number, forHead = false) {
         parse(false);
     });
     const closed = new Promise<void>((resolve) => socket.once('close', () => (parse(true), resolve())));
-    return { socket, answer, closed, write: (s: string | Buffer) => socket.write(s) };
+    return { socket, answer, closed, write: (s: string | Buffer) => socket.write(s), received: () => data.toString('latin1') };
 }
 
 export const head = (lines: string[]) => lines.join('\r\n') + '\r\n\r\n';
