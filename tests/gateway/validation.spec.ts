@@ -45,4 +45,14 @@ describe('gateway: request validation', () => {
         expect(res.status).toBe(413);
         expect(((await res.json()) as any).error.code).toBe('request_too_large');
     });
+
+    it('answers 413 to a chunked body above the limit too (no Content-Length to check first), in OpenAI\'s shape', async () => {
+        const chunk = new TextEncoder().encode('x'.repeat(64 * 1024));
+        let sent = 0;
+        const body = new ReadableStream({ pull: (c) => (sent++ < BODY_LIMIT_BYTES / chunk.length + 4 ? c.enqueue(chunk) : c.close()) });
+        const res = await fetch(`${gateway.url}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body, duplex: 'half' } as RequestInit);
+        expect(res.status).toBe(413);
+        expect(res.headers.get('x-should-retry')).toBe('false');
+        expect(await res.json()).toEqual({ error: { message: `request body above ${BODY_LIMIT_BYTES} bytes`, type: 'invalid_request_error', param: null, code: 'request_too_large' } });
+    });
 });
