@@ -48,13 +48,13 @@ describe('attestation HTTP service', () => {
 
     it('answers malformed requests with clear JSON errors', async () => {
         const cases: [unknown, number, string][] = [
-            ['{not json', 400, 'bad-json'],
+            ['{not json', 400, 'invalid_json'],
             [{ ...body, quote: Buffer.from('garbage').toString('base64') }, 400, 'quote-parse'],
             [{ ...body, quote: '***' }, 400, 'bad-request'],
             [{ ...body, globalId: 1.5 }, 400, 'bad-request'],
             [{ ...body, provider: 'nope' }, 400, 'bad-request'],
             [{ ...body, enclaveEd25519: 'abcd' }, 400, 'bad-request'],
-            [{ ...body, quote: 'A'.repeat(20000) }, 413, 'body-too-large'],
+            [{ ...body, quote: 'A'.repeat(20000) }, 413, 'request_too_large'],
         ];
         for (const [payload, status, error] of cases) {
             const res = await post(payload);
@@ -64,5 +64,18 @@ describe('attestation HTTP service', () => {
         }
         expect((await fetch(`${srv.url}/v1/nothing`)).status).toBe(404);
         expect((await fetch(`${srv.url}/v1/certify`)).status).toBe(405);
+    });
+
+    // The layer's hostile cases are tested once in tests/http; here, that the verifier is wired to it.
+    it('answers a chunked body above the limit with 413, and refuses web pages', async () => {
+        const chunk = new TextEncoder().encode('A'.repeat(8 * 1024));
+        let sent = 0;
+        const big = new ReadableStream({ pull: (c) => (sent++ < 4 ? c.enqueue(chunk) : c.close()) });
+        const res = await fetch(`${srv.url}/v1/certify`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: big, duplex: 'half' } as RequestInit);
+        expect([res.status, ((await res.json()) as any).error]).toEqual([413, 'request_too_large']);
+        const page = await fetch(`${srv.url}/v1/certify`, { method: 'POST', headers: { 'content-type': 'text/plain', origin: 'https://evil.example' }, body: JSON.stringify(body) });
+        expect([page.status, ((await page.json()) as any).error]).toEqual([403, 'forbidden_origin']);
+        const unlabelled = await fetch(`${srv.url}/v1/certify`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: JSON.stringify(body) });
+        expect(unlabelled.status).toBe(415);
     });
 });
