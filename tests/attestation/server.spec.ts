@@ -2,6 +2,7 @@ import { Cell } from '@ton/core';
 import { startAttestationServer, RunningServer } from '../../attestation/server';
 import { verifyCell } from '../../protocol/signed';
 import { devSetup } from './devFixture';
+import { postChunked } from '../http/helpers';
 
 describe('attestation HTTP service', () => {
     const s = devSetup();
@@ -68,10 +69,7 @@ describe('attestation HTTP service', () => {
 
     // The layer's hostile cases are tested once in tests/http; here, that the verifier is wired to it.
     it('answers a chunked body above the limit with 413, and refuses web pages', async () => {
-        const chunk = new TextEncoder().encode('A'.repeat(8 * 1024));
-        let sent = 0;
-        const big = new ReadableStream({ pull: (c) => (sent++ < 4 ? c.enqueue(chunk) : c.close()) });
-        const res = await fetch(`${srv.url}/v1/certify`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: big, duplex: 'half' } as RequestInit);
+        const res = await postChunked(`${srv.url}/v1/certify`, 8 * 1024, 4);
         expect([res.status, ((await res.json()) as any).error]).toEqual([413, 'request_too_large']);
         const page = await fetch(`${srv.url}/v1/certify`, { method: 'POST', headers: { 'content-type': 'text/plain', origin: 'https://evil.example' }, body: JSON.stringify(body) });
         expect([page.status, ((await page.json()) as any).error]).toEqual([403, 'forbidden_origin']);

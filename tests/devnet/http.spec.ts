@@ -2,10 +2,10 @@
 // shape, sendBocReturnHash, wallet information, the faucet route and the time admin route.
 // The clock test comes last: after it, wallet transfers signed with a wall-clock valid_until
 // would be expired on this devnet.
-import { request } from 'node:http';
 import { beginCell, external, storeMessage, toNano, TonClient } from '@ton/ton';
 import { Devnet } from '../../devnet';
 import { newWallet, randomAddress, signedTransfer, startTestDevnet, transfer } from './helpers';
+import { getWithHost, postChunked } from '../http/helpers';
 
 type Reply = { status: number; body: { ok: boolean; result?: any; error?: string; code?: number } };
 
@@ -62,20 +62,10 @@ describe('devnet: HTTP API', () => {
 
     // The layer's hostile cases are tested once in tests/http; here, that the devnet is wired to it.
     it('answers the shared layer\'s failures in toncenter shape: 413 to a chunked body above 8 MiB, 403 to a rebinding Host, 415', async () => {
-        const chunk = new TextEncoder().encode('A'.repeat(1024 * 1024));
-        let sent = 0;
-        const big = new ReadableStream({ pull: (c) => (sent++ < 9 ? c.enqueue(chunk) : c.close()) });
-        const res = await fetch(devnet.url + '/jsonRPC', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: big, duplex: 'half' } as RequestInit);
+        const res = await postChunked(devnet.url + '/jsonRPC', 1024 * 1024, 9);
         expect([res.status, await res.json()]).toEqual([413, { ok: false, error: `request body above ${8 * 1024 * 1024} bytes`, code: 413 }]);
 
-        const port = new URL(devnet.url).port;
-        const rebinding = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-            const req = request({ host: '127.0.0.1', port, path: '/devnet/status', headers: { host: `evil.example:${port}` } }, (r) => {
-                let body = '';
-                r.on('data', (d) => (body += d)).on('end', () => resolve({ status: r.statusCode ?? 0, body }));
-            });
-            req.on('error', reject).end();
-        });
+        const rebinding = await getWithHost(devnet.url, '/devnet/status', 'evil.example');
         expect(rebinding.status).toBe(403);
         expect(JSON.parse(rebinding.body)).toMatchObject({ ok: false, code: 403 });
 

@@ -5,7 +5,7 @@
  */
 import { Writable } from 'node:stream';
 import { connect } from 'node:net';
-import { request } from 'node:http';
+import { getWithHost, postChunked } from '../http/helpers';
 import { verifyQuote } from '../../attestation/verify';
 import { reportDataFor } from '../../attestation/reportData';
 import { createEnclaveServer, EnclaveServer } from '../../enclave/server';
@@ -94,20 +94,12 @@ describe('enclave HTTP API', () => {
     });
 
     it('answers an oversized chunked body (no Content-Length) with 413 too, not a reset', async () => {
-        const chunk = new TextEncoder().encode('A'.repeat(16 * 1024));
-        let sent = 0;
-        const body = new ReadableStream({ pull: (c) => (sent++ < 8 ? c.enqueue(chunk) : c.close()) });
-        const res = await fetch(`${url}/v1/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body, duplex: 'half' } as RequestInit);
+        const res = await postChunked(`${url}/v1/jobs`, 16 * 1024, 8);
         expect([res.status, (await json(res)).error]).toEqual([413, 'request_too_large']);
     });
 
     it('refuses web pages: a DNS-rebinding Host, and any Origin (a cross-site text/plain POST)', async () => {
-        const port = new URL(url).port;
-        const rebinding = await new Promise<number>((resolve, reject) => {
-            const req = request({ host: '127.0.0.1', port, path: '/v1/attestation', headers: { host: `evil.example:${port}` } }, (res) => (res.resume(), resolve(res.statusCode ?? 0)));
-            req.on('error', reject).end();
-        });
-        expect(rebinding).toBe(403);
+        expect((await getWithHost(url, '/v1/attestation', 'evil.example')).status).toBe(403);
         const page = await fetch(`${url}/v1/jobs`, { method: 'POST', headers: { 'content-type': 'text/plain', origin: 'https://evil.example' }, body: '{}' });
         expect([page.status, (await json(page)).error]).toEqual([403, 'forbidden_origin']);
     });

@@ -9,6 +9,7 @@ import { open } from '../../protocol/tonClient';
 import { Provider } from '../../wrappers/Provider';
 import { startWorld, World } from '../sdk/world';
 import { gatewayFor } from './helpers';
+import { postChunked } from '../http/helpers';
 
 describe('gateway: request validation', () => {
     let w: World;
@@ -47,10 +48,7 @@ describe('gateway: request validation', () => {
     });
 
     it('answers 413 to a chunked body above the limit too (no Content-Length to check first), in OpenAI\'s shape', async () => {
-        const chunk = new TextEncoder().encode('x'.repeat(64 * 1024));
-        let sent = 0;
-        const body = new ReadableStream({ pull: (c) => (sent++ < BODY_LIMIT_BYTES / chunk.length + 4 ? c.enqueue(chunk) : c.close()) });
-        const res = await fetch(`${gateway.url}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body, duplex: 'half' } as RequestInit);
+        const res = await postChunked(`${gateway.url}/chat/completions`, 64 * 1024, BODY_LIMIT_BYTES / (64 * 1024) + 4);
         expect(res.status).toBe(413);
         expect(res.headers.get('x-should-retry')).toBe('false');
         expect(await res.json()).toEqual({ error: { message: `request body above ${BODY_LIMIT_BYTES} bytes`, type: 'invalid_request_error', param: null, code: 'request_too_large' } });

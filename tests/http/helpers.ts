@@ -1,7 +1,7 @@
 // A test server on the shared layer with short limits, and a raw-socket client that writes exactly
 // the bytes an attacker would (no HTTP library to fix up lengths, hosts or framing) and reports
 // the first answer and whether the server closed the connection.
-import { Server } from 'node:http';
+import { request, Server } from 'node:http';
 import { connect, Socket } from 'node:net';
 import { readJson } from '../../http/body';
 import { methodNotAllowed, notFound } from '../../http/errors';
@@ -66,3 +66,23 @@ export function rawClient(port: number, forHead = false) {
 }
 
 export const head = (lines: string[]) => lines.join('\r\n') + '\r\n\r\n';
+
+/** A GET with a chosen Host header (fetch will not send a foreign one), as a DNS-rebinding page's request arrives. */
+export function getWithHost(url: string, path: string, host: string): Promise<{ status: number; body: string }> {
+    const u = new URL(url);
+    return new Promise((resolve, reject) => {
+        const req = request({ host: u.hostname, port: u.port, path, headers: { host: `${host}:${u.port}` } }, (res) => {
+            let body = '';
+            res.on('data', (d) => (body += d)).on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        });
+        req.on('error', reject).end();
+    });
+}
+
+/** A JSON POST whose body is streamed chunked, with no Content-Length to check before reading. */
+export function postChunked(url: string, chunkBytes: number, chunks: number): Promise<Response> {
+    const chunk = new TextEncoder().encode('A'.repeat(chunkBytes));
+    let sent = 0;
+    const body = new ReadableStream({ pull: (c) => (sent++ < chunks ? c.enqueue(chunk) : c.close()) });
+    return fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body, duplex: 'half' } as RequestInit);
+}

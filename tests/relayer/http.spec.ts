@@ -1,7 +1,7 @@
 // The relayer's /healthz and /metrics are wired to the shared HTTP layer (whose hostile cases are
 // tested once in tests/http): a DNS-rebinding page cannot read them, and errors have the one shape.
-import { request } from 'node:http';
 import { Server } from 'node:http';
+import { getWithHost } from '../http/helpers';
 import { startHttp } from '../../relayer/http';
 import { createMetrics } from '../../relayer/metrics';
 
@@ -22,12 +22,7 @@ describe('relayer: health and metrics over HTTP', () => {
     });
 
     it('refuses a DNS-rebinding Host, and answers other routes and methods in the shared shape', async () => {
-        const port = new URL(url).port;
-        const rebinding = await new Promise<number>((resolve, reject) => {
-            const req = request({ host: '127.0.0.1', port, path: '/metrics', headers: { host: `evil.example:${port}` } }, (res) => (res.resume(), resolve(res.statusCode ?? 0)));
-            req.on('error', reject).end();
-        });
-        expect(rebinding).toBe(403);
+        expect((await getWithHost(url, '/metrics', 'evil.example')).status).toBe(403);
         const missing = await fetch(`${url}/nothing`);
         expect([missing.status, await missing.json()]).toEqual([404, { error: 'not_found', message: 'no route GET /nothing' }]);
         const wrong = await fetch(`${url}/healthz`, { method: 'POST' });
