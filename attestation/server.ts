@@ -7,16 +7,19 @@
  *   GET /healthz → 200 {ok: true, verifierPublicKey}
  *
  * Binds 127.0.0.1 unless told otherwise: the service holds a signing key and is meant to sit behind
- * a gateway. Logs never include quotes or keys (there is no logging here at all; callers wrap it).
+ * a gateway. Limits, timeouts, the browser policy and the shared errors are the HTTP layer's (http/).
+ * Logs never include quotes or keys (there is no logging here at all; callers wrap it).
  */
-import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
-import { AddressInfo } from 'node:net';
+import { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { Address } from '@ton/core';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { QuoteParseError } from './errors';
 import { fromHex, toHex } from './hex';
 import { parseRuntimeConfig } from './runtimeConfig';
 import { certifyQuote, CertifyRequest, IssuerConfig } from './issuer';
+import { readJson } from '../http/body';
+import { HttpError, methodNotAllowed, notFound } from '../http/errors';
+import { createHttpServer, listen, sendJson } from '../http/server';
 
 /** A quote is ~5 KB (6.7 KB base64); 64 KiB leaves room for larger chains without inviting abuse. */
 export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
@@ -33,38 +36,23 @@ export interface RunningServer {
     close(): Promise<void>;
 }
 
-class HttpError extends Error {
-    constructor(readonly status: number, readonly code: string, message: string) {
-        super(message);
-    }
-}
-
 export async function startAttestationServer(cfg: ServerConfig): Promise<RunningServer> {
-    const server = createServer((req, res) => {
-        handle(req, res, cfg).catch((e: unknown) => {
-            const err = e instanceof HttpError ? e : new HttpError(500, 'internal', 'internal error');
-            send(res, err.status, { error: err.code, message: err.message });
-        });
-    });
-    await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(cfg.port ?? 0, cfg.host ?? '127.0.0.1', resolve);
-    });
-    const { address, port } = server.address() as AddressInfo;
-    const host = address.includes(':') ? `[${address}]` : address;
-    return { server, url: `http://${host}:${port}`, close: () => new Promise((r, j) => server.close((e) => (e ? j(e) : r()))) };
+    const maxBodyBytes = cfg.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+    const server = createHttpServer({ limits: { bodyLimitBytes: maxBodyBytes } }, (req, res) => handle(req, res, cfg, maxBodyBytes));
+    const url = await listen(server, cfg.port ?? 0, cfg.host ?? '127.0.0.1');
+    return { server, url, close: () => new Promise((r, j) => server.close((e) => (e ? j(e) : r()))) };
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, cfg: ServerConfig): Promise<void> {
+async function handle(req: IncomingMessage, res: ServerResponse, cfg: ServerConfig, maxBodyBytes: number): Promise<void> {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/healthz') {
-        if (req.method !== 'GET') throw new HttpError(405, 'method-not-allowed', 'use GET');
-        return send(res, 200, { ok: true, verifierPublicKey: toHex(ed25519.getPublicKey(cfg.secretKey)) });
+        if (req.method !== 'GET') throw methodNotAllowed(req.method ?? '', path, ['GET']);
+        return sendJson(res, 200, { ok: true, verifierPublicKey: toHex(ed25519.getPublicKey(cfg.secretKey)) });
     }
-    if (path !== '/v1/certify') throw new HttpError(404, 'not-found', `no route ${path}`);
-    if (req.method !== 'POST') throw new HttpError(405, 'method-not-allowed', 'use POST');
+    if (path !== '/v1/certify') throw notFound(req.method ?? '', path);
+    if (req.method !== 'POST') throw methodNotAllowed(req.method ?? '', path, ['POST']);
 
-    const request = parseCertifyBody(await readBody(req, cfg.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES));
+    const request = parseCertifyBody(await readJson(req, maxBodyBytes));
     let outcome;
     try {
         outcome = certifyQuote(request, cfg);
@@ -72,8 +60,8 @@ async function handle(req: IncomingMessage, res: ServerResponse, cfg: ServerConf
         if (e instanceof QuoteParseError) throw new HttpError(400, 'quote-parse', e.message);
         throw new HttpError(400, 'bad-request', (e as Error).message);
     }
-    if (!outcome.issued) return send(res, 422, { error: 'quote-refused', verdict: outcome.verdict });
-    send(res, 200, {
+    if (!outcome.issued) return sendJson(res, 422, { error: 'quote-refused', verdict: outcome.verdict });
+    sendJson(res, 200, {
         certificate: outcome.cell.toBoc().toString('base64'),
         signature: outcome.signature.toString('hex'),
         verifierPublicKey: toHex(outcome.verifierPublicKey),
@@ -81,32 +69,9 @@ async function handle(req: IncomingMessage, res: ServerResponse, cfg: ServerConf
     });
 }
 
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-    const declared = Number(req.headers['content-length'] ?? 0);
-    if (declared > limit) return Promise.reject(new HttpError(413, 'body-too-large', `body exceeds ${limit} bytes`));
-    return new Promise((resolve, reject) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        req.on('data', (c: Buffer) => {
-            size += c.length;
-            if (size > limit) {
-                reject(new HttpError(413, 'body-too-large', `body exceeds ${limit} bytes`));
-                req.destroy();
-            } else chunks.push(c);
-        });
-        req.on('end', () => resolve(Buffer.concat(chunks)));
-        req.on('error', reject);
-    });
-}
-
-function parseCertifyBody(raw: Buffer): CertifyRequest {
-    let body: Record<string, unknown>;
-    try {
-        body = JSON.parse(raw.toString('utf8'));
-    } catch {
-        throw new HttpError(400, 'bad-json', 'body is not JSON');
-    }
-    if (typeof body !== 'object' || body === null) throw new HttpError(400, 'bad-request', 'body must be a JSON object');
+function parseCertifyBody(parsed: unknown): CertifyRequest {
+    if (typeof parsed !== 'object' || parsed === null) throw new HttpError(400, 'bad-request', 'body must be a JSON object');
+    const body = parsed as Record<string, unknown>;
     const field = <T>(name: string, parse: (v: unknown) => T): T => {
         try {
             return parse(body[name]);
@@ -136,8 +101,3 @@ function parseCertifyBody(raw: Buffer): CertifyRequest {
     };
 }
 
-function send(res: ServerResponse, status: number, body: unknown): void {
-    if (res.headersSent) return;
-    res.writeHead(status, { 'content-type': 'application/json' });
-    res.end(JSON.stringify(body));
-}

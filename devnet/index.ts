@@ -2,13 +2,13 @@
 // `npm run devnet` is a thin CLI over this; tests and the demo call it directly.
 import { Address } from '@ton/core';
 import { Blockchain } from '@ton/sandbox';
-import { AddressInfo } from 'node:net';
 import { BlockProducer } from './blockProducer';
 import { Chain } from './chain';
 import { FAUCET_DEFAULT_AMOUNT, FaucetError, fund } from './faucet';
 import { createDevnetServer } from './http/server';
 import { readState, StateSaver } from './persistence';
 import { invalid } from './rpc/errors';
+import { listen } from '../http/server';
 
 export type DevnetOptions = {
     port?: number; // 0 picks a free port
@@ -46,15 +46,10 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
     const status = () => ({ blockMs, seqno: chain.lastBlock.seqno, now: chain.clock.now(), statePath: options.statePath ?? null });
 
     const server = createDevnetServer({ chain, producer }, { faucet, advance, status });
-    await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(options.port ?? DEFAULT_PORT, options.host ?? DEFAULT_HOST, resolve);
-    });
+    const url = await listen(server, options.port ?? DEFAULT_PORT, options.host ?? DEFAULT_HOST);
     producer.start();
     saver?.start();
 
-    const { address, port } = server.address() as AddressInfo;
-    const url = `http://${address.includes(':') ? `[${address}]` : address}:${port}`;
     let closing: Promise<void> | undefined;
     // One shutdown path: stop taking requests, apply what is queued, write the state file.
     const close = () =>

@@ -2,11 +2,11 @@
  * The runner's HTTP API (docs/spec/enclave.md): POST /v1/jobs, GET /v1/attestation, GET /healthz,
  * GET /metrics. The relayer in front is untrusted, so every limit is enforced here: body size (413),
  * a body read in full before it may take a job slot and short header/request timeouts (a slow body
- * holds nobody out), bounded concurrency and queue (503), the job checked on chain before anything
- * is signed (409, chainJobs.ts), per-job timeout (signed BackendFailure decline).
+ * holds nobody out; both from the shared layer, http/), bounded concurrency and queue (503), the
+ * job checked on chain before anything is signed (409, chainJobs.ts), per-job timeout (signed
+ * BackendFailure decline).
  */
-import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
-import { AddressInfo } from 'node:net';
+import { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { DeclineReason } from '../protocol/signed';
 import type { AttestationDocument } from './attestation';
 import { Gate } from './gate';
@@ -14,7 +14,9 @@ import { handleJob, RunnerContext } from './handleJob';
 import { LateJobError, OneOutcomePerJob } from './oneOutcome';
 import { JobSource, mismatch } from './chainJobs';
 import { bigintFromBytes } from '../protocol/signed';
-import { HttpError, readJson, sendError, sendJson } from './httpBody';
+import { readJson } from '../http/body';
+import { HttpError, methodNotAllowed, notFound } from '../http/errors';
+import { createHttpServer, listen, sendJson } from '../http/server';
 import { JobInputError, parseJobInput, type JobInput } from './jobInput';
 import type { Logger } from './log';
 import { createMetrics, RunnerMetrics } from './metrics';
@@ -23,7 +25,7 @@ export interface ServerLimits {
     bodyLimitBytes: number;
     concurrency: number;
     queue: number;
-    /** A request's headers and its whole body must arrive within these (Node's defaults are 60 s and 300 s). */
+    /** A request's headers, then its whole body, must arrive within these (Node's defaults are 60 s and 300 s; http/server.ts). */
     headersTimeoutMs: number;
     requestTimeoutMs: number;
 }
@@ -68,7 +70,7 @@ async function postJob(deps: Required<Omit<ServerDeps, 'limits'>>, limits: Serve
     // The whole body is read before a slot is taken: a slow sender holds only its own connection.
     let job: JobInput;
     try {
-        job = parseJobInput(await readJson(req, limits.bodyLimitBytes, limits.requestTimeoutMs));
+        job = parseJobInput(await readJson(req, limits.bodyLimitBytes));
     } catch (e) {
         if (e instanceof JobInputError) throw new HttpError(400, 'BadJob', e.message);
         throw e;
@@ -111,32 +113,26 @@ export function createEnclaveServer(input: ServerDeps): EnclaveServer {
             res.writeHead(200, { 'content-type': deps.metrics.registry.contentType });
             return void res.end(await deps.metrics.registry.metrics());
         }
-        if (['/v1/jobs', '/v1/attestation', '/healthz', '/metrics'].includes(path)) throw new HttpError(405, 'MethodNotAllowed', `${method} not allowed on ${path}`);
-        throw new HttpError(404, 'NotFound', `no route ${path}`);
+        if (path === '/v1/jobs') throw methodNotAllowed(method, path, ['POST']);
+        if (['/v1/attestation', '/healthz', '/metrics'].includes(path)) throw methodNotAllowed(method, path, ['GET']);
+        throw notFound(method, path);
     };
 
-    // Node checks these timeouts every connectionsCheckingInterval (30 s by default): check often enough.
-    const checkEvery = Math.min(1000, limits.headersTimeoutMs, limits.requestTimeoutMs);
-    const server = createServer({ headersTimeout: limits.headersTimeoutMs, requestTimeout: limits.requestTimeoutMs, connectionsCheckingInterval: checkEvery }, (req, res) => {
-        route(req, res).catch((e) => {
-            const error = e instanceof HttpError ? e : new HttpError(500, 'Internal', 'internal error');
-            if (!(e instanceof HttpError)) deps.logger.error({ err: (e as Error)?.name ?? 'unknown' }, 'request failed');
-            deps.metrics.rejected.inc({ status: String(error.status) });
-            if (!res.headersSent) sendError(res, error);
-        });
-    });
+    const server = createHttpServer(
+        {
+            limits,
+            onError: (error, { cause }) => {
+                if (!(cause instanceof HttpError)) deps.logger.error({ err: (cause as Error)?.name ?? 'unknown' }, 'request failed');
+                deps.metrics.rejected.inc({ status: String(error.status) });
+            },
+        },
+        route,
+    );
 
     return {
         server,
         metrics: deps.metrics,
-        listen: (port, host = '127.0.0.1') =>
-            new Promise((resolve, reject) => {
-                server.once('error', reject);
-                server.listen(port, host, () => {
-                    const a = server.address() as AddressInfo;
-                    resolve(`http://${host}:${a.port}`);
-                });
-            }),
+        listen: (port, host = '127.0.0.1') => listen(server, port, host),
         close: () => new Promise((resolve) => server.close(() => resolve())),
     };
 }

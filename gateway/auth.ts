@@ -10,7 +10,7 @@
  */
 import { timingSafeEqual, createHash } from 'node:crypto';
 import Database from 'better-sqlite3';
-import { HttpError } from './errors';
+import { HttpError } from '../http/errors';
 
 export interface ApiKeySpec {
     key: string;
@@ -64,10 +64,10 @@ export class ApiKeys {
     authenticate(header: string | undefined): KeyAccount | null {
         if (!this.enabled) return null;
         const m = /^Bearer\s+(.+)$/i.exec(header ?? '');
-        if (!m) throw new HttpError(401, 'invalid_request_error', 'invalid_api_key', 'missing API key: send "Authorization: Bearer <key>"');
+        if (!m) throw new HttpError(401, 'invalid_api_key', 'missing API key: send "Authorization: Bearer <key>"');
         const h = digest(m[1].trim());
         const found = this.accounts.find((a) => timingSafeEqual(a.hash, h));
-        if (!found) throw new HttpError(401, 'invalid_request_error', 'invalid_api_key', 'incorrect API key');
+        if (!found) throw new HttpError(401, 'invalid_api_key', 'incorrect API key');
         return found.account;
     }
 }
@@ -76,7 +76,7 @@ export class ApiKeys {
 export function reserve(account: KeyAccount | null, amount: bigint): (cost: bigint) => void {
     if (!account) return () => {};
     if (account.limit !== undefined && account.spent + account.reserved + amount > account.limit) {
-        throw new HttpError(429, 'insufficient_quota', 'spending_limit_exceeded', `this API key's spending limit is reached (spent ${account.spent} of ${account.limit} nanotons, ${account.reserved} reserved by jobs in flight)`);
+        throw new HttpError(429, 'spending_limit_exceeded', `this API key's spending limit is reached (spent ${account.spent} of ${account.limit} nanotons, ${account.reserved} reserved by jobs in flight)`);
     }
     account.reserved += amount;
     account.persist?.();

@@ -26,7 +26,7 @@ export interface GatewayConfig {
     ttl?: number;
     pollMs: number;
     spendingDb: string; // SQLite file keeping API keys' spending across restarts
-    allowedHosts: string[]; // Host names accepted beyond loopback names (gateway/browser.ts)
+    allowedHosts: string[]; // Host names accepted beyond loopback names (http/browser.ts)
     corsOrigins: string[]; // browser origins allowed to call
 }
 

@@ -5,14 +5,16 @@
  *
  * It binds loopback unless API keys are configured: anyone who can reach it spends its wallet.
  */
-import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { CocoonClient, JobResult, OpenAIRequest, SubmitOptions } from '../sdk';
 import { ApiKeys, ApiKeySpec, KeyAccount, reserve } from './auth';
-import { apiErrorOf, errorBody, HttpError, invalidRequest } from './errors';
+import { apiErrorOf, errorBody, invalidRequest } from './errors';
 import { modelObject, streamEvents } from './openai';
-import { BrowserPolicy, checkBrowser, isLoopback, PREFLIGHT_HEADERS } from './browser';
 import { REFERENCE_MODEL_NAME } from '../protocol/defaults';
+import { readJson } from '../http/body';
+import { BrowserPolicy, isLoopback } from '../http/browser';
+import { HttpError, methodNotAllowed, notFound } from '../http/errors';
+import { createHttpServer, listen, sendJson } from '../http/server';
 
 export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_PORT = 8080;
@@ -29,7 +31,7 @@ export interface GatewayOptions {
     log?: (entry: Record<string, unknown>) => void;
     /** SQLite file keeping each API key's spending across restarts (gateway/auth.ts); in memory when absent. */
     spendingDb?: string;
-    /** Host names and browser origins allowed beyond loopback names and non-browser clients (gateway/browser.ts). */
+    /** Host names and browser origins allowed beyond loopback names and non-browser clients (http/browser.ts). */
     browser?: Partial<BrowserPolicy>;
 }
 
@@ -43,38 +45,6 @@ export interface Gateway {
 export class GatewayConfigError extends Error {}
 
 export { isLoopback };
-
-function readBody(req: IncomingMessage): Promise<unknown> {
-    return new Promise((resolve, reject) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        req.on('data', (c: Buffer) => {
-            size += c.length;
-            if (size > BODY_LIMIT_BYTES) {
-                // Stop reading; the 413 is answered with Connection: close and the socket dropped after it.
-                req.removeAllListeners('data');
-                req.pause();
-                reject(new HttpError(413, 'invalid_request_error', 'request_too_large', `request body above ${BODY_LIMIT_BYTES} bytes`));
-                return;
-            }
-            chunks.push(c);
-        });
-        req.on('end', () => {
-            try {
-                resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')));
-            } catch {
-                reject(invalidRequest('request body is not valid JSON'));
-            }
-        });
-        req.on('error', reject);
-    });
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
-    const text = JSON.stringify(body);
-    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
-    res.end(text);
-}
 
 function validate(body: unknown, kind: 'chat' | 'completion'): OpenAIRequest {
     if (typeof body !== 'object' || body === null || Array.isArray(body)) throw invalidRequest('request body must be a JSON object');
@@ -105,7 +75,7 @@ function refuseUnhonoured(body: Record<string, unknown>): void {
         const v = body[name];
         if (v === undefined || v === null || v === false) continue;
         if (name === 'response_format' && (v as { type?: unknown }).type === 'text') continue;
-        throw new HttpError(400, 'invalid_request_error', 'unsupported_parameter', `\`${name}\` is not supported by the model \`${REFERENCE_MODEL_NAME}\``, name);
+        throw new HttpError(400, 'unsupported_parameter', `\`${name}\` is not supported by the model \`${REFERENCE_MODEL_NAME}\``, { param: name });
     }
 }
 
@@ -130,19 +100,17 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     }
     const log = o.log ?? (() => {});
 
-    const policy: BrowserPolicy = { allowedHosts: o.browser?.allowedHosts ?? [], corsOrigins: o.browser?.corsOrigins ?? [] };
-
-    const complete = async (req: IncomingMessage, res: ServerResponse, kind: 'chat' | 'completion', account: KeyAccount | null, cors: Record<string, string>) => {
-        const body = validate(await readBody(req), kind);
+    const complete = async (req: IncomingMessage, res: ServerResponse, kind: 'chat' | 'completion', account: KeyAccount | null) => {
+        const body = validate(await readJson(req, BODY_LIMIT_BYTES), kind);
         const models = await o.sdk.models();
         const model = models.find((m) => m.name === body.model);
         if (!model) {
-            throw new HttpError(404, 'invalid_request_error', 'model_not_found', `the model \`${body.model}\` is not allow-listed or no provider serves it (GET /v1/models lists them)`, 'model');
+            throw new HttpError(404, 'model_not_found', `the model \`${body.model}\` is not allow-listed or no provider serves it (GET /v1/models lists them)`, { param: 'model' });
         }
         if (model.name === REFERENCE_MODEL_NAME) refuseUnhonoured(body);
         const maxTokens = (body.max_completion_tokens ?? body.max_tokens) as number | undefined;
         if (maxTokens !== undefined && maxTokens >= model.maxContext) {
-            throw new HttpError(400, 'invalid_request_error', 'context_length_exceeded', `max_tokens ${maxTokens} leaves no room for the prompt in the model's context of ${model.maxContext} tokens`, 'max_tokens');
+            throw new HttpError(400, 'context_length_exceeded', `max_tokens ${maxTokens} leaves no room for the prompt in the model's context of ${model.maxContext} tokens`, { param: 'max_tokens' });
         }
         const stream = body.stream === true;
         const includeUsage = Boolean((body.stream_options as { include_usage?: boolean } | undefined)?.include_usage);
@@ -168,7 +136,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
         }
         (release as ((c: bigint) => void) | null)?.(result.escrow - result.refund);
         log({ route: kind, jobId: result.jobId.toString(), inputTokens: result.usage.inputTokens, outputTokens: result.usage.outputTokens, price: result.price.toString() });
-        const headers = { ...cors, 'x-cocoon-job-id': result.jobId.toString(), 'x-cocoon-provider': result.provider.toString(), 'x-cocoon-price-nanoton': result.price.toString() };
+        const headers = { 'x-cocoon-job-id': result.jobId.toString(), 'x-cocoon-provider': result.provider.toString(), 'x-cocoon-price-nanoton': result.price.toString() };
         if (!stream) return sendJson(res, 200, result.response, headers);
         res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', ...headers });
         for (const data of streamEvents(kind, result.response, includeUsage)) res.write(`data: ${data}\n\n`);
@@ -178,46 +146,36 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     const route = async (req: IncomingMessage, res: ServerResponse) => {
         const path = (req.url ?? '/').split('?')[0].replace(/\/+$/, '');
         const method = req.method ?? 'GET';
-        const cors = checkBrowser(req, keys.enabled, policy);
-        if (method === 'OPTIONS' && req.headers.origin !== undefined) {
-            res.writeHead(204, { ...cors, ...PREFLIGHT_HEADERS });
-            return void res.end();
-        }
         const account = keys.authenticate(req.headers.authorization);
         if (path === '/v1/models' && method === 'GET') {
-            return sendJson(res, 200, { object: 'list', data: (await o.sdk.models()).map(modelObject) }, cors);
+            return sendJson(res, 200, { object: 'list', data: (await o.sdk.models()).map(modelObject) });
         }
         if (path.startsWith('/v1/models/') && method === 'GET') {
             const id = decodeURIComponent(path.slice('/v1/models/'.length));
             const m = (await o.sdk.models()).find((x) => x.name === id);
-            if (!m) throw new HttpError(404, 'invalid_request_error', 'model_not_found', `the model \`${id}\` does not exist`, 'model');
-            return sendJson(res, 200, modelObject(m), cors);
+            if (!m) throw new HttpError(404, 'model_not_found', `the model \`${id}\` does not exist`, { param: 'model' });
+            return sendJson(res, 200, modelObject(m));
         }
-        if (path === '/v1/chat/completions' && method === 'POST') return complete(req, res, 'chat', account, cors);
-        if (path === '/v1/completions' && method === 'POST') return complete(req, res, 'completion', account, cors);
-        if (['/v1/models', '/v1/chat/completions', '/v1/completions'].includes(path)) throw new HttpError(405, 'invalid_request_error', 'method_not_allowed', `${method} is not allowed on ${path}`);
-        throw new HttpError(404, 'invalid_request_error', 'unknown_url', `unknown route ${method} ${path}`);
+        if (path === '/v1/chat/completions' && method === 'POST') return complete(req, res, 'chat', account);
+        if (path === '/v1/completions' && method === 'POST') return complete(req, res, 'completion', account);
+        if (path === '/v1/models') throw methodNotAllowed(method, path, ['GET']);
+        if (path === '/v1/chat/completions' || path === '/v1/completions') throw methodNotAllowed(method, path, ['POST']);
+        throw notFound(method, path);
     };
 
-    const server = createServer((req, res) => {
-        const started = Date.now();
-        route(req, res).catch((e) => {
-            const err = apiErrorOf(e);
-            log({ route: req.url, status: err.status, code: err.code, ms: Date.now() - started });
-            if (res.headersSent) return void res.end();
-            if (err.status === 413) {
-                res.on('finish', () => req.destroy());
-                return sendJson(res, err.status, errorBody(err), { 'x-should-retry': 'false', connection: 'close' });
-            }
-            sendJson(res, err.status, errorBody(err), { 'x-should-retry': 'false' });
-        });
-    });
-    await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(o.port ?? DEFAULT_PORT, host, () => resolve());
-    });
-    const { address, port } = server.address() as AddressInfo;
-    const url = `http://${address.includes(':') ? `[${address}]` : address}:${port}/v1`;
+    const server = createHttpServer(
+        {
+            keyed: keys.enabled,
+            browser: o.browser,
+            limits: { bodyLimitBytes: BODY_LIMIT_BYTES },
+            errorBody,
+            errorHeaders: { 'x-should-retry': 'false' },
+            classify: apiErrorOf,
+            onError: (err, { req, ms }) => log({ route: req.url, status: err.status, code: err.code, ms }),
+        },
+        route,
+    );
+    const url = `${await listen(server, o.port ?? DEFAULT_PORT, host)}/v1`;
     let closing: Promise<void> | undefined;
     const close = () =>
         (closing ??= new Promise<void>((resolve) => {

@@ -1,6 +1,10 @@
-/** GET /healthz (200 while every watcher reached its Provider's head recently, else 503) and GET /metrics. */
-import { createServer, Server } from 'node:http';
-import { AddressInfo } from 'node:net';
+/**
+ * GET /healthz (200 while every watcher reached its Provider's head recently, else 503) and GET
+ * /metrics, on the shared HTTP layer (http/: timeouts, web pages refused, `{error: code, message}`).
+ */
+import { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { methodNotAllowed, notFound } from '../http/errors';
+import { createHttpServer, listen, sendJson } from '../http/server';
 import type { RelayerMetrics } from './metrics';
 
 export interface Health {
@@ -9,33 +13,20 @@ export interface Health {
 }
 
 export async function startHttp(host: string, port: number, metrics: RelayerMetrics, health: () => Health): Promise<{ server: Server; url: string }> {
-    const server = createServer((req, res) => {
+    const route = async (req: IncomingMessage, res: ServerResponse) => {
         const path = (req.url ?? '/').split('?')[0];
         if (req.method === 'GET' && path === '/healthz') {
             const h = health();
-            res.writeHead(h.ok ? 200 : 503, { 'content-type': 'application/json' });
-            return void res.end(JSON.stringify(h));
+            return sendJson(res, h.ok ? 200 : 503, h);
         }
         if (req.method === 'GET' && path === '/metrics') {
-            metrics.registry.metrics().then(
-                (text) => {
-                    res.writeHead(200, { 'content-type': metrics.registry.contentType });
-                    res.end(text);
-                },
-                () => {
-                    res.writeHead(500);
-                    res.end();
-                },
-            );
-            return;
+            const text = await metrics.registry.metrics();
+            res.writeHead(200, { 'content-type': metrics.registry.contentType });
+            return void res.end(text);
         }
-        res.writeHead(404, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ error: 'not found' }));
-    });
-    await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(port, host, resolve);
-    });
-    const a = server.address() as AddressInfo;
-    return { server, url: `http://${host}:${a.port}` };
+        if (path === '/healthz' || path === '/metrics') throw methodNotAllowed(req.method ?? '', path, ['GET']);
+        throw notFound(req.method ?? '', path);
+    };
+    const server = createHttpServer({}, route);
+    return { server, url: await listen(server, port, host) };
 }

@@ -9,7 +9,7 @@ import { RpcContext } from '../rpc/context';
 import { badRequest, forbidden, invalid, notFound } from '../rpc/errors';
 import { address, optionalInt } from '../rpc/params';
 import { callMethod } from '../rpc/registry';
-import { readJson } from './body';
+import { readJson } from '../../http/body';
 
 export type AdminActions = {
     faucet: (to: Address, amount?: bigint) => Promise<{ amount: bigint; lt: bigint; hash: Buffer }>;
@@ -19,13 +19,23 @@ export type AdminActions = {
 
 export type Reply = Record<string, unknown>;
 
+// Contract deploy BOCs can be large, but an unbounded body is an easy way to exhaust memory.
+export const MAX_BODY_BYTES = 8 * 1024 * 1024;
+
+/** toncenter's POST body: a JSON object; an empty body is `{}` (a method without parameters). */
+async function readObject(req: IncomingMessage): Promise<Record<string, unknown>> {
+    const value = await readJson(req, MAX_BODY_BYTES, { emptyAs: {} });
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw badRequest('body must be a JSON object');
+    return value as Record<string, unknown>;
+}
+
 export async function route(req: IncomingMessage, ctx: RpcContext, admin: AdminActions): Promise<Reply> {
     const url = new URL(req.url ?? '/', 'http://devnet');
     const path = url.pathname.replace(/\/+$/, '');
     const post = req.method === 'POST';
     if (post && (path === '/jsonRPC' || path === '/api/v2/jsonRPC')) return jsonRpc(req, ctx);
     if (path.startsWith('/api/v2/') && (post || req.method === 'GET')) {
-        const params = post ? await readJson(req) : Object.fromEntries(url.searchParams);
+        const params = post ? await readObject(req) : Object.fromEntries(url.searchParams);
         return { ok: true, result: await callMethod(ctx, path.slice('/api/v2/'.length), params) };
     }
     // The toncenter API answers any web page (CORS *), like toncenter; the admin routes move money and
@@ -41,7 +51,7 @@ export async function route(req: IncomingMessage, ctx: RpcContext, admin: AdminA
 }
 
 async function jsonRpc(req: IncomingMessage, ctx: RpcContext): Promise<Reply> {
-    const body = await readJson(req);
+    const body = await readObject(req);
     if (typeof body.method !== 'string') throw badRequest('jsonRPC: "method" missing');
     const params = (body.params ?? {}) as Record<string, unknown>;
     if (typeof params !== 'object' || Array.isArray(params)) throw badRequest('jsonRPC: "params" must be an object');
@@ -50,7 +60,7 @@ async function jsonRpc(req: IncomingMessage, ctx: RpcContext): Promise<Reply> {
 }
 
 async function faucet(req: IncomingMessage, admin: AdminActions): Promise<Reply> {
-    const body = await readJson(req);
+    const body = await readObject(req);
     const to = address(body);
     const paid = await admin.faucet(to, optionalInt(body, 'amount'));
     return {
@@ -64,7 +74,7 @@ async function faucet(req: IncomingMessage, admin: AdminActions): Promise<Reply>
 }
 
 async function advance(req: IncomingMessage, admin: AdminActions): Promise<Reply> {
-    const body = await readJson(req);
+    const body = await readObject(req);
     const seconds = Number(optionalInt(body, 'seconds') ?? NaN);
     if (!Number.isSafeInteger(seconds) || seconds < 0) throw invalid('seconds: non-negative integer required');
     return { ok: true, result: { now: await admin.advance(seconds) } };

@@ -1,36 +1,20 @@
-// The HTTP front: node:http, JSON in and out, toncenter's error shape, permissive CORS so a
-// browser demo page on another port can talk to the devnet.
-import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
+// The HTTP front: the shared HTTP layer (http/: limits, timeouts, Host check on loopback), JSON in
+// and out, toncenter's error shape, and CORS for any page, as toncenter allows, so a browser demo
+// page on another port can talk to the devnet (its admin routes refuse pages: routes.ts).
+import { Server } from 'node:http';
+import { createHttpServer, sendJson } from '../../http/server';
 import { RpcContext } from '../rpc/context';
 import { errorBody } from '../rpc/errors';
-import { AdminActions, route } from './routes';
-
-const CORS_HEADERS = {
-    'Access-Control-Allow-Origin': '*',
-    'Access-Control-Allow-Methods': 'GET, POST, OPTIONS',
-    'Access-Control-Allow-Headers': 'Content-Type, X-API-Key, X-Ton-Client-Version',
-};
+import { AdminActions, MAX_BODY_BYTES, route } from './routes';
 
 export function createDevnetServer(ctx: RpcContext, admin: AdminActions): Server {
-    return createServer((req, res) => void handle(req, res, ctx, admin));
-}
-
-async function handle(req: IncomingMessage, res: ServerResponse, ctx: RpcContext, admin: AdminActions): Promise<void> {
-    if (req.method === 'OPTIONS') {
-        res.writeHead(204, CORS_HEADERS).end();
-        return;
-    }
-    try {
-        send(res, 200, await route(req, ctx, admin));
-    } catch (error) {
-        const { status, body } = errorBody(error);
-        if (status === 500) console.error('devnet: internal error', error);
-        send(res, status, body);
-    }
-}
-
-function send(res: ServerResponse, status: number, body: unknown): void {
-    if (res.headersSent) return;
-    res.writeHead(status, { ...CORS_HEADERS, 'Content-Type': 'application/json' });
-    res.end(JSON.stringify(body));
+    return createHttpServer(
+        {
+            limits: { bodyLimitBytes: MAX_BODY_BYTES },
+            browser: { corsOrigins: ['*'] },
+            errorBody,
+            onError: (e, { cause }) => e.status === 500 && console.error('devnet: internal error', cause),
+        },
+        async (req, res) => sendJson(res, 200, await route(req, ctx, admin)),
+    );
 }

@@ -2,6 +2,7 @@ import { Cell } from '@ton/core';
 import { startAttestationServer, RunningServer } from '../../attestation/server';
 import { verifyCell } from '../../protocol/signed';
 import { devSetup } from './devFixture';
+import { postChunked } from '../http/helpers';
 
 describe('attestation HTTP service', () => {
     const s = devSetup();
@@ -49,7 +50,7 @@ describe('attestation HTTP service', () => {
 
     it('answers malformed requests with clear JSON errors', async () => {
         const cases: [unknown, number, string][] = [
-            ['{not json', 400, 'bad-json'],
+            ['{not json', 400, 'invalid_json'],
             [{ ...body, quote: Buffer.from('garbage').toString('base64') }, 400, 'quote-parse'],
             [{ ...body, quote: '***' }, 400, 'bad-request'],
             [{ ...body, globalId: 1.5 }, 400, 'bad-request'],
@@ -58,7 +59,7 @@ describe('attestation HTTP service', () => {
             [{ ...body, runtime: undefined }, 400, 'bad-request'],
             // An engine outside the VM would see decrypted prompts: never certified.
             [{ ...body, runtime: { ...s.runtime, models: [{ ...s.runtime.models[0], backend: 'openai', engine: 'http://203.0.113.7/v1', weightsSha256: 'ab'.repeat(32) }] } }, 400, 'bad-request'],
-            [{ ...body, quote: 'A'.repeat(20000) }, 413, 'body-too-large'],
+            [{ ...body, quote: 'A'.repeat(20000) }, 413, 'request_too_large'],
         ];
         for (const [payload, status, error] of cases) {
             const res = await post(payload);
@@ -68,5 +69,15 @@ describe('attestation HTTP service', () => {
         }
         expect((await fetch(`${srv.url}/v1/nothing`)).status).toBe(404);
         expect((await fetch(`${srv.url}/v1/certify`)).status).toBe(405);
+    });
+
+    // The layer's hostile cases are tested once in tests/http; here, that the verifier is wired to it.
+    it('answers a chunked body above the limit with 413, and refuses web pages', async () => {
+        const res = await postChunked(`${srv.url}/v1/certify`, 8 * 1024, 4);
+        expect([res.status, ((await res.json()) as any).error]).toEqual([413, 'request_too_large']);
+        const page = await fetch(`${srv.url}/v1/certify`, { method: 'POST', headers: { 'content-type': 'text/plain', origin: 'https://evil.example' }, body: JSON.stringify(body) });
+        expect([page.status, ((await page.json()) as any).error]).toEqual([403, 'forbidden_origin']);
+        const unlabelled = await fetch(`${srv.url}/v1/certify`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: JSON.stringify(body) });
+        expect(unlabelled.status).toBe(415);
     });
 });

@@ -5,6 +5,7 @@
 import { beginCell, external, storeMessage, toNano, TonClient } from '@ton/ton';
 import { Devnet } from '../../devnet';
 import { newWallet, randomAddress, signedTransfer, startTestDevnet, transfer } from './helpers';
+import { getWithHost, postChunked } from '../http/helpers';
 
 type Reply = { status: number; body: { ok: boolean; result?: any; error?: string; code?: number } };
 
@@ -57,6 +58,19 @@ describe('devnet: HTTP API', () => {
         expect((await call('/nowhere')).status).toBe(404);
         expect((await rpc('sendBoc', { boc: 'AAAA' })).status).toBe(422);
         expect((await rpc('getTransactions', { address: randomAddress().toString(), limit: 0 })).status).toBe(422);
+    });
+
+    // The layer's hostile cases are tested once in tests/http; here, that the devnet is wired to it.
+    it('answers the shared layer\'s failures in toncenter shape: 413 to a chunked body above 8 MiB, 403 to a rebinding Host, 415', async () => {
+        const res = await postChunked(devnet.url + '/jsonRPC', 1024 * 1024, 9);
+        expect([res.status, await res.json()]).toEqual([413, { ok: false, error: `request body above ${8 * 1024 * 1024} bytes`, code: 413 }]);
+
+        const rebinding = await getWithHost(devnet.url, '/devnet/status', 'evil.example');
+        expect(rebinding.status).toBe(403);
+        expect(JSON.parse(rebinding.body)).toMatchObject({ ok: false, code: 403 });
+
+        const plain = await fetch(devnet.url + '/jsonRPC', { method: 'POST', headers: { 'Content-Type': 'text/plain' }, body: '{"method":"getMasterchainInfo"}' });
+        expect(plain.status).toBe(415);
     });
 
     it('returns the message hashes from sendBocReturnHash', async () => {

@@ -1,9 +1,11 @@
 /**
  * The HTTP API: jobs end to end, the attestation document (its dev quote verifies and its
  * REPORTDATA binds the served keys), limits (413, 503, 400), metrics, and logs without secrets.
+ * The HTTP layer's hostile cases are tested once in tests/http; here, that the runner is wired to it.
  */
 import { Writable } from 'node:stream';
 import { connect } from 'node:net';
+import { getWithHost, postChunked } from '../http/helpers';
 import { verifyQuote } from '../../attestation/verify';
 import { reportDataFor } from '../../attestation/reportData';
 import { createEnclaveServer, EnclaveServer } from '../../enclave/server';
@@ -80,31 +82,43 @@ describe('enclave HTTP API', () => {
     it('answers a bad JSON body with 400 and a JSON error', async () => {
         const res = await post(url, '{"jobId": ');
         expect(res.status).toBe(400);
-        expect((await json(res)).error.code).toBe('BadJson');
+        expect(await json(res)).toEqual({ error: 'invalid_json', message: 'request body is not valid JSON' });
     });
 
     it('answers a malformed job with 400 BadJob', async () => {
         const res = await post(url, JSON.stringify({ jobId: 'x' }));
         expect(res.status).toBe(400);
-        expect((await json(res)).error.code).toBe('BadJob');
+        expect((await json(res)).error).toBe('BadJob');
     });
 
     it('answers an oversized body with 413', async () => {
         const res = await post(url, JSON.stringify({ payload: 'A'.repeat(70 * 1024) }));
         expect(res.status).toBe(413);
-        expect((await json(res)).error.code).toBe('BodyTooLarge');
+        expect((await json(res)).error).toBe('request_too_large');
+    });
+
+    it('answers an oversized chunked body (no Content-Length) with 413 too, not a reset', async () => {
+        const res = await postChunked(`${url}/v1/jobs`, 16 * 1024, 8);
+        expect([res.status, (await json(res)).error]).toEqual([413, 'request_too_large']);
+    });
+
+    it('refuses web pages: a DNS-rebinding Host, and any Origin (a cross-site text/plain POST)', async () => {
+        expect((await getWithHost(url, '/v1/attestation', 'evil.example')).status).toBe(403);
+        const page = await fetch(`${url}/v1/jobs`, { method: 'POST', headers: { 'content-type': 'text/plain', origin: 'https://evil.example' }, body: '{}' });
+        expect([page.status, (await json(page)).error]).toEqual([403, 'forbidden_origin']);
     });
 
     it('answers unknown routes with 404 and wrong methods with 405', async () => {
         expect((await fetch(`${url}/v2/nothing`)).status).toBe(404);
-        expect((await fetch(`${url}/v1/jobs`)).status).toBe(405);
+        const wrong = await fetch(`${url}/v1/jobs`);
+        expect([wrong.status, wrong.headers.get('allow')]).toEqual([405, 'POST']);
     });
 
     it('exposes job outcomes and latency in /metrics and health in /healthz', async () => {
         const text = await (await fetch(`${url}/metrics`)).text();
         expect(text).toMatch(/cocoon_enclave_jobs_total\{outcome="receipt",reason=""\} 1/);
         expect(text).toContain('cocoon_enclave_job_duration_seconds_bucket');
-        expect(text).toMatch(/cocoon_enclave_http_rejected_total\{status="413"\} 1/);
+        expect(text).toMatch(/cocoon_enclave_http_rejected_total\{status="413"\} 2/);
         expect(await json(await fetch(`${url}/healthz`))).toEqual({ ok: true, running: 0, waiting: 0 });
     });
 });
@@ -123,6 +137,7 @@ describe('slow clients (slowloris)', () => {
                 sockets.push(socket);
                 closed.push(new Promise((resolve) => socket.once('close', () => resolve())));
                 socket.on('error', () => {});
+                socket.resume(); // read the 408 and the server's close (a socket that never reads never sees the close)
                 socket.write('POST /v1/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{"jobId":');
             }
             await new Promise((r) => setTimeout(r, 200));
@@ -160,7 +175,7 @@ describe('concurrency limit', () => {
             while ((await json(await fetch(`${busy.url}/healthz`))).waiting === 0) await new Promise((r) => setTimeout(r, 5));
             const refused = await post(busy.url, job(73n));
             expect(refused.status).toBe(503);
-            expect((await json(refused)).error.code).toBe('Busy');
+            expect((await json(refused)).error).toBe('Busy');
             unblock();
             expect((await first).status).toBe(200);
             expect((await queued).status).toBe(200);

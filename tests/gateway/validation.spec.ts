@@ -10,6 +10,7 @@ import { open } from '../../protocol/tonClient';
 import { Provider } from '../../wrappers/Provider';
 import { startWorld, World } from '../sdk/world';
 import { gatewayFor } from './helpers';
+import { postChunked } from '../http/helpers';
 
 describe('gateway: request validation', () => {
     let w: World;
@@ -53,5 +54,12 @@ describe('gateway: request validation', () => {
         const res = await fetch(`${gateway.url}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: 'x'.repeat(BODY_LIMIT_BYTES + 512 * 1024) });
         expect(res.status).toBe(413);
         expect(((await res.json()) as any).error.code).toBe('request_too_large');
+    });
+
+    it('answers 413 to a chunked body above the limit too (no Content-Length to check first), in OpenAI\'s shape', async () => {
+        const res = await postChunked(`${gateway.url}/chat/completions`, 64 * 1024, BODY_LIMIT_BYTES / (64 * 1024) + 4);
+        expect(res.status).toBe(413);
+        expect(res.headers.get('x-should-retry')).toBe('false');
+        expect(await res.json()).toEqual({ error: { message: `request body above ${BODY_LIMIT_BYTES} bytes`, type: 'invalid_request_error', param: null, code: 'request_too_large' } });
     });
 });

@@ -49,7 +49,7 @@ describe('relayer: runner answers', () => {
         const { server, url } = await serve((req, res) => {
             req.resume();
             res.writeHead(409, { 'content-type': 'application/json' });
-            res.end(JSON.stringify({ error: { code: 'NotTheJob', message: 'no open job with this id on chain: nothing signed' } }));
+            res.end(JSON.stringify({ error: 'NotTheJob', message: 'no open job with this id on chain: nothing signed' }));
         });
         try {
             const err: any = await postJob(url, input, 5_000).catch((e: any) => e);
