@@ -5,7 +5,7 @@
 import { Address, toNano } from '@ton/core';
 import { createServer, IncomingMessage, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { devImageHash } from '../../attestation/devQuote';
+import { devEnclaveMeasurement } from '../../attestation/devQuote';
 import { REFERENCE_MODEL_NAME } from '../../protocol/defaults';
 import { bigintFromBytes } from '../../protocol/signed';
 import { Registry } from '../../wrappers/Registry';
@@ -138,7 +138,7 @@ describe('sdk: an endpoint that lies about the image allow-list', () => {
         await w.newSdk({ client: liar, witnesses: [w.demo.client] }).run(chat('recorded'));
         // Governance removes the image (say, for a vulnerability); it acts at once in the Registry.
         const registry = w.demo.client.open(Registry.fromAddress(w.registry));
-        await registry.send(w.demo.protocol.owner, { value: toNano('0.1') }, { $$type: 'RemoveImage', queryId: 0n, imageHash: bigintFromBytes(devImageHash()) });
+        await registry.send(w.demo.protocol.owner, { value: toNano('0.1') }, { $$type: 'RemoveImage', queryId: 0n, imageHash: bigintFromBytes(devEnclaveMeasurement(w.demo.protocol.attestation.runtime)) });
         replay = true;
     });
     afterAll(async () => {
