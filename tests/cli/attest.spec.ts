@@ -2,7 +2,7 @@
 // scripts. Here a provider does it with commands only: `cocoon verifier keygen` and `serve` (the
 // attestation service as a command), then `cocoon provider attest` (runner quote → verifier →
 // certificate → RegisterEnclave, confirmed on chain), which sends nothing when run again.
-import { ChildProcess, execFile, spawn } from 'node:child_process';
+import { ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,18 +14,9 @@ import { createLogger } from '../../enclave/log';
 import { openProvider } from '../../sdk/chain';
 import { Registry, storeDeployProvider } from '../../wrappers/Registry';
 import { startWorld, World } from '../sdk/world';
+import { BIN, cocoon } from './cocoonBin';
 
 jest.setTimeout(180_000);
-
-const BIN = join(__dirname, '..', '..', 'bin', 'cocoon.js');
-
-function cocoon(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
-    return new Promise((resolve) => {
-        execFile('node', [BIN, ...args], { timeout: 90_000, env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? '/tmp', ...env } }, (err, stdout, stderr) => {
-            resolve({ code: err ? ((err as { code?: number }).code ?? -1) : 0, stdout, stderr });
-        });
-    });
-}
 
 /** Starts `cocoon verifier serve` and resolves with its URL once it prints it. */
 function serveVerifier(args: string[]): Promise<{ url: string; child: ChildProcess }> {
@@ -70,14 +61,14 @@ describe('cocoon verifier + provider attest', () => {
         writeFileSync(join(dir, 'dev-root.pem'), runner.attestation.devRootPem!);
         const verifier = await serveVerifier(['--key-file', join(dir, 'verifier.key'), '--trust-root', join(dir, 'dev-root.pem')]);
         try {
-            const first = await cocoon(['provider', 'attest', '--runner-url', runnerUrl, '--verifier', verifier.url, '--json'], env);
+            const first = await cocoon(['provider', 'attest', '--runner-url', runnerUrl, '--verifier', verifier.url, '--json'], env, 90_000);
             expect(first.stderr).toBe('');
             expect(first.code).toBe(0);
             expect(JSON.parse(first.stdout)).toMatchObject({ ok: true, sent: true, enclaveKey: runner.attestation.enclaveEd25519 });
             const enclave = await openProvider(w.demo.client, provider).getEnclave(BigInt(`0x${runner.attestation.enclaveEd25519}`));
             expect(enclave?.verifierKey).toBe(verifierKey);
 
-            const again = await cocoon(['provider', 'attest', '--runner-url', runnerUrl, '--verifier', verifier.url, '--json'], env);
+            const again = await cocoon(['provider', 'attest', '--runner-url', runnerUrl, '--verifier', verifier.url, '--json'], env, 90_000);
             expect(again.code).toBe(0);
             expect(JSON.parse(again.stdout)).toMatchObject({ ok: true, sent: false });
         } finally {

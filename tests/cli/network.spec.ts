@@ -8,7 +8,6 @@ import { storeDeployProvider } from '../../wrappers/Registry';
 import { mnemonicNew } from '@ton/crypto';
 import { WalletContractV5R1 } from '@ton/ton';
 import { mnemonicToPrivateKey } from '@ton/crypto';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,16 +15,7 @@ import { REFERENCE_MODEL_NAME, modelIdOf } from '../../protocol/defaults';
 import { openProvider } from '../../sdk/chain';
 import { DEV_GLOBAL_ID } from '../../protocol/networks';
 import { startWorld, World } from '../sdk/world';
-
-const BIN = join(__dirname, '..', '..', 'bin', 'cocoon.js');
-
-function cocoon(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-    return new Promise((resolve) => {
-        execFile('node', [BIN, ...args], { timeout: 60_000, env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? '/tmp', ...env } }, (err, stdout, stderr) => {
-            resolve({ code: err ? ((err as { code?: number }).code ?? -1) : 0, stdout, stderr });
-        });
-    });
-}
+import { cocoon } from './cocoonBin';
 
 describe('cocoon CLI without a network', () => {
     it('rejects a bad address with exit 2 and names the flag', async () => {
