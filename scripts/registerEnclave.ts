@@ -23,8 +23,8 @@ export async function run(provider: NetworkProvider, argv: string[]) {
     const target = await openOwnProvider(provider, args);
     const enclaveKey = certificate.refs[0]?.beginParse().loadUintBig(256);
 
-    await sendStep(provider, 'register enclave', target.address, value, () =>
-        target.send(provider.sender(), { value }, {
+    await sendStep(provider, 'register enclave', target.address, value, (via) =>
+        target.send(via, { value }, {
             $$type: 'RegisterEnclave',
             queryId,
             verifierKey: BigInt('0x' + verifierKey.toString('hex')),

@@ -22,8 +22,8 @@ export async function run(provider: NetworkProvider, argv: string[]) {
     const queryId = queryIdFromArgs(args);
     const target = await openOwnProvider(provider, args);
 
-    await sendStep(provider, 'set model prices', target.address, value, () =>
-        target.send(provider.sender(), { value }, { $$type: 'SetModelOffer', queryId, modelId, offer }),
+    await sendStep(provider, 'set model prices', target.address, value, (via) =>
+        target.send(via, { value }, { $$type: 'SetModelOffer', queryId, modelId, offer }),
     );
     const now = await target.getOffer(modelId);
     provider.ui().write(now ? `offer in place: ${now.pricePerMillionIn} / ${now.pricePerMillionOut} nanoton per million tokens in / out` : 'offer not set: the Registry refused the model');
