@@ -5,7 +5,8 @@
  */
 import { toNano } from '@ton/core';
 import { mnemonicNew, mnemonicToPrivateKey } from '@ton/crypto';
-import { TonClient, WalletContractV5R1 } from '@ton/ton';
+import { TonClient } from '@ton/ton';
+import { cocoonWallet } from '../protocol/wallet';
 import { chainClient } from '../sdk/chain';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -60,7 +61,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<DemoHandles>
         const protocol = await deployProtocol(devnet, client, clock, options);
         runnerClose = () => protocol.runner.close();
         const keeperMnemonic = await mnemonicNew();
-        const keeperWallet = WalletContractV5R1.create({ workchain: 0, publicKey: (await mnemonicToPrivateKey(keeperMnemonic)).publicKey });
+        const keeperWallet = cocoonWallet((await mnemonicToPrivateKey(keeperMnemonic)).publicKey, 'devnet');
         await devnet.faucet(keeperWallet.address, toNano('100'));
 
         const dbPath = options.dbPath ?? join(mkdtempSync(join(tmpdir(), 'cocoon-relayer-')), 'relayer.sqlite');

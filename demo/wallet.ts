@@ -6,6 +6,7 @@
 import { Address, Cell, internal, Sender, SenderArguments, SendMode } from '@ton/core';
 import { KeyPair, keyPairFromSeed } from '@ton/crypto';
 import { TonClient, WalletContractV5R1 } from '@ton/ton';
+import { cocoonWallet } from '../protocol/wallet';
 import { randomBytes } from 'node:crypto';
 
 export const TRANSFER_VALIDITY_SECONDS = 120;
@@ -26,7 +27,7 @@ export class DemoWallet implements Sender {
         readonly keys: KeyPair,
         private readonly clock: ChainClock,
     ) {
-        this.wallet = WalletContractV5R1.create({ workchain: 0, publicKey: keys.publicKey });
+        this.wallet = cocoonWallet(keys.publicKey, 'devnet');
         this.address = this.wallet.address;
     }
 

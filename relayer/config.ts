@@ -4,6 +4,7 @@
  * misconfigured relayer exits before it touches the chain. relayer/.env.example documents each one.
  */
 import { Address } from '@ton/core';
+import { NETWORK_ENV, WalletNetwork, walletNetworkFromEnv } from '../protocol/wallet';
 
 export interface WatchedProvider {
     address: Address;
@@ -25,6 +26,7 @@ export interface RelayerConfig {
     runnerTimeoutMs: number;
     keeper: boolean;
     keeperMnemonic?: string[]; // never logged
+    keeperNetwork: WalletNetwork; // whose wallet id the keeper's mnemonic stands for (protocol/wallet.ts)
     keeperIntervalMs: number;
     logLevel: string;
 }
@@ -51,6 +53,7 @@ export const ENV = {
     keeper: 'COCOON_RELAYER_KEEPER',
     keeperMnemonic: 'COCOON_RELAYER_KEEPER_MNEMONIC',
     keeperIntervalMs: 'COCOON_RELAYER_KEEPER_INTERVAL_MS',
+    network: NETWORK_ENV,
     logLevel: 'LOG_LEVEL',
 } as const;
 
@@ -87,6 +90,12 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env, argv: string[]
     const keeperMnemonic = mnemonicRaw ? mnemonicRaw.split(/\s+/) : undefined;
     if (keeper && !keeperMnemonic) problems.push(`keeper mode needs ${ENV.keeperMnemonic} (24 words of the operator wallet, V5R1)`);
     if (keeperMnemonic && keeperMnemonic.length !== 24) problems.push(`${ENV.keeperMnemonic} must have 24 words, got ${keeperMnemonic.length}`);
+    let keeperNetwork: WalletNetwork = 'mainnet';
+    try {
+        keeperNetwork = walletNetworkFromEnv(env, keeper ? env[ENV.endpoint] : undefined);
+    } catch (e) {
+        problems.push((e as Error).message);
+    }
     const logLevel = env[ENV.logLevel] ?? 'info';
     if (!LOG_LEVELS.includes(logLevel)) problems.push(`${ENV.logLevel} must be one of ${LOG_LEVELS.join(', ')}`);
 
@@ -105,6 +114,7 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env, argv: string[]
         runnerTimeoutMs: int(ENV.runnerTimeoutMs, 130_000, 100),
         keeper,
         keeperMnemonic,
+        keeperNetwork,
         keeperIntervalMs: int(ENV.keeperIntervalMs, 5000, 10),
         logLevel,
     };

@@ -8,7 +8,8 @@
  */
 import { Address, beginCell, internal, SendMode, toNano } from '@ton/core';
 import { mnemonicToPrivateKey, KeyPair } from '@ton/crypto';
-import { WalletContractV5R1 } from '@ton/ton';
+import type { WalletContractV5R1 } from '@ton/ton';
+import { cocoonWallet, WalletNetwork } from '../protocol/wallet';
 import { Provider, storeExpireJob, storeRequestSync } from '../wrappers/Provider';
 import { LastSync, syncDue, SYNC_VALUE_TON } from '../protocol/paramsFreshness';
 import type { Chain } from './chain';
@@ -31,7 +32,7 @@ export class Keeper {
 
     constructor(
         private readonly mnemonic: string[],
-        private readonly deps: { chain: Chain; store: Store; log: Logger; metrics: RelayerMetrics; providers: Address[] },
+        private readonly deps: { chain: Chain; store: Store; log: Logger; metrics: RelayerMetrics; providers: Address[]; network?: WalletNetwork },
     ) {}
 
     async address(): Promise<Address> {
@@ -42,7 +43,7 @@ export class Keeper {
     private async init(): Promise<void> {
         if (this.wallet) return;
         this.keys = await mnemonicToPrivateKey(this.mnemonic);
-        this.wallet = WalletContractV5R1.create({ workchain: 0, publicKey: this.keys.publicKey });
+        this.wallet = cocoonWallet(this.keys.publicKey, this.deps.network);
     }
 
     /** One round: expire every overdue open job and sync every copy about to go stale; returns how many messages were sent. */

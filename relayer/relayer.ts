@@ -47,7 +47,7 @@ export async function startRelayer(config: RelayerConfig, options: { logDestinat
         pollMs: config.pollMs,
         runnerTimeoutMs: config.runnerTimeoutMs,
     });
-    const keeper = config.keeper && config.keeperMnemonic ? new Keeper(config.keeperMnemonic, { ...deps, providers: config.providers.map((p) => p.address) }) : undefined;
+    const keeper = config.keeper && config.keeperMnemonic ? new Keeper(config.keeperMnemonic, { ...deps, providers: config.providers.map((p) => p.address), network: config.keeperNetwork }) : undefined;
 
     const stopping = new AbortController();
     const staleMs = Math.max(HEALTH_STALE_FLOOR_MS, HEALTH_STALE_POLLS * config.pollMs);

@@ -8,7 +8,7 @@ import type { NetworkProvider } from '@ton/blueprint';
 import { Registry } from '../wrappers/Registry';
 import { defaultParams } from '../protocol/defaults';
 import { PUBLIC_TON_GLOBAL_IDS } from '../protocol/networks';
-import { parseArgs, UsageError } from './lib/args';
+import { parseArgs, RefusedError } from './lib/args';
 import { paramsFromArgs } from './lib/params';
 import { queryIdFromArgs, senderAddress } from './lib/contracts';
 import { sendStep } from './lib/send';
@@ -26,13 +26,15 @@ export async function run(provider: NetworkProvider, argv: string[]) {
     const registry = provider.open(
         await Registry.fromInit(owner, globalId, params, null, null, Dictionary.empty(), Dictionary.empty(), Dictionary.empty()),
     );
+    // The address is a function of owner, global id and parameters: the same run again finds it deployed.
     if (await provider.isContractDeployed(registry.address)) {
-        throw new UsageError(`a Registry with these parameters is already deployed at ${registry.address}`);
+        provider.ui().write(`a Registry with these parameters is already deployed at ${registry.address}: nothing sent`);
+        return registry.address;
     }
-    await sendStep(provider, 'deploy Registry', registry.address, value, () =>
-        registry.send(provider.sender(), { value }, { $$type: 'TopUp', queryId }),
+    await sendStep(provider, 'deploy Registry', registry.address, value, (via) =>
+        registry.send(via, { value }, { $$type: 'TopUp', queryId }),
     );
-    await provider.waitForDeploy(registry.address);
+    if (!(await provider.isContractDeployed(registry.address))) throw new RefusedError(`the TopUp was confirmed but the Registry ${registry.address} is not active`);
     provider.ui().write(`Registry ${registry.address} owner ${owner} global id ${globalId}`);
     return registry.address;
 }

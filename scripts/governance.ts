@@ -44,7 +44,7 @@ export async function run(provider: NetworkProvider, argv: string[]) {
     const message = await build(args, registry, queryIdFromArgs(args));
     await requireAllowedSender(sub, registry, senderAddress(provider));
 
-    await sendStep(provider, `governance ${sub}`, registry.address, value, () => registry.send(provider.sender(), { value }, message));
+    await sendStep(provider, `governance ${sub}`, registry.address, value, (via) => registry.send(via, { value }, message));
     if (sub.startsWith('allow-') || sub === 'propose-params') {
         provider.ui().write(`takes effect after the governance delay of ${(await registry.getParams()).governanceDelay} s`);
     }

@@ -10,8 +10,8 @@ export async function run(provider: NetworkProvider, argv: string[]) {
     const queryId = queryIdFromArgs(args);
     const target = await openProvider(provider, args);
 
-    await sendStep(provider, 'add stake', target.address, amount, () =>
-        target.send(provider.sender(), { value: amount }, { $$type: 'AddStake', queryId }),
+    await sendStep(provider, 'add stake', target.address, amount, (via) =>
+        target.send(via, { value: amount }, { $$type: 'AddStake', queryId }),
     );
     provider.ui().write(`stake now ${ton((await target.getLedger()).stake)} TON`);
 }

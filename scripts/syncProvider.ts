@@ -11,8 +11,8 @@ export async function run(provider: NetworkProvider, argv: string[]) {
     const queryId = queryIdFromArgs(args);
     const target = await openProvider(provider, args);
 
-    await sendStep(provider, 'sync parameters', target.address, value, () =>
-        target.send(provider.sender(), { value }, { $$type: 'RequestSync', queryId }),
+    await sendStep(provider, 'sync parameters', target.address, value, (via) =>
+        target.send(via, { value }, { $$type: 'RequestSync', queryId }),
     );
     provider.ui().write(`parameters synced at ${new Date(Number(await target.getSyncedAt()) * 1000).toISOString()}`);
 }

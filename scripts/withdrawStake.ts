@@ -12,10 +12,12 @@ export async function run(provider: NetworkProvider, argv: string[]) {
     const target = await openOwnProvider(provider, args);
     const ledger = await target.getLedger();
     if (ledger.unbonding === 0n) throw new UsageError('nothing is unbonding: run unbond first');
+    // Blueprint gives no chain clock to check unbondAt against; the Provider's ERR_UNBONDING_NOT_DONE is reported instead.
+    provider.ui().write(`unbonding ${ton(ledger.unbonding)} TON, withdrawable from ${new Date(Number(ledger.unbondAt) * 1000).toISOString()} (chain time)`);
 
-    await sendStep(provider, `withdraw ${ton(ledger.unbonding)} TON of stake`, target.address, value, () =>
-        target.send(provider.sender(), { value }, { $$type: 'WithdrawStake', queryId }),
+    await sendStep(provider, `withdraw ${ton(ledger.unbonding)} TON of stake`, target.address, value, (via) =>
+        target.send(via, { value }, { $$type: 'WithdrawStake', queryId }),
     );
     const after = await target.getLedger();
-    provider.ui().write(after.unbonding === 0n ? `withdrawn ${ton(ledger.unbonding)} TON` : `not withdrawn: the unbonding period ends at ${new Date(Number(after.unbondAt) * 1000).toISOString()}`);
+    provider.ui().write(`withdrawn ${ton(ledger.unbonding - after.unbonding)} TON`);
 }

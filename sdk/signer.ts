@@ -1,12 +1,14 @@
 /**
  * Who pays for jobs. `JobSigner` is the seam: the SDK only needs an address, a spendable balance and
  * "send this internal message"; a TonConnect signer can implement it later without touching the SDK.
- * `MnemonicSigner` is the V5R1 wallet implementation used by scripts, the CLI and the gateway.
+ * `MnemonicSigner` is the V5R1 wallet implementation used by the CLI and the gateway: the wallet
+ * protocol/wallet.ts names for its network, the same address blueprint gives the mnemonic.
  */
 import { Address, beginCell, Cell, external, internal, SendMode, storeMessage, toNano } from '@ton/core';
 import { mnemonicToPrivateKey, mnemonicValidate, KeyPair } from '@ton/crypto';
 import { WalletContractV5R1 } from '@ton/ton';
 import { config as loadDotenv } from 'dotenv';
+import { cocoonWallet, WalletNetwork, walletNetworkFromEnv } from '../protocol/wallet';
 import type { Chain } from './chain';
 import { TimeoutError } from './errors';
 
@@ -34,7 +36,8 @@ const CONFIRM_POLL_MS = 20;
 const MESSAGE_LIFETIME_S = 120;
 
 export interface SignerOptions {
-    workchain?: number;
+    /** Which network's wallet id (protocol/wallet.ts); fromEnv reads COCOON_NETWORK. Default mainnet (also the devnet's). */
+    network?: WalletNetwork;
     now?: () => number;
 }
 const CONFIRM_TIMEOUT_MS = 120_000;
@@ -61,8 +64,8 @@ export class MnemonicSigner implements JobSigner {
     private nextSeqno: number | null = null;
     private blockTime: { value: number; readAt: number } | null = null;
 
-    private constructor(private readonly client: Chain, private readonly keys: KeyPair, workchain: number, private readonly now?: () => number) {
-        this.wallet = WalletContractV5R1.create({ workchain, publicKey: keys.publicKey });
+    private constructor(private readonly client: Chain, private readonly keys: KeyPair, network: WalletNetwork, private readonly now?: () => number) {
+        this.wallet = cocoonWallet(keys.publicKey, network);
         this.address = this.wallet.address;
     }
 
@@ -72,15 +75,19 @@ export class MnemonicSigner implements JobSigner {
      */
     static async fromMnemonic(client: Chain, words: string[], opts: SignerOptions = {}): Promise<MnemonicSigner> {
         if (!(await mnemonicValidate(words))) throw new Error('invalid wallet mnemonic (expected 24 TON mnemonic words)');
-        return new MnemonicSigner(client, await mnemonicToPrivateKey(words), opts.workchain ?? 0, opts.now);
+        return new MnemonicSigner(client, await mnemonicToPrivateKey(words), opts.network ?? 'mainnet', opts.now);
     }
 
-    /** Reads the mnemonic from the environment, loading `.env` first (it never overrides the environment). */
+    /**
+     * Reads the mnemonic (and COCOON_NETWORK, unless `opts.network` is given) from the environment,
+     * loading `.env` first (it never overrides the environment).
+     */
     static async fromEnv(client: Chain, env: NodeJS.ProcessEnv = process.env, opts: SignerOptions = {}): Promise<MnemonicSigner> {
         loadDotenv({ quiet: true });
+        const network = opts.network ?? walletNetworkFromEnv(env, (client as { parameters?: { endpoint?: string } }).parameters?.endpoint);
         const raw = MNEMONIC_ENV.map((name) => env[name]).find((v) => v && v.trim());
         if (!raw) throw new Error(`no wallet mnemonic: set ${MNEMONIC_ENV.join(' or ')} (24 words) in the environment or .env`);
-        return MnemonicSigner.fromMnemonic(client, raw.trim().split(/\s+/), opts);
+        return MnemonicSigner.fromMnemonic(client, raw.trim().split(/\s+/), { ...opts, network });
     }
 
     async balance(): Promise<bigint> {

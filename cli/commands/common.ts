@@ -12,11 +12,10 @@
 import { Address, beginCell, Builder, Cell, fromNano, toNano } from '@ton/core';
 import { Command, Option } from 'commander';
 import { config as loadDotenv } from 'dotenv';
-import { exitName } from '../../protocol/errors';
 import { MnemonicSigner, QUOTE_VERIFICATION_REMOVED, WALLET_FEE_MARGIN } from '../../sdk';
 import { parseEndpoints, REMOVED_VERIFY_QUOTE_ENV } from '../../gateway/config';
 import { Chain, chainClient } from '../../sdk/chain';
-import { exitCodeOf } from '../../sdk/events';
+import { confirmMessage, describeRefusal } from '../../sdk/confirm';
 import { transactionsBetween } from '../../sdk/feed';
 import { EXIT_INVALID, EXIT_OK, EXIT_USAGE } from '../exitCodes';
 
@@ -143,28 +142,26 @@ export interface Sent {
 }
 
 /**
- * Sends one message from the wallet and finds its transaction on `to` (matched by body hash).
- * A failed compute phase is a RefusedError naming the contract's exit code.
+ * Sends one message from the wallet, finds its transaction on `to` (matched by body hash) and
+ * follows the messages it sent (sdk/confirm.ts, shared with the blueprint scripts): a refusal on
+ * the target or one hop later (the Registry refusing what a Provider forwarded) is a RefusedError
+ * naming the contract's exit code.
  */
 export async function sendAndConfirm(chain: Chain, signer: MnemonicSigner, to: Address, value: bigint, msg: Cell, progress: Progress): Promise<Sent> {
     await requireBalance(signer, value);
     const fromLt = BigInt((await chain.getContractState(to)).lastTransaction?.lt ?? '0');
     progress(`sending ${ton(value)} TON to ${to.toString()}`);
     await signer.send({ to, value, body: msg, bounce: true });
-    for (let attempt = 0; attempt < 600; attempt++) {
-        const tx = (await transactionsBetween(chain, to, fromLt)).find((t) => t.inMessage?.body.hash().equals(msg.hash()));
-        if (tx) {
-            const code = exitCodeOf(tx) ?? 0;
-            const d = tx.description;
-            const ok = d.type === 'generic' && !d.aborted;
-            if (!ok) throw new RefusedError(`refused by ${to.toString()}: ${exitName(code)} (exit code ${code}); the value bounced back`);
-            progress('confirmed on chain');
-            return { txHash: tx.hash().toString('hex'), exitCode: code };
-        }
-        await new Promise((r) => setTimeout(r, 200));
-    }
-    throw new RefusedError('sent, but the transaction did not appear on the target within 2 minutes');
+    const source = { after: (address: Address, lt: bigint) => transactionsBetween(chain, address, lt) };
+    const outcome = await confirmMessage(source, to, fromLt, msg.hash(), signer.address, CONFIRM);
+    if (!outcome) throw new RefusedError(`sent, but the transaction did not appear on the target within ${CONFIRM.timeoutMs / 1000} s`);
+    if (outcome.refusal) throw new RefusedError(describeRefusal(outcome.refusal));
+    progress('confirmed on chain');
+    return { txHash: outcome.txHash, exitCode: outcome.exitCode };
 }
+
+/** Polling of each transaction of the tree (the devnet answers at once; a public network takes blocks). */
+const CONFIRM = { pollMs: 200, timeoutMs: 120_000 };
 
 export type Progress = (line: string) => void;
 

@@ -275,6 +275,8 @@ export function register(program: Command): void {
             const ledger = await provider.getLedger();
             if (ledger.openJobs > 0n) throw new PreconditionError(`${ledger.openJobs} jobs are open; unbonding is refused until they end`);
             if (amount > ledger.stake) throw new PreconditionError(`--amount ${ton(amount)} TON is above the stake of ${ton(ledger.stake)} TON`);
+            const minStake = (await provider.getParams())?.minStake ?? 0n;
+            if (ledger.stake - amount < minStake) progressFor(flags)(`WARNING: the stake left, ${ton(ledger.stake - amount)} TON, is below the minimum of ${ton(minStake)} TON: the Provider takes no new jobs (ERR_STAKE_TOO_LOW)`);
             const sent = await sendAndConfirm(chain, signer, address, OWNER_VALUE, body(storeRequestUnbond({ $$type: 'RequestUnbond', queryId: BigInt(Date.now()), amount })), progressFor(flags));
             const after = await provider.getLedger();
             output(flags, { ok: true, ...sent, unbonding: after.unbonding, unbondAt: Number(after.unbondAt) }, () => `${ton(after.unbonding)} TON unbonding, withdrawable from ${iso(Number(after.unbondAt))}`);
@@ -289,6 +291,7 @@ export function register(program: Command): void {
             let msg: Cell;
             if (flags.earnings) {
                 if (ledger.earnings === 0n) throw new PreconditionError('no earnings to withdraw');
+                if (ledger.earnings <= OWNER_VALUE) progressFor(flags)(`WARNING: the earnings, ${ton(ledger.earnings)} TON, are no more than the ${ton(OWNER_VALUE)} TON attached; the fees may exceed what is withdrawn`);
                 amount = ledger.earnings;
                 msg = body(storeWithdrawEarnings({ $$type: 'WithdrawEarnings', queryId: BigInt(Date.now()) }));
             } else {

@@ -8,11 +8,37 @@ import { readFileSync } from 'node:fs';
 import { Address, Cell, fromNano, toNano } from '@ton/core';
 import { config as loadDotenv } from 'dotenv';
 
-/** A value the caller must fix: the script sent nothing. */
-export class UsageError extends Error {
-    constructor(message: string) {
+/**
+ * An outcome the script reports as one line. Blueprint prints a script's error with
+ * `console.error(error)` and exits 1; an Error's stack would add a dozen lines of frames in
+ * node_modules, so the stack of these is the message alone.
+ */
+export class ScriptError extends Error {
+    constructor(message: string, name: string) {
         super(message);
-        this.name = 'UsageError';
+        this.name = name;
+        this.stack = `${name}: ${message}`;
+    }
+}
+
+/** A value the caller must fix: the script sent nothing. */
+export class UsageError extends ScriptError {
+    constructor(message: string) {
+        super(message, 'UsageError');
+    }
+}
+
+/** A check of the chain before sending failed (balance, state, allow-lists, timing): nothing was sent. */
+export class PreconditionError extends ScriptError {
+    constructor(message: string) {
+        super(`${message}. Nothing was sent`, 'PreconditionError');
+    }
+}
+
+/** The message was sent and a contract refused it (the exit code is named), or its fate is unknown. */
+export class RefusedError extends ScriptError {
+    constructor(message: string) {
+        super(message, 'RefusedError');
     }
 }
 

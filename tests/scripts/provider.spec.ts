@@ -10,6 +10,7 @@ import { run as setModelPrices } from '../../scripts/setModelPrices';
 import { run as unbond } from '../../scripts/unbond';
 import { run as withdrawStake } from '../../scripts/withdrawStake';
 import { run as syncProvider } from '../../scripts/syncProvider';
+import { run as governance } from '../../scripts/governance';
 import { attestationCell, bigintFromBytes, signCell } from '../../protocol/signed';
 import { modelIdOf, REFERENCE_MODEL_NAME } from '../../protocol/defaults';
 import { IMAGE_HASH, refused, world } from './world';
@@ -127,10 +128,9 @@ describe('scripts: provider lifecycle', () => {
         expect(ledger.stake).toBe(staked - toNano('4'));
         expect(ledger.unbonding).toBe(toNano('4'));
 
-        const early = w.as(w.providerOwner);
-        await withdrawStake(early, reg());
+        // Too early: the Provider refuses, and the script says so with the contract's exit code.
+        await expect(withdrawStake(w.as(w.providerOwner), reg())).rejects.toThrow(/refused by .*: ERR_UNBONDING_NOT_DONE \(exit code 1215\)/);
         expect((await provider.getLedger()).unbonding).toBe(toNano('4'));
-        expect(early.output.join('\n')).toMatch(/not withdrawn/);
 
         w.blockchain.now! += 7 * 86400;
         const balance = await w.providerOwner.getBalance();
@@ -138,6 +138,24 @@ describe('scripts: provider lifecycle', () => {
         ledger = await provider.getLedger();
         expect(ledger.unbonding).toBe(0n);
         expect((await w.providerOwner.getBalance()) - balance).toBeGreaterThan(toNano('3.9'));
+    });
+
+    it('before the allow-lists are active, setModelPrices and registerEnclave refuse with the reason, sending nothing', async () => {
+        await governance(w.as(w.owner), ['allow-model', ...reg(), '--model-name', 'fresh-model']);
+        await governance(w.as(w.owner), ['remove-verifier', ...reg(), '--verifier-key', w.verifierHex]);
+        const p = w.as(w.providerOwner);
+        expect(await refused(p, () => setModelPrices(p, [...reg(), '--model-name', 'fresh-model', '--price-in', '1', '--price-out', '4', '--max-context', '8192'])))
+            .toMatch(/is not allow-listed and active on Registry .*\(governance allow-model, then the governance delay\)\. Nothing was sent/);
+        const a = certificate();
+        expect(await refused(p, () => registerEnclave(p, [...reg(), '--certificate', a.cell.toBoc().toString('base64'), '--signature', a.signature.toString('hex'), '--verifier-key', w.verifierHex])))
+            .toMatch(/verifier key .* is not allow-listed and active .*Nothing was sent/);
+    });
+
+    it('unbond below the minimum stake warns before sending', async () => {
+        await stakeProvider(w.as(w.providerOwner), [...reg(), '--amount', '15']);
+        const p = w.as(w.providerOwner);
+        await unbond(p, [...reg(), '--amount', '10']);
+        expect(p.output.join('\n')).toMatch(/WARNING: the stake left, .* is below the minimum of .* TON: the Provider takes no new jobs \(ERR_STAKE_TOO_LOW\)/);
     });
 
     it('unbond refuses more than the stake, withdrawStake refuses with nothing unbonding, sending nothing', async () => {

@@ -40,7 +40,7 @@ describe('scripts: deployRegistry and governance', () => {
         expect(p.minStake).toBe(toNano('12.5'));
         expect(p.protocolFeeBps).toBe(250n);
         expect(p.treasury.equals(w.owner.address)).toBe(true);
-        expect(provider.output.join('\n')).toMatch(/deploy Registry: sending 1\.0+ TON to .*\n.*deploy Registry: done, fees 0\.\d{4,9} TON/);
+        expect(provider.output.join('\n')).toMatch(/deploy Registry: sending 1\.0+ TON to .*\n.*deploy Registry: confirmed on chain, fees 0\.\d{4,9} TON/);
     });
 
     it('deployRegistry refuses a missing global id on a custom network and out-of-bounds parameters, sending nothing', async () => {
