@@ -7,6 +7,7 @@ import { startDevnet } from '../../devnet';
 import { TokenBucket } from '../../http/rateLimit';
 import { chainClient } from '../../sdk/chain';
 import { randomAddress } from './helpers';
+import { MAX_RATE_LIMIT, parseFlags } from '../../devnet/flags';
 
 const RATELIMIT_BODY = { ok: false, error: 'Ratelimit exceed', code: 429 };
 
@@ -67,5 +68,20 @@ describe('devnet: --rate-limit', () => {
         } finally {
             await devnet.close();
         }
+    });
+});
+
+describe('devnet: the --rate-limit flag', () => {
+    it('takes a whole number of requests per second and refuses anything else with the usage', () => {
+        expect(parseFlags(['--rate-limit', '10']).rateLimit).toBe(10);
+        expect(parseFlags(['--rate-limit=1']).rateLimit).toBe(1);
+        expect(parseFlags([]).rateLimit).toBeUndefined();
+        for (const bad of ['0', '-1', '1.5', 'fast', String(MAX_RATE_LIMIT + 1)]) {
+            expect(() => parseFlags(['--rate-limit', bad])).toThrow(/--rate-limit must be an integer in \[1, 1000\].*\nusage/s);
+        }
+    });
+
+    it('refuses a bad rate in startDevnet too', async () => {
+        await expect(startDevnet({ port: 0, rateLimit: 0 })).rejects.toThrow(/rateLimit/);
     });
 });
