@@ -21,7 +21,7 @@ import { DEV_GLOBAL_ID } from '../protocol/networks';
 import { bigintFromBytes } from '../protocol/signed';
 import { Provider } from '../wrappers/Provider';
 import { open } from '../protocol/tonClient';
-import { Params, Registry } from '../wrappers/Registry';
+import { dictValueParserModelListing, Params, Registry } from '../wrappers/Registry';
 import { DevnetClock } from './clock';
 import { DemoWallet } from './wallet';
 
@@ -52,6 +52,26 @@ export interface DeployedProtocol {
     attestation: AttestationDocument;
 }
 
+/**
+ * The allow-lists the demo Registry is deployed with, in force from its first block. Listing them
+ * by message (AllowImage, AllowModel, AllowVerifier) would take the governance delay, a day, to
+ * take effect; a devnet can only skip that by moving its clock a day ahead of every wallet that
+ * signs a valid_until with this machine's clock (blueprint, TonConnect), which then fails with
+ * exit 136. A genesis state is honest: the contract holds exactly what governance would have
+ * listed, and its clock stays real time (docs/spec/devnet.md, "Time"). Listing by message, with
+ * its delay, is what scripts/governance.ts and tests/registry.governance.spec.ts exercise.
+ */
+function genesisAllowLists(measurement: Uint8Array, verifierKey: bigint) {
+    const ACTIVE_SINCE_GENESIS = 0;
+    const images = Dictionary.empty(Dictionary.Keys.BigUint(256), Dictionary.Values.Uint(32));
+    images.set(bigintFromBytes(measurement), ACTIVE_SINCE_GENESIS);
+    const models = Dictionary.empty(Dictionary.Keys.BigUint(256), dictValueParserModelListing());
+    models.set(MODEL_ID, { $$type: 'ModelListing', name: REFERENCE_MODEL_NAME, activatesAt: BigInt(ACTIVE_SINCE_GENESIS) });
+    const verifiers = Dictionary.empty(Dictionary.Keys.BigUint(256), Dictionary.Values.Uint(32));
+    verifiers.set(verifierKey, ACTIVE_SINCE_GENESIS);
+    return [images, models, verifiers] as const;
+}
+
 export async function deployProtocol(devnet: Devnet, client: TonClient, clock: DevnetClock, opts: ProtocolOptions = {}): Promise<DeployedProtocol> {
     const owner = DemoWallet.random(client, clock.now);
     const providerOwner = DemoWallet.random(client, clock.now);
@@ -62,20 +82,15 @@ export async function deployProtocol(devnet: Devnet, client: TonClient, clock: D
     const params = defaultParams(treasury);
     const verifierSecret = ed25519.utils.randomSecretKey();
     const verifierKey = bigintFromBytes(ed25519.getPublicKey(verifierSecret));
-    const registryContract = await Registry.fromInit(owner.address, BigInt(DEMO_GLOBAL_ID), params, null, null, Dictionary.empty(), Dictionary.empty(), Dictionary.empty());
-    const registry = client.open(registryContract);
-    await registry.send(owner, { value: toNano('1') }, { $$type: 'TopUp', queryId: 0n });
     const runnerSettings = {
         quote: 'dev', backend: 'reference', upstreamStream: false,
         maxContext: Number(OFFER.maxContext), host: '127.0.0.1', port: opts.runnerPort ?? 0, jobTimeoutMs: opts.runnerJobTimeoutMs ?? 30_000,
     } as const;
-    // Governance lists the enclave measurement: the dev image together with the runner's runtime configuration.
+    // The enclave measurement governance lists: the dev image together with the runner's runtime configuration.
     const measurement = devEnclaveMeasurement(await runtimeConfigFor(runnerSettings));
-    await registry.send(owner, { value: MESSAGE_VALUE }, { $$type: 'AllowImage', queryId: 0n, imageHash: bigintFromBytes(measurement) });
-    await registry.send(owner, { value: MESSAGE_VALUE }, { $$type: 'AllowModel', queryId: 0n, modelId: MODEL_ID, name: REFERENCE_MODEL_NAME });
-    await registry.send(owner, { value: MESSAGE_VALUE }, { $$type: 'AllowVerifier', queryId: 0n, publicKey: verifierKey });
-    // Additions take effect after the governance delay: move the devnet's clock past it.
-    await clock.advance(Number(params.governanceDelay) + 1);
+    const registryContract = await Registry.fromInit(owner.address, BigInt(DEMO_GLOBAL_ID), params, null, null, ...genesisAllowLists(measurement, verifierKey));
+    const registry = client.open(registryContract);
+    await registry.send(owner, { value: toNano('1') }, { $$type: 'TopUp', queryId: 0n });
 
     await registry.send(providerOwner, { value: toNano('0.2') }, { $$type: 'DeployProvider', queryId: 0n });
     const providerAddress = await registry.getProviderAddress(providerOwner.address);

@@ -19,6 +19,16 @@ export class BlockProducer {
         }
     }
 
+    // The masterchain block clients sync to (sync_utime). toncenter's masterchain makes a block
+    // every few seconds whether or not anything happens; in instant mode we make blocks only for
+    // messages, so between them the masterchain's time is now: sync_utime follows real time and a
+    // client's "is this deadline past?" pre-check agrees with the contract. Batched mode makes
+    // empty blocks every interval, so its last block is already current.
+    syncBlock(): { seqno: number; utime: number } {
+        const last = this.chain.lastBlock;
+        return this.blockMs === 0 ? { seqno: last.seqno, utime: this.chain.clock.now() } : last;
+    }
+
     // Resolves with the job's transactions once its block is applied; rejects if the job failed.
     submit(run: Job): Promise<IndexedTx[]> {
         return new Promise((done, fail) => {

@@ -2,7 +2,7 @@
 // clock. Everything that reads or changes chain state runs through `exclusive` so HTTP requests
 // arriving together see a consistent state.
 import { Blockchain, SendMessageResult, snapshotFromSerializable, snapshotToSerializable } from '@ton/sandbox';
-import { Clock, ClockState } from './clock';
+import { Clock, ClockState, WallClock } from './clock';
 import { Lock } from './lock';
 import { IndexedTx, SavedTx, TxIndex } from './txIndex';
 
@@ -35,17 +35,17 @@ export class Chain {
         private blockTime: number,
     ) {}
 
-    static async create(saved?: ChainState): Promise<Chain> {
+    static async create(saved?: ChainState, wallMs?: WallClock): Promise<Chain> {
         const blockchain = await Blockchain.create();
         if (!saved) {
-            const clock = new Clock();
+            const clock = new Clock(undefined, wallMs);
             const chain = new Chain(blockchain, new TxIndex(), clock, 0, clock.now());
             chain.markDirty(); // a fresh chain has not been written anywhere yet
             return chain;
         }
         // We do not persist the sandbox's own transaction list (our index holds the same data).
         await blockchain.loadFrom(snapshotFromSerializable(saved.sandbox));
-        return new Chain(blockchain, TxIndex.load(saved.transactions), new Clock(saved.clock), saved.seqno, saved.blockTime);
+        return new Chain(blockchain, TxIndex.load(saved.transactions), new Clock(saved.clock, wallMs), saved.seqno, saved.blockTime);
     }
 
     get lastBlock(): { seqno: number; utime: number } {
@@ -65,28 +65,36 @@ export class Chain {
     // leaves no trace: the sandbox only commits a message's cascade when its first transaction
     // succeeds.
     produceBlock(jobs: BlockJob[]): Promise<number> {
-        return this.exclusive(async (blockchain, now) => {
-            const block = this.seqno + 1;
-            for (const job of jobs) {
-                try {
-                    const result = await job.run(blockchain);
-                    job.done(result.transactions.map((tx) => this.index.add(tx, block)));
-                } catch (error) {
-                    job.fail(error);
-                }
-            }
-            this.seqno = block;
-            this.blockTime = now;
-            this.dirty ||= jobs.length > 0;
-            return block;
+        return this.exclusive((blockchain, now) => this.applyBlock(jobs, blockchain, now));
+    }
+
+    // Time travel. It makes an (empty) block at the new time in the same step, so sync_utime and
+    // every pre-check that reads it see the jump at once, not only after some other transaction.
+    advance(seconds: number): Promise<number> {
+        return this.lock.run(async () => {
+            const now = this.clock.advance(seconds);
+            this.blockchain.now = now;
+            await this.applyBlock([], this.blockchain, now);
+            this.dirty = true;
+            return now;
         });
     }
 
-    advance(seconds: number): Promise<number> {
-        return this.lock.run(async () => {
-            this.dirty = true;
-            return this.clock.advance(seconds);
-        });
+    // Inside the lock only.
+    private async applyBlock(jobs: BlockJob[], blockchain: Blockchain, now: number): Promise<number> {
+        const block = this.seqno + 1;
+        for (const job of jobs) {
+            try {
+                const result = await job.run(blockchain);
+                job.done(result.transactions.map((tx) => this.index.add(tx, block)));
+            } catch (error) {
+                job.fail(error);
+            }
+        }
+        this.seqno = block;
+        this.blockTime = now;
+        this.dirty ||= jobs.length > 0;
+        return block;
     }
 
     // A consistent copy of the whole state, or undefined when nothing changed since the last call.

@@ -9,6 +9,8 @@ import { createDevnetServer } from './http/server';
 import { readState, StateSaver } from './persistence';
 import { invalid } from './rpc/errors';
 import { listen } from '../http/server';
+import { TokenBucket } from '../http/rateLimit';
+import { WallClock } from './clock';
 
 export type DevnetOptions = {
     port?: number; // 0 picks a free port
@@ -16,7 +18,23 @@ export type DevnetOptions = {
     blockMs?: number; // 0 (default): every message is its own block, applied at once
     statePath?: string;
     saveIntervalMs?: number;
+    /** Requests per second per client IP on the toncenter API, 429 beyond (toncenter: 1 without a key, 10 with one); off when unset. */
+    rateLimit?: number;
+    /** Wall clock in ms (Date.now): the chain's time and the rate limiter read it; tests inject their own. */
+    clock?: WallClock;
 };
+
+/**
+ * The chain's global id (config param 19). The sandbox runs on mainnet's config, so it is
+ * mainnet's -239: wallets and TonConnect keep their mainnet defaults here.
+ */
+export const DEVNET_GLOBAL_ID = -239;
+
+/**
+ * The wallet ids the standard wallets use on this chain (what getWalletInformation reports):
+ * V5R1's default for global id -239, workchain 0, subwallet 0; V3/V4's 698983191 + workchain.
+ */
+export const DEVNET_WALLET_IDS = { v5r1: 2147483409, v4r2: 698983191, v3r2: 698983191 } as const;
 
 export type Devnet = {
     url: string;
@@ -33,7 +51,10 @@ export const DEFAULT_HOST = '127.0.0.1';
 export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> {
     const blockMs = options.blockMs ?? 0;
     if (!Number.isSafeInteger(blockMs) || blockMs < 0) throw new RangeError('blockMs must be a non-negative integer');
-    const chain = await Chain.create(options.statePath ? await readState(options.statePath) : undefined);
+    if (options.rateLimit !== undefined && !(Number.isFinite(options.rateLimit) && options.rateLimit > 0)) {
+        throw new RangeError('rateLimit must be a positive number of requests per second');
+    }
+    const chain = await Chain.create(options.statePath ? await readState(options.statePath) : undefined, options.clock);
     const producer = new BlockProducer(chain, blockMs);
     const saver = options.statePath ? new StateSaver(chain, options.statePath, options.saveIntervalMs) : undefined;
 
@@ -43,9 +64,10 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
         return { amount, lt: tx.lt, hash: tx.hash };
     };
     const advance = (seconds: number) => chain.advance(seconds);
-    const status = () => ({ blockMs, seqno: chain.lastBlock.seqno, now: chain.clock.now(), statePath: options.statePath ?? null });
+    const status = () => ({ blockMs, rateLimit: options.rateLimit ?? null, seqno: chain.lastBlock.seqno, now: chain.clock.now(), statePath: options.statePath ?? null });
 
-    const server = createDevnetServer({ chain, producer }, { faucet, advance, status });
+    const limiter = options.rateLimit === undefined ? undefined : new TokenBucket(options.rateLimit, options.clock);
+    const server = createDevnetServer({ chain, producer }, { faucet, advance, status }, limiter);
     const url = await listen(server, options.port ?? DEFAULT_PORT, options.host ?? DEFAULT_HOST);
     producer.start();
     saver?.start();

@@ -9,6 +9,7 @@ async function main(): Promise<void> {
     console.log(`  TonClient endpoint: ${devnet.endpoint}`);
     console.log(`  faucet:             POST ${devnet.url}/faucet {"address": "...", "amount": "<nanotons>"}`);
     console.log(`  blocks:             ${options.blockMs ? `every ${options.blockMs} ms` : 'instant'}`);
+    if (options.rateLimit) console.log(`  rate limit:         ${options.rateLimit} requests/s per client IP (429 beyond)`);
     if (options.statePath) console.log(`  state file:         ${options.statePath}`);
 
     let stopping = false;

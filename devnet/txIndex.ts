@@ -13,7 +13,8 @@ export type IndexedTx = {
     block: number;
 };
 
-export type PageQuery = { limit: number; lt?: bigint; hash?: Buffer; toLt?: bigint };
+/** `from` names the newest transaction of the page; as on toncenter, by lt and hash together. */
+export type PageQuery = { limit: number; from?: { lt: bigint; hash: Buffer }; toLt?: bigint };
 
 export type SavedTx = { boc: string; block: number };
 
@@ -55,8 +56,8 @@ export class TxIndex {
     page(address: Address, q: PageQuery): IndexedTx[] | undefined {
         const list = this.ofAccount(address);
         let start = list.length - 1;
-        if (q.lt !== undefined) {
-            start = findStart(list, q.lt, q.hash);
+        if (q.from) {
+            start = findStart(list, q.from.lt, q.from.hash);
             if (start < 0) return undefined;
         }
         const out: IndexedTx[] = [];
@@ -82,13 +83,9 @@ export class TxIndex {
 
 // With a hash the pair must match exactly (toncenter semantics); with lt alone we start at the
 // newest transaction not newer than lt, which is friendlier for hand-written queries.
-function findStart(list: readonly IndexedTx[], lt: bigint, hash?: Buffer): number {
+function findStart(list: readonly IndexedTx[], lt: bigint, hash: Buffer): number {
     for (let i = list.length - 1; i >= 0; i--) {
-        if (hash) {
-            if (list[i].lt === lt) return list[i].hash.equals(hash) ? i : -1;
-        } else if (list[i].lt <= lt) {
-            return i;
-        }
+        if (list[i].lt === lt) return list[i].hash.equals(hash) ? i : -1;
     }
     return -1;
 }

@@ -6,7 +6,8 @@ import { Address } from '@ton/core';
 import { IncomingMessage } from 'node:http';
 import { hashToBase64 } from '../format/hash';
 import { RpcContext } from '../rpc/context';
-import { badRequest, forbidden, invalid, notFound } from '../rpc/errors';
+import { forbidden, invalid, notFound, withEcho } from '../rpc/errors';
+import { HttpError, methodNotAllowed } from '../../http/errors';
 import { address, optionalInt } from '../rpc/params';
 import { callMethod } from '../rpc/registry';
 import { readJson } from '../../http/body';
@@ -24,8 +25,11 @@ export const MAX_BODY_BYTES = 8 * 1024 * 1024;
 
 /** toncenter's POST body: a JSON object; an empty body is `{}` (a method without parameters). */
 async function readObject(req: IncomingMessage): Promise<Record<string, unknown>> {
-    const value = await readJson(req, MAX_BODY_BYTES, { emptyAs: {} });
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw badRequest('body must be a JSON object');
+    // toncenter answers a body it cannot parse as it answers any invalid request: 422, not 400.
+    const value = await readJson(req, MAX_BODY_BYTES, { emptyAs: {} }).catch((e) =>
+        Promise.reject(e instanceof HttpError && e.code === 'invalid_json' ? invalid(e.message) : e),
+    );
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalid('body must be a JSON object');
     return value as Record<string, unknown>;
 }
 
@@ -33,10 +37,17 @@ export async function route(req: IncomingMessage, ctx: RpcContext, admin: AdminA
     const url = new URL(req.url ?? '/', 'http://devnet');
     const path = url.pathname.replace(/\/+$/, '');
     const post = req.method === 'POST';
+    const api = isApiPath(path);
+    if (api && !post && req.method !== 'GET') throw methodNotAllowed(req.method ?? '', path, ['GET', 'POST']);
     if (post && (path === '/jsonRPC' || path === '/api/v2/jsonRPC')) return jsonRpc(req, ctx);
-    if (path.startsWith('/api/v2/') && (post || req.method === 'GET')) {
-        const params = post ? await readObject(req) : Object.fromEntries(url.searchParams);
-        return { ok: true, result: await callMethod(ctx, path.slice('/api/v2/'.length), params) };
+    if (api) {
+        const { '@extra': extra, ...params } = post ? await readObject(req) : Object.fromEntries(url.searchParams);
+        const echo = extra === undefined ? {} : { '@extra': extra };
+        try {
+            return { ok: true, result: await callMethod(ctx, path.slice('/api/v2/'.length), params), ...echo };
+        } catch (error) {
+            throw withEcho(error, echo);
+        }
     }
     // The toncenter API answers any web page (CORS *), like toncenter; the admin routes move money and
     // the clock, so a page on the developer's machine may not call them (a cross-site text/plain POST
@@ -50,13 +61,24 @@ export async function route(req: IncomingMessage, ctx: RpcContext, admin: AdminA
     throw notFound(`no route ${req.method} ${url.pathname}`);
 }
 
+/** toncenter's API (rate-limited with --rate-limit); the rest are the devnet's own admin routes. */
+export function isApiPath(path: string): boolean {
+    return path === '/jsonRPC' || path.startsWith('/api/v2/');
+}
+
+// JSON-RPC answers echo the request's id and "@extra", errors included: a client matching answers
+// to requests by either must find them on every answer, as toncenter sends them.
 async function jsonRpc(req: IncomingMessage, ctx: RpcContext): Promise<Reply> {
     const body = await readObject(req);
-    if (typeof body.method !== 'string') throw badRequest('jsonRPC: "method" missing');
-    const params = (body.params ?? {}) as Record<string, unknown>;
-    if (typeof params !== 'object' || Array.isArray(params)) throw badRequest('jsonRPC: "params" must be an object');
-    const result = await callMethod(ctx, body.method, params);
-    return { ok: true, result, id: body.id, jsonrpc: '2.0' };
+    const echo = { id: body.id, jsonrpc: '2.0', ...(body['@extra'] === undefined ? {} : { '@extra': body['@extra'] }) };
+    try {
+        if (typeof body.method !== 'string') throw invalid('jsonRPC: "method" missing');
+        const params = (body.params ?? {}) as Record<string, unknown>;
+        if (typeof params !== 'object' || Array.isArray(params)) throw invalid('jsonRPC: "params" must be an object');
+        return { ok: true, result: await callMethod(ctx, body.method, params), ...echo };
+    } catch (error) {
+        throw withEcho(error, echo);
+    }
 }
 
 async function faucet(req: IncomingMessage, admin: AdminActions): Promise<Reply> {

@@ -3,18 +3,27 @@
 // page on another port can talk to the devnet (its admin routes refuse pages: routes.ts).
 import { Server } from 'node:http';
 import { createHttpServer, sendJson } from '../../http/server';
+import { TokenBucket } from '../../http/rateLimit';
 import { RpcContext } from '../rpc/context';
-import { errorBody } from '../rpc/errors';
-import { AdminActions, MAX_BODY_BYTES, route } from './routes';
+import { errorBody, rateLimited } from '../rpc/errors';
+import { AdminActions, isApiPath, MAX_BODY_BYTES, route } from './routes';
 
-export function createDevnetServer(ctx: RpcContext, admin: AdminActions): Server {
+export function createDevnetServer(ctx: RpcContext, admin: AdminActions, limiter?: TokenBucket): Server {
     return createHttpServer(
         {
             limits: { bodyLimitBytes: MAX_BODY_BYTES },
             browser: { corsOrigins: ['*'] },
             errorBody,
-            onError: (e, { cause }) => e.status === 500 && console.error('devnet: internal error', cause),
+            // A refused external is a 500 as on toncenter, but not a devnet bug worth a log line.
+            onError: (e, { cause }) => e.code === 'internal_error' && console.error('devnet: internal error', cause),
         },
-        async (req, res) => sendJson(res, 200, await route(req, ctx, admin)),
+        async (req, res) => {
+            // Per client IP, as toncenter limits callers without a key; on loopback every client
+            // shares one address, so the limit is in effect global. Only the toncenter API is
+            // limited: the admin routes (faucet, advance) are the devnet's own.
+            const path = new URL(req.url ?? '/', 'http://devnet').pathname.replace(/\/+$/, '');
+            if (limiter && isApiPath(path) && !limiter.take(req.socket.remoteAddress ?? '')) throw rateLimited();
+            sendJson(res, 200, await route(req, ctx, admin));
+        },
     );
 }

@@ -52,7 +52,7 @@ describe('devnet: HTTP API', () => {
         expect(badAddress.body).toMatchObject({ ok: false, code: 422 });
 
         const badJson = await call('/jsonRPC', undefined, '{"method": ');
-        expect(badJson.status).toBe(400);
+        expect(badJson.status).toBe(422);
         expect(badJson.body.ok).toBe(false);
 
         expect((await call('/nowhere')).status).toBe(404);

@@ -1,4 +1,7 @@
 /** One job end to end on the devnet: client wallet → CreateJob → relayer → runner → SubmitResult → JobSettled, via TonClient only. */
+import { keyPairFromSeed } from '@ton/crypto';
+import { internal, SendMode, toNano, WalletContractV5R1 } from '@ton/ton';
+import { randomBytes } from 'node:crypto';
 import { startDemo, DemoHandles } from '../../demo/startDemo';
 import { ledgerOf, memoryLog, refundsPerJob } from './helpers';
 
@@ -9,6 +12,19 @@ describe('relayer: happy path on the devnet', () => {
         demo = await startDemo({ pollMs: 50, relayerLogDestination: logs.stream });
     });
     afterAll(() => demo?.stop());
+
+    // Issue 12: the demo used to move the devnet a day ahead to activate its allow-lists, so every
+    // wallet that signs valid_until with local time (blueprint, TonConnect) failed with exit 136.
+    it('leaves the devnet on real time: a wallet signing with this machine\'s clock is accepted', async () => {
+        const wall = Math.floor(Date.now() / 1000);
+        expect(Math.abs(demo.clock.now() - wall)).toBeLessThanOrEqual(1);
+        const keys = keyPairFromSeed(randomBytes(32));
+        const wallet = demo.client.open(WalletContractV5R1.create({ workchain: 0, publicKey: keys.publicKey }));
+        await demo.devnet.faucet(wallet.address, toNano('1'));
+        // @ton/ton's default valid_until: this machine's clock + 60 s.
+        await wallet.sendTransfer({ seqno: 0, secretKey: keys.secretKey, sendMode: SendMode.PAY_GAS_SEPARATELY, messages: [internal({ to: wallet.address, value: 1n })] });
+        expect(await wallet.getSeqno()).toBe(1);
+    });
 
     it('settles a job: the client reads the result, the provider is paid, the fee is taken, the rest refunded', async () => {
         const wallet = await demo.newClient();

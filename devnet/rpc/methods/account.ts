@@ -11,9 +11,9 @@ export function withContract<T>(ctx: RpcContext, params: Params, view: (c: Smart
 }
 
 export const accountMethods: Record<string, RpcMethod> = {
-    getAddressInformation: (ctx, params) => withContract(ctx, params, (c) => addressInformation(c, ctx.chain.lastBlock)),
+    getAddressInformation: (ctx, params) => withContract(ctx, params, (c) => addressInformation(c, ctx.producer.syncBlock())),
     getExtendedAddressInformation: (ctx, params) =>
-        withContract(ctx, params, (c) => extendedAddressInformation(c, ctx.chain.lastBlock)),
+        withContract(ctx, params, (c) => extendedAddressInformation(c, ctx.producer.syncBlock())),
     getAddressBalance: (ctx, params) => withContract(ctx, params, (c) => c.balance.toString()),
     getAddressState: (ctx, params) => withContract(ctx, params, (c) => statusOf(c)),
 };

@@ -57,7 +57,10 @@ const getConfigParam: RpcMethod = (ctx, params) => {
 
 export const blockMethods: Record<string, RpcMethod> = {
     getMasterchainInfo,
-    getConsensusBlock: async (ctx) => ({ consensus_block: ctx.chain.lastBlock.seqno, timestamp: ctx.chain.lastBlock.utime }),
+    getConsensusBlock: async (ctx) => {
+        const block = ctx.producer.syncBlock();
+        return { consensus_block: block.seqno, timestamp: block.utime };
+    },
     shards: async (ctx, params) => ({ '@type': 'blocks.shards', shards: [blockIdExt(BASECHAIN, existingSeqno(ctx, params))] }),
     getBlockTransactions,
     getConfigParam,

@@ -15,7 +15,7 @@ export const estimateFee: RpcMethod = async (ctx, params) => {
     if (!code !== !data) throw invalid('init_code and init_data go together');
     const message = external({ to, body: boc(params, 'body'), init: code && data ? { code, data } : undefined });
     const tx = await dryRunExternal(ctx.chain, message, bool(params, 'ignore_chksig', true)).catch((error) =>
-        Promise.reject(rejection(error)),
+        Promise.reject(rejection(error, message)),
     );
     const d = tx.description;
     if (d.type !== 'generic') throw new Error(`unexpected ${d.type} transaction`);

@@ -19,6 +19,9 @@ function methodOf(params: Params): string | number {
 }
 
 function stackOf(params: Params) {
+    // toncenter requires it (an empty list for no arguments); accepting its absence would hide a
+    // client bug that toncenter reports.
+    if (params.stack === undefined || params.stack === null) throw invalid('stack: required (use [] for no arguments)');
     try {
         return decodeStack(params.stack);
     } catch (error) {

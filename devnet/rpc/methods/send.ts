@@ -6,7 +6,7 @@ import { EmulationError } from '@ton/sandbox';
 import { dryRunExternal } from '../../emulate';
 import { hashToBase64 } from '../../format/hash';
 import { RpcContext, RpcMethod } from '../context';
-import { invalid } from '../errors';
+import { invalid, liteServerError } from '../errors';
 import { boc, Params } from '../params';
 
 function externalMessage(params: Params): { cell: Cell; message: Message } {
@@ -21,10 +21,17 @@ function externalMessage(params: Params): { cell: Cell; message: Message } {
     return { cell, message };
 }
 
-export function rejection(error: unknown): Error {
+// toncenter relays the liteserver's refusal as HTTP 500 with this text, and clients (wallets,
+// blueprint, our relayer) read the exit code out of `exitcode=N`. The emulator does not report the
+// steps or gas of a refused message, so those two read 0.
+export function rejection(error: unknown, message: Message): Error {
     if (error instanceof EmulationError) {
-        const code = error.exitCode === undefined ? '' : ` (exit code ${error.exitCode})`;
-        return invalid(`cannot apply external message to current state: ${error.error}${code}`);
+        const account = message.info.type === 'external-in' ? message.info.dest.hash.toString('hex').toUpperCase() : '';
+        const why = error.exitCode === undefined ? error.error : `exitcode=${error.exitCode}, steps=0, gas_used=0`;
+        return liteServerError(
+            'cannot apply external message to current state : External message was not accepted\n' +
+                `Cannot run message on account: inbound external message rejected by transaction ${account}:\n${why}`,
+        );
     }
     return error instanceof Error ? error : new Error(String(error));
 }
@@ -32,13 +39,13 @@ export function rejection(error: unknown): Error {
 async function submit(ctx: RpcContext, message: Message): Promise<void> {
     const apply = (): Promise<unknown> => ctx.producer.submit((blockchain) => blockchain.sendMessage(message));
     if (ctx.producer.blockMs === 0) {
-        await apply().catch((error) => Promise.reject(rejection(error)));
+        await apply().catch((error) => Promise.reject(rejection(error, message)));
         return;
     }
-    await dryRunExternal(ctx.chain, message, false).catch((error) => Promise.reject(rejection(error)));
+    await dryRunExternal(ctx.chain, message, false).catch((error) => Promise.reject(rejection(error, message)));
     // Still possible: an earlier message in the same block changes the state first (e.g. two
     // transfers with the same seqno). Like a real chain we then drop it; we log why.
-    apply().catch((error) => console.warn(`devnet: dropped external message: ${rejection(error).message}`));
+    apply().catch((error) => console.warn(`devnet: dropped external message: ${rejection(error, message).message}`));
 }
 
 // TEP-467 normalized hash: the message hash with src, import_fee and init cleared and the body

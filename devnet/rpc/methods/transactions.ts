@@ -7,7 +7,8 @@ import { RpcContext, RpcMethod } from '../context';
 import { invalid, notFound } from '../errors';
 import { address, int, optionalHash, optionalInt, Params } from '../params';
 
-export const MAX_TRANSACTIONS_PER_PAGE = 1000;
+// toncenter's page limit; a client that asks for more must page with (lt, hash).
+export const MAX_TRANSACTIONS_PER_PAGE = 100;
 const DEFAULT_LIMIT = 10n;
 
 const getTransactions: RpcMethod = (ctx, params) => {
@@ -16,16 +17,14 @@ const getTransactions: RpcMethod = (ctx, params) => {
     if (limit < 1n || limit > BigInt(MAX_TRANSACTIONS_PER_PAGE)) {
         throw invalid(`limit: between 1 and ${MAX_TRANSACTIONS_PER_PAGE}`);
     }
-    const query = {
-        limit: Number(limit),
-        lt: optionalInt(params, 'lt'),
-        hash: optionalHash(params, 'hash'),
-        toLt: optionalInt(params, 'to_lt'),
-    };
-    if (query.hash && query.lt === undefined) throw invalid('hash: needs lt as well');
+    const lt = optionalInt(params, 'lt');
+    const hash = optionalHash(params, 'hash');
+    // toncenter starts a page only at a transaction named by both; an lt alone is refused, not guessed at.
+    if ((hash === undefined) !== (lt === undefined)) throw invalid('lt and hash: give both or neither');
+    const query = { limit: Number(limit), from: lt !== undefined && hash ? { lt, hash } : undefined, toLt: optionalInt(params, 'to_lt') };
     return ctx.chain.exclusive(async () => {
         const page = ctx.chain.index.page(target, query);
-        if (!page) throw notFound(`transaction lt=${query.lt} not found for ${target.toString()}`);
+        if (!page) throw notFound(`transaction lt=${lt} not found for ${target.toString()}`);
         return page.map(transactionJson);
     });
 };
