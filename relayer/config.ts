@@ -107,7 +107,7 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env, argv: string[]
         host: env[ENV.host] || '127.0.0.1',
         port: int(ENV.port, 8790, 0, 65535),
         pollMs: int(ENV.pollMs, 1000, 5),
-        pageSize: int(ENV.pageSize, 50, 2, 1000),
+        pageSize: int(ENV.pageSize, 50, 2, 100), // toncenter v2 refuses getTransactions pages above 100
         concurrency: int(ENV.concurrency, 16, 1, 1024),
         graceSeconds: int(ENV.graceSeconds, 300, 0),
         rpcTimeoutMs: int(ENV.rpcTimeoutMs, 10_000, 100),
