@@ -129,7 +129,7 @@ export class CocoonClient {
     private async verifiedChoice(prepared: PreparedRequest, snapshot: NetworkSnapshot, opts: SubmitOptions): Promise<Choice> {
         const { ranked, rejected } = rankProviders(snapshot, this.criteria(prepared, snapshot, opts), prepared.modelId);
         if (!ranked.length) throw new NoProviderError(prepared.model, rejected);
-        return firstVerified(ranked, (c) => this.verifier.verify({ globalId: snapshot.globalId, provider: c.provider.address, enclave: c.enclave, now: snapshot.now }));
+        return firstVerified(ranked, (c) => this.verifier.verify({ globalId: snapshot.globalId, provider: c.provider.address, enclave: c.enclave, now: snapshot.now, runnerUrl: c.provider.runnerUrl, runnerUrlRefused: c.provider.runnerUrlRefused }));
     }
 
     /** Runs one request end to end and returns the verified, decrypted response. */

@@ -11,6 +11,7 @@ export type { JobSigner, OutgoingMessage } from './signer';
 export { AttestationVerifier, checkOnChain, checkBundle, fetchBundle } from './attestation';
 export type { AttestationPolicy, AttestationBundle, AttestationTarget } from './attestation';
 export { ProviderDirectory, snapshotNetwork, readRegistry, readProvider, deployedProviders } from './discovery';
+export { checkRunnerUrl, MAX_RUNNER_URL_BYTES } from '../protocol/runnerUrl';
 export { chooseProvider, rankProviders, priceOf } from './selection';
 export type { SelectionCriteria, Choice } from './selection';
 export { reputationScore } from './reputation';
