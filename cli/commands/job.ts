@@ -66,7 +66,7 @@ export function register(program: Command): void {
         .option('--max-tokens <n>', 'output tokens to escrow for (default 256)')
         .option('--ttl <seconds>', 'job lifetime (default max(120, the Registry minimum))')
         .option('--provider <address>', 'use only this Provider')
-        .option('--runner <provider=url>', 'enclave runner URL of a Provider, to fetch and re-verify its quote (repeatable)', collect)
+        .option('--runner <provider=url>', 'enclave runner URL of a Provider, overriding the one it publishes on chain (repeatable)', collect)
         .option('--trust-root <pem-file>', 'trust anchor for quotes (e.g. a development root); default the Intel SGX Root CA')
         .option('--no-verify-quote', 'skip fetching and re-verifying the quote (the on-chain attestation is still checked)')
         .option('--max-price-in <ton>', 'refuse offers above this many TON per million input tokens')
