@@ -65,6 +65,7 @@ export async function measureOperations(): Promise<GasReport> {
     await record('provider.RequestSync', () => p.provider.send(p.stranger.getSender(), { value: toNano('0.1') }, { $$type: 'RequestSync', ...q }));
     await record('provider.ReportImageRemoved', () => p.provider.send(p.stranger.getSender(), { value: toNano('0.1') }, { $$type: 'ReportImageRemoved', ...q, imageHash: 12345n }));
     await record('provider.RevokeEnclave', () => p.provider.send(po, { value: toNano('0.05') }, { $$type: 'RevokeEnclave', ...q, enclaveKey: second.publicKey }));
+    await record('provider.SetRunnerUrl', () => p.provider.send(po, { value: toNano('0.05') }, { $$type: 'SetRunnerUrl', ...q, url: 'https://runner-0.provider.example:8443' }));
 
     // Jobs
     const keys = { provider: p.provider.address, enclave: p.enclave };

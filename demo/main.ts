@@ -59,10 +59,9 @@ async function main() {
         client: demo.client,
         registry: protocol.registry.address,
         signer,
-        attestation: {
-            trustAnchorPem: protocol.attestation.devRootPem, // the dev root is trusted here, explicitly, and nowhere by default
-            runnerUrl: (p) => (p.equals(protocol.provider.address) ? protocol.runnerUrl : undefined),
-        },
+        // The runner is found at the URL the Provider publishes on chain; the dev root is trusted
+        // here, explicitly, and nowhere by default.
+        attestation: { trustAnchorPem: protocol.attestation.devRootPem },
     });
     const gateway = await startGateway({ sdk, port: port('COCOON_GATEWAY_PORT', 8080) });
     say(`gateway       ${gateway.url} (OpenAI API; wallet ${signer.address})`);

@@ -2,7 +2,8 @@
  * Deploys the whole protocol on a devnet through TonClient and real wallets, as on testnet:
  * Registry → allow-list the DEV image, the reference model and a verifier key → (governance delay)
  * → DeployProvider → AddStake → an enclave runner attests over HTTP → the attestation issuer
- * certifies its dev quote (dev root trusted explicitly) → RegisterEnclave → SetModelOffer.
+ * certifies its dev quote (dev root trusted explicitly) → RegisterEnclave → SetModelOffer →
+ * SetRunnerUrl (clients and relayers find the runner from the chain).
  */
 import { Address, Dictionary, toNano } from '@ton/core';
 import { TonClient } from '@ton/ton';
@@ -119,9 +120,11 @@ export async function deployProtocol(devnet: Devnet, client: TonClient, clock: D
     if (!outcome.issued) throw new Error(`the dev quote was not certified: ${JSON.stringify(outcome.verdict)}`);
     await provider.send(providerOwner, { value: MESSAGE_VALUE }, { $$type: 'RegisterEnclave', queryId: 0n, verifierKey, signature: outcome.signature, certificate: outcome.cell });
     await provider.send(providerOwner, { value: MESSAGE_VALUE }, { $$type: 'SetModelOffer', queryId: 0n, modelId: MODEL_ID, offer: { $$type: 'ModelOffer', ...OFFER } });
+    await provider.send(providerOwner, { value: MESSAGE_VALUE }, { $$type: 'SetRunnerUrl', queryId: 0n, url: runnerUrl });
 
     const deployed = open(client, Provider.fromAddress(providerAddress));
     if (!(await deployed.getOffer(MODEL_ID))) throw new Error('the model offer was not approved');
     if (!(await deployed.getEnclave(BigInt('0x' + attestation.enclaveEd25519)))) throw new Error('the enclave was not registered (check the allow-lists and the certificate)');
+    if ((await deployed.getRunnerUrl()) !== runnerUrl) throw new Error('the runner URL was not published');
     return { registry: registryContract, provider: Provider.fromAddress(providerAddress), params, owner, providerOwner, treasury, runner: server, runnerUrl, attestation };
 }

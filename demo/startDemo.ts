@@ -67,7 +67,8 @@ export async function startDemo(options: DemoOptions = {}): Promise<DemoHandles>
         const dbPath = options.dbPath ?? join(mkdtempSync(join(tmpdir(), 'cocoon-relayer-')), 'relayer.sqlite');
         const relayerEnv = (overrides: Record<string, string> = {}): Record<string, string> => ({
             COCOON_RELAYER_ENDPOINT: devnet.endpoint,
-            COCOON_RELAYER_PROVIDERS: `${protocol.provider.address.toString()}=${protocol.runnerUrl}`,
+            // The address alone: the relayer calls the runner at the URL the Provider publishes.
+            COCOON_RELAYER_PROVIDERS: protocol.provider.address.toString(),
             COCOON_RELAYER_DB: dbPath,
             COCOON_RELAYER_PORT: String(options.relayerPort ?? 0),
             COCOON_RELAYER_POLL_MS: String(options.pollMs ?? 100),

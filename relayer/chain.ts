@@ -7,6 +7,7 @@ import { Address, beginCell, Cell, external, storeMessage } from '@ton/core';
 import type { TonClient } from '@ton/ton';
 import { chainClient } from '../sdk/chain';
 import { Provider } from '../wrappers/Provider';
+import { open } from '../protocol/tonClient';
 import { classify, Stage } from './errors';
 import type { PageSource } from './cursor';
 
@@ -50,6 +51,11 @@ export class Chain {
     /** When the Provider's parameter copy goes stale (unix seconds); 0 before its first sync. */
     paramsStaleAt(provider: Address): Promise<number> {
         return this.call('sync', async () => Number(await this.client.open(Provider.fromAddress(provider)).getParamsStaleAt()));
+    }
+
+    /** The runner URL the Provider publishes (getter `runnerUrl`), unchecked; null when none. */
+    runnerUrl(provider: Address): Promise<string | null> {
+        return this.call('dispatch', () => open(this.client, Provider.fromAddress(provider)).getRunnerUrl());
     }
 
     globalId(provider: Address): Promise<number> {

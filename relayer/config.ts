@@ -5,10 +5,11 @@
  */
 import { Address } from '@ton/core';
 import { NETWORK_ENV, WalletNetwork, walletNetworkFromEnv } from '../protocol/wallet';
+import { RUNNER_URL_REFRESH_MS } from './runners';
 
 export interface WatchedProvider {
     address: Address;
-    runnerUrl: string; // base URL of the provider's enclave runner (POST /v1/jobs)
+    runnerUrl?: string; // base URL of the provider's enclave runner (POST /v1/jobs); absent: the one it publishes on chain
 }
 
 export interface RelayerConfig {
@@ -24,6 +25,7 @@ export interface RelayerConfig {
     graceSeconds: number; // how long to keep trying a runner that stays down before giving a job up
     rpcTimeoutMs: number;
     runnerTimeoutMs: number;
+    runnerUrlRefreshMs: number; // how often a published runner URL is re-read
     keeper: boolean;
     keeperMnemonic?: string[]; // never logged
     keeperNetwork: WalletNetwork; // whose wallet id the keeper's mnemonic stands for (protocol/wallet.ts)
@@ -50,6 +52,7 @@ export const ENV = {
     graceSeconds: 'COCOON_RELAYER_GRACE_SECONDS',
     rpcTimeoutMs: 'COCOON_RELAYER_RPC_TIMEOUT_MS',
     runnerTimeoutMs: 'COCOON_RELAYER_RUNNER_TIMEOUT_MS',
+    runnerUrlRefreshMs: 'COCOON_RELAYER_RUNNER_URL_REFRESH_MS',
     keeper: 'COCOON_RELAYER_KEEPER',
     keeperMnemonic: 'COCOON_RELAYER_KEEPER_MNEMONIC',
     keeperIntervalMs: 'COCOON_RELAYER_KEEPER_INTERVAL_MS',
@@ -112,6 +115,7 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env, argv: string[]
         graceSeconds: int(ENV.graceSeconds, 300, 0),
         rpcTimeoutMs: int(ENV.rpcTimeoutMs, 10_000, 100),
         runnerTimeoutMs: int(ENV.runnerTimeoutMs, 130_000, 100),
+        runnerUrlRefreshMs: int(ENV.runnerUrlRefreshMs, RUNNER_URL_REFRESH_MS, 10),
         keeper,
         keeperMnemonic,
         keeperNetwork,
@@ -122,28 +126,25 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env, argv: string[]
     return Object.freeze(config);
 }
 
-/** "addr=url,addr=url": each watched Provider with the URL of its enclave runner. */
+/** "addr=url,addr,...": each watched Provider, with the URL of its enclave runner or, without one, the URL it publishes on chain. */
 function parseProviders(raw: string | undefined, problems: string[], url: (name: string, raw: string) => string): WatchedProvider[] {
     if (!raw?.trim()) {
-        problems.push(`${ENV.providers} is required: comma-separated "<provider address>=<runner URL>"`);
+        problems.push(`${ENV.providers} is required: comma-separated "<provider address>[=<runner URL>]"`);
         return [];
     }
     const out: WatchedProvider[] = [];
     for (const entry of raw.split(',').map((s) => s.trim()).filter(Boolean)) {
         const eq = entry.indexOf('=');
-        if (eq < 0) {
-            problems.push(`${ENV.providers}: "${entry}" is not "<address>=<runner URL>"`);
-            continue;
-        }
+        const addr = eq < 0 ? entry : entry.slice(0, eq);
         let address: Address;
         try {
-            address = Address.parse(entry.slice(0, eq));
+            address = Address.parse(addr);
         } catch {
-            problems.push(`${ENV.providers}: "${entry.slice(0, eq)}" is not a TON address`);
+            problems.push(`${ENV.providers}: "${addr}" is not a TON address`);
             continue;
         }
         if (out.some((p) => p.address.equals(address))) problems.push(`${ENV.providers}: ${address} is listed twice`);
-        out.push({ address, runnerUrl: url(ENV.providers, entry.slice(eq + 1)) });
+        out.push(eq < 0 ? { address } : { address, runnerUrl: url(ENV.providers, entry.slice(eq + 1)) });
     }
     return out;
 }

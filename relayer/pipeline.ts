@@ -20,6 +20,7 @@ import { classify, RelayerError } from './errors';
 import type { Logger } from './log';
 import type { RelayerMetrics } from './metrics';
 import { checkOutcome, JobInputJson, Outcome, postJob } from './runnerClient';
+import type { RunnerDirectory } from './runners';
 import type { JobRow, Store } from './store';
 
 /**
@@ -30,7 +31,7 @@ import type { JobRow, Store } from './store';
 export const FIRST_CONFIRM_AFTER_POLLS = 2;
 
 export interface PipelineOptions {
-    runners: Map<string, string>; // provider raw address → runner URL
+    runners: Pick<RunnerDirectory, 'urlFor'>;
     concurrency: number;
     graceSeconds: number;
     pollMs: number;
@@ -167,8 +168,8 @@ export class Pipeline {
         const key = `${row.provider}/${row.jobId}`;
         const fresh = this.fresh.delete(key) && row.attempts === 0;
         if (!fresh && !(await this.stillOpen(row, 'dispatch'))) return null;
-        const runner = this.options.runners.get(row.provider);
-        if (!runner || !row.input) throw new RelayerError('dispatch', false, runner ? 'job input missing' : 'no runner configured for this provider');
+        if (!row.input) throw new RelayerError('dispatch', false, 'job input missing');
+        const runner = await this.options.runners.urlFor(row.provider);
         const input = JSON.parse(row.input) as JobInputJson;
         const body = await postJob(runner, input, this.options.runnerTimeoutMs, this.abort.signal);
         const outcome = checkOutcome(body, input, row.enclaveKey);

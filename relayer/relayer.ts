@@ -14,6 +14,7 @@ import { Keeper } from './keeper';
 import { createLogger, Logger } from './log';
 import { createMetrics, RelayerMetrics } from './metrics';
 import { Pipeline } from './pipeline';
+import { RunnerDirectory } from './runners';
 import { Store } from './store';
 import { Watcher } from './watcher';
 
@@ -41,7 +42,7 @@ export async function startRelayer(config: RelayerConfig, options: { logDestinat
     const deps = { chain, store, log, metrics };
     const watchers = config.providers.map((p) => new Watcher(p.address, { ...deps, pageSize: config.pageSize }));
     const pipeline = new Pipeline(deps, {
-        runners: new Map(config.providers.map((p) => [p.address.toRawString(), p.runnerUrl])),
+        runners: new RunnerDirectory(chain, new Map(config.providers.flatMap((p) => (p.runnerUrl ? [[p.address.toRawString(), p.runnerUrl] as const] : []))), config.runnerUrlRefreshMs),
         concurrency: config.concurrency,
         graceSeconds: config.graceSeconds,
         pollMs: config.pollMs,

@@ -32,6 +32,8 @@ export async function postJob(runnerUrl: string, input: JobInputJson, timeoutMs:
             method: 'POST',
             headers: { 'content-type': 'application/json' },
             body: JSON.stringify(input),
+            // The URL may be the one a Provider publishes on chain: a redirect would let it aim this POST anywhere.
+            redirect: 'error',
             signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
         });
     } catch (e) {

@@ -27,7 +27,7 @@ import { AttestationError } from './errors';
 import type { EnclaveInfo } from './types';
 
 export interface AttestationPolicy {
-    /** Base URL of a provider's enclave runner (serving GET /v1/attestation), by Provider address. */
+    /** Base URL of a provider's enclave runner (serving GET /v1/attestation), by Provider address; overrides the target's on-chain `runnerUrl`. */
     runnerUrl?: (provider: Address) => string | undefined;
     /** PEM of the one trust anchor; default the pinned Intel SGX Root CA. Any other is refused for mainnet and testnet. */
     trustAnchorPem?: string;
@@ -63,6 +63,10 @@ export interface AttestationTarget {
     enclave: EnclaveInfo;
     /** Chain time, unix seconds. */
     now: number;
+    /** The runner URL the Provider publishes on chain (discovery checked its form); used when the policy gives none. */
+    runnerUrl?: string;
+    /** Why discovery refused the URL the Provider publishes, if it did (for the error). */
+    runnerUrlRefused?: string;
 }
 
 /** The on-chain half: registered state of the key and the Registry's allow-lists (sdk/crossCheck.ts reads them). */
@@ -130,7 +134,8 @@ export function checkBundle(t: AttestationTarget, bundle: AttestationBundle, pol
 export async function fetchBundle(url: string, timeoutMs = 5000): Promise<AttestationBundle> {
     let res: Response;
     try {
-        res = await fetch(`${url.replace(/\/+$/, '')}/v1/attestation`, { signal: AbortSignal.timeout(timeoutMs) });
+        // No redirects: a runner URL may come from chain, and a redirect would let it aim this GET anywhere.
+        res = await fetch(`${url.replace(/\/+$/, '')}/v1/attestation`, { signal: AbortSignal.timeout(timeoutMs), redirect: 'error' });
     } catch (err) {
         throw new AttestationError('no_bundle', `cannot fetch the attestation bundle from ${url}: ${(err as Error).message}`);
     }
@@ -169,8 +174,11 @@ export class AttestationVerifier {
         const key = `${t.provider.toRawString()}/${hex(t.enclave.enclaveKey)}/${t.enclave.validUntil}`;
         const hit = this.verified.get(key);
         if (hit !== undefined && t.now < hit.until) return { tcb: hit.tcb };
-        const url = this.policy.runnerUrl?.(t.provider);
-        if (!url) throw new AttestationError('no_bundle', `no runner URL known for provider ${t.provider.toString()} (pass runnerUrl: quotes are always verified)`);
+        const url = this.policy.runnerUrl?.(t.provider) ?? t.runnerUrl;
+        if (!url) {
+            const onChain = t.runnerUrlRefused ? `the one published on chain is refused (${t.runnerUrlRefused})` : 'none published on chain (SetRunnerUrl)';
+            throw new AttestationError('no_bundle', `no runner URL for provider ${t.provider.toString()}: ${onChain} and none given (runnerUrl); quotes are always verified`);
+        }
         const bundle = await fetchBundle(url, this.policy.fetchTimeoutMs);
         if (!this.intel) {
             // A dev root has no Intel collateral: nothing says whether its "platform" is patched, and the verdict says so.

@@ -137,7 +137,9 @@ export class CocoonClient {
         const { ranked, rejected } = rankProviders(snapshot, this.criteria(prepared, snapshot, opts), prepared.modelId);
         if (!ranked.length) throw new NoProviderError(prepared.model, rejected);
         return firstVerified<Choice & { tcb?: TcbVerdict }>(ranked, async (c) => {
-            const t = await readAttestationTarget([this.chain, ...(this.options.witnesses ?? [])], this.registry, c.provider.address, c.enclave.enclaveKey);
+            const agreed = await readAttestationTarget([this.chain, ...(this.options.witnesses ?? [])], this.registry, c.provider.address, c.enclave.enclaveKey);
+            // Where to fetch the quote is a hint, not trust: the attestation decides.
+            const t = { ...agreed, runnerUrl: c.provider.runnerUrl, runnerUrlRefused: c.provider.runnerUrlRefused };
             // The request is sealed to and bound by what was agreed, never by the snapshot's copy.
             if (t.globalId !== snapshot.globalId) throw new ChainDisagreementError("the Registry's global id", [{ endpoint: 'snapshot', answer: String(snapshot.globalId) }, { endpoint: 'every endpoint', answer: String(t.globalId) }]);
             const { tcb } = await this.verifier.verify(t);

@@ -7,6 +7,7 @@ import { Address, Cell, Transaction } from '@ton/core';
 import type { Enclave, ModelOffer } from '../wrappers/Provider';
 import { Chain, chainTime, openProvider, openRegistry } from './chain';
 import { reputationOf } from './reputation';
+import { checkRunnerUrl } from '../protocol/runnerUrl';
 import type { EnclaveInfo, ModelListingInfo, NetworkSnapshot, OfferInfo, ProviderInfo } from './types';
 
 export const OP_DEPLOY_PROVIDER = 0x5200000b;
@@ -116,9 +117,10 @@ export async function readRegistry(client: Chain, registry: Address): Promise<Re
 /** Reads one Provider; `now`, `imageActive` and `verifierActive` come from the Registry snapshot taken with it. */
 export async function readProvider(client: Chain, address: Address, view: Pick<RegistryView, 'now' | 'imageActive' | 'verifierActive'>): Promise<ProviderInfo> {
     const p = openProvider(client, address);
-    const [owner, globalId, ledger, enclaves, offers, params, syncedAt, paramsStaleAt] = await Promise.all([
-        p.getOwner(), p.getGlobalId(), p.getLedger(), p.getEnclaves(), p.getOffers(), p.getParams(), p.getSyncedAt(), p.getParamsStaleAt(),
+    const [owner, globalId, ledger, enclaves, offers, params, syncedAt, paramsStaleAt, published] = await Promise.all([
+        p.getOwner(), p.getGlobalId(), p.getLedger(), p.getEnclaves(), p.getOffers(), p.getParams(), p.getSyncedAt(), p.getParamsStaleAt(), p.getRunnerUrl(),
     ]);
+    const runner = published === null ? null : checkRunnerUrl(published);
     const enclaveList = enclaves.keys().map((k) => enclaveInfo(k, enclaves.get(k)!, view.now, view.imageActive, view.verifierActive));
     const info: ProviderInfo = {
         address,
@@ -134,6 +136,8 @@ export async function readProvider(client: Chain, address: Address, view: Pick<R
         paramsStaleAt: Number(paramsStaleAt),
         unavailable: null,
     };
+    if (typeof runner === 'string') info.runnerUrl = runner;
+    else if (runner) info.runnerUrlRefused = runner.message;
     info.unavailable = unavailableReason(info, view.now);
     return info;
 }

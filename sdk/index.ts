@@ -16,6 +16,7 @@ export type { AttestationPolicy, AttestationBundle, AttestationTarget, TcbVerdic
 export { pcsCollateralSource, fileCollateralSource, collateralSourceFrom, CachedCollateralSource, INTEL_PCS_URL } from '../attestation/collateralSource';
 export type { CollateralSource, Platform } from '../attestation/collateralSource';
 export { ProviderDirectory, snapshotNetwork, readRegistry, readProvider, deployedProviders } from './discovery';
+export { checkRunnerUrl, MAX_RUNNER_URL_BYTES } from '../protocol/runnerUrl';
 export { chooseProvider, rankProviders, priceOf } from './selection';
 export type { SelectionCriteria, Choice } from './selection';
 export { reputationScore } from './reputation';

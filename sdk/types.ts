@@ -55,6 +55,10 @@ export interface ProviderInfo {
     syncedAt: number;
     /** From then on the Provider refuses jobs until someone sends RequestSync (getter `paramsStaleAt`). */
     paramsStaleAt: number;
+    /** The runner's base URL the Provider publishes on chain (getter `runnerUrl`), if it passed protocol/runnerUrl.ts; untrusted: attestation decides. */
+    runnerUrl?: string;
+    /** Why a published runner URL was refused (not http(s), credentials, query...), when it was. */
+    runnerUrlRefused?: string;
     /** Why no job can be opened here now (stale parameters, stake below minimum, no usable enclave), or null. */
     unavailable: string | null;
 }

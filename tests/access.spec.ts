@@ -7,7 +7,7 @@ import '@ton/test-utils';
 import { beginCell, Cell, toNano } from '@ton/core';
 import { protocol, Protocol, IMAGE_HASH, MODEL_ID } from './fixtures/protocol';
 import { Exit } from '../protocol/errors';
-import { storeParamsSync, storeAttestationApproved, storeModelApproved, storeImageStatus, storeModelStatus, storeVerifierStatus, storeRequestUnbond, storeWithdrawStake, storeWithdrawEarnings, storeRevokeEnclave, storeRemoveModelOffer, storeSetModelOffer } from '../wrappers/Provider';
+import { storeParamsSync, storeAttestationApproved, storeModelApproved, storeImageStatus, storeModelStatus, storeVerifierStatus, storeRequestUnbond, storeWithdrawStake, storeWithdrawEarnings, storeRevokeEnclave, storeRemoveModelOffer, storeSetModelOffer, storeSetRunnerUrl } from '../wrappers/Provider';
 import { storeProposeParams, storeCancelParams, storeAllowImage, storeRemoveImage, storeAllowModel, storeRemoveModel, storeAllowVerifier, storeRemoveVerifier, storeProposeOwner, storeAskParams, storeAskImageStatus, storeAskModelStatus } from '../wrappers/Registry';
 
 let p: Protocol;
@@ -82,6 +82,7 @@ describe('Provider: owner-only messages', () => {
         ['RequestUnbond', () => body(storeRequestUnbond({ $$type: 'RequestUnbond', queryId: 0n, amount: 1n }))],
         ['WithdrawStake', () => body(storeWithdrawStake({ $$type: 'WithdrawStake', queryId: 0n }))],
         ['WithdrawEarnings', () => body(storeWithdrawEarnings({ $$type: 'WithdrawEarnings', queryId: 0n }))],
+        ['SetRunnerUrl', () => body(storeSetRunnerUrl({ $$type: 'SetRunnerUrl', queryId: 0n, url: 'https://attacker.example' }))],
     ];
     it.each(cases)('%s from a stranger is refused and changes nothing', async (_name, msg) => {
         await strangerSends(() => p.provider.address, msg());

@@ -69,7 +69,7 @@ export function register(program: Command): void {
         .option('--max-tokens <n>', 'output tokens to escrow for (default 256)')
         .option('--ttl <seconds>', 'job lifetime (default max(120, the Registry minimum))')
         .option('--provider <address>', 'use only this Provider')
-        .option('--runner <provider=url>', 'enclave runner URL of a Provider, to fetch and re-verify its quote (repeatable)', collect)
+        .option('--runner <provider=url>', 'enclave runner URL of a Provider, overriding the one it publishes on chain (repeatable)', collect)
         .option('--trust-root <pem-file>', 'trust anchor for quotes (e.g. a development root); default the Intel SGX Root CA')
         .option('--collateral <dir|file|url>', 'Intel collateral for TCB evaluation: directory, dcap-qvl JSON file, or Intel PCS v4 / PCCS base URL (default Intel PCS)')
         .option('--accept-tcb <statuses>', 'comma-separated TCB statuses accepted (default UpToDate)')

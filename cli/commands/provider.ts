@@ -1,6 +1,6 @@
 /**
- * `cocoon provider stake|register|prices|status|sync|unbond|withdraw`: a Provider owner's operations
- * (sync: anyone's).
+ * `cocoon provider stake|register|prices|runner-url|status|sync|unbond|withdraw`: a Provider owner's
+ * operations (sync: anyone's).
  * The Provider is `--provider`, or the wallet's own (the Registry computes its address). Each
  * command checks before sending what the contract would refuse: ownership, balance, an expired or
  * mis-targeted attestation certificate, an unknown model, open jobs, an unfinished unbonding.
@@ -11,14 +11,15 @@ import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { modelIdOf } from '../../protocol/defaults';
 import { SYNC_MARGIN_SECONDS, SYNC_VALUE_TON } from '../../protocol/paramsFreshness';
+import { checkRunnerUrl } from '../../protocol/runnerUrl';
 import { readProvider, readRegistry, MnemonicSigner } from '../../sdk';
 import { Chain, chainTime, openProvider, openRegistry } from '../../sdk/chain';
 import {
-    storeAddStake, storeRegisterEnclave, storeRequestSync, storeRequestUnbond, storeSetModelOffer, storeWithdrawEarnings, storeWithdrawStake,
+    storeAddStake, storeRegisterEnclave, storeRequestSync, storeRequestUnbond, storeSetModelOffer, storeSetRunnerUrl, storeWithdrawEarnings, storeWithdrawStake,
 } from '../../wrappers/Provider';
 import {
     action, body, client, InputError, NetFlags, netOptions, output, parseAddress, parseHex32, parseInt_, parseTon, PreconditionError,
-    progressFor, registryOf, requireDeployed, sendAndConfirm, ton, wallet,
+    progressFor, RefusedError, registryOf, requireDeployed, sendAndConfirm, ton, wallet,
 } from './common';
 
 const QUERY_VALUE = toNano('0.1'); // a question to the Registry: its handler, the reply and the excess back
@@ -229,6 +230,24 @@ export function register(program: Command): void {
             output(flags, { ok: true, ...sent, model: flags.model, pricePerMillionIn, pricePerMillionOut, maxContext }, () => `${flags.model}: ${ton(pricePerMillionIn)} TON / M input, ${ton(pricePerMillionOut)} TON / M output, context ${maxContext}`);
         }));
 
+    withProvider(group.command('runner-url').description('publish the public URL of the enclave runner, where clients and relayers find it ("" clears it; owner)'))
+        .argument('<url>', 'the runner\'s base URL (http or https, no credentials, query or fragment; at most 127 bytes)')
+        .action(action(async (raw: string, flags: ProviderFlags) => {
+            // Published in the form clients will call, so that re-running with the same URL sends nothing.
+            const checked = raw === '' ? null : checkRunnerUrl(raw);
+            if (checked instanceof Error) throw new InputError(checked.message);
+            const { chain, signer, address, provider } = await ownProvider(flags);
+            const current = await provider.getRunnerUrl();
+            if (current === checked) {
+                return output(flags, { ok: true, sent: false, provider: address, runnerUrl: current }, () => `runner URL already ${current ?? 'unset'}: nothing sent`);
+            }
+            if ((await provider.getParams()) === null) throw new PreconditionError('the Registry has not deployed (synced) this Provider yet');
+            const sent = await sendAndConfirm(chain, signer, address, OWNER_VALUE, body(storeSetRunnerUrl({ $$type: 'SetRunnerUrl', queryId: BigInt(Date.now()), url: checked ?? '' })), progressFor(flags));
+            const after = await provider.getRunnerUrl();
+            if (after !== checked) throw new RefusedError(`the transaction was confirmed but the Provider publishes ${JSON.stringify(after)}`);
+            output(flags, { ok: true, sent: true, ...sent, provider: address, runnerUrl: after }, () => (after ? `runner URL now ${after}` : 'runner URL cleared'));
+        }));
+
     withProvider(group.command('status').description('stake, counters, enclaves and offers of a Provider').option('--owner <address>', 'derive the Provider of this owner (with --registry)'))
         .action(action(async (flags: ProviderFlags & { owner?: string }) => {
             const chain = client(flags);
@@ -243,6 +262,7 @@ export function register(program: Command): void {
                 `provider   ${address.toString()}  owner ${info.owner.toString()}`,
                 `status     ${info.unavailable ?? 'taking jobs'}`,
                 `parameters ${freshness(info.paramsStaleAt, view.now)}`,
+                `runner     ${info.runnerUrl ?? (info.runnerUrlRefused ? `published URL refused: ${info.runnerUrlRefused}` : 'no URL published (cocoon provider runner-url)')}`,
                 `stake      ${ton(ledger.stake)} TON (unbonding ${ton(ledger.unbonding)} TON${ledger.unbonding > 0n ? `, withdrawable from ${iso(Number(ledger.unbondAt))}` : ''})`,
                 `earnings   ${ton(ledger.earnings)} TON   escrowed ${ton(ledger.escrowed)} TON in ${ledger.openJobs} open jobs`,
                 `history    ${ledger.completed} completed, ${ledger.declined} declined, ${ledger.expired} expired, ${ton(ledger.totalSlashed)} TON slashed (score ${info.reputation.score.toFixed(3)})`,

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { REFERENCE_MODEL_NAME, modelIdOf } from '../../protocol/defaults';
 import { openProvider } from '../../sdk/chain';
 import { DEV_GLOBAL_ID } from '../../protocol/networks';
+import { MnemonicSigner } from '../../sdk';
 import { startWorld, World } from '../sdk/world';
 import { cocoon } from './cocoonBin';
 
@@ -171,5 +172,46 @@ describe('cocoon CLI against the demo network', () => {
         const status = await cocoon(['provider', 'status', '--json'], env);
         expect(status.code).toBe(0);
         expect(JSON.parse(status.stdout)).toMatchObject({ unavailable: 'no usable enclave key', offers: [expect.objectContaining({ name: REFERENCE_MODEL_NAME, pricePerMillionOut: toNano('2').toString() })] });
+    }, 180_000); // five CLI runs: 57 s measured on a loaded 2-core machine, against the 60 s default
+
+    // Six CLI runs of 7 s or more each (node + ts-node): more than the default timeout on a loaded machine.
+    it('provider runner-url: publishes the URL once (a second run sends nothing), status shows it, "" clears it, bad input is exit 2', async () => {
+        // The wallet's own Provider (deployed, or re-synced if a test above deployed it). A fresh signer
+        // reads the seqno anew: the CLI runs above used this wallet behind w.signer's back.
+        const owner = await MnemonicSigner.fromMnemonic(w.demo.client, w.mnemonic, { now: w.demo.clock.now });
+        await owner.send({ to: w.registry, value: toNano('0.2'), body: beginCell().store(storeDeployProvider({ $$type: 'DeployProvider', queryId: 0n })).endCell() });
+        const stranger = await cocoon(['provider', 'runner-url', 'https://elsewhere.example', '--provider', w.provider.toString()], env);
+        expect(stranger.code).toBe(3);
+        expect(stranger.stderr).toMatch(/is not the owner of Provider/);
+
+        const first = await cocoon(['provider', 'runner-url', 'https://Runner.Example:8443/', '--json'], env);
+        expect(first.code).toBe(0);
+        const own = Address.parse(JSON.parse(first.stdout).provider);
+        expect(JSON.parse(first.stdout)).toMatchObject({ ok: true, sent: true, runnerUrl: 'https://runner.example:8443' });
+        expect(await openProvider(w.demo.client, own).getRunnerUrl()).toBe('https://runner.example:8443');
+
+        const lastTx = async () => (await w.demo.client.getContractState(own)).lastTransaction?.lt;
+        const [ltBefore, seqnoBefore] = [await lastTx(), await w.demo.client.open(owner['wallet']).getSeqno()];
+        const again = await cocoon(['provider', 'runner-url', 'https://runner.example:8443', '--json'], env);
+        expect(again.code).toBe(0);
+        expect(JSON.parse(again.stdout)).toMatchObject({ ok: true, sent: false, runnerUrl: 'https://runner.example:8443' });
+        const bad = await cocoon(['provider', 'runner-url', 'https://user:pw@runner.example'], env);
+        expect(bad.code).toBe(2);
+        expect(bad.stderr).toContain('runner URL carries credentials');
+        expect(await lastTx()).toBe(ltBefore);
+        expect(await w.demo.client.open(owner['wallet']).getSeqno()).toBe(seqnoBefore);
+
+        const status = await cocoon(['provider', 'status'], env);
+        expect(status.stdout).toMatch(/^runner {5}https:\/\/runner\.example:8443$/m);
+
+        const cleared = await cocoon(['provider', 'runner-url', '', '--json'], env);
+        expect(JSON.parse(cleared.stdout)).toMatchObject({ ok: true, sent: true, runnerUrl: null });
+        expect(await openProvider(w.demo.client, own).getRunnerUrl()).toBeNull();
+    }, 180_000);
+
+    it('job submit without --runner finds the runner at the URL the Provider publishes', async () => {
+        const r = await cocoon(['job', 'submit', '--model', REFERENCE_MODEL_NAME, '--prompt', 'found on chain', '--provider', w.provider.toString(), '--trust-root', trustRoot, '--json'], env);
+        expect(r.code).toBe(0);
+        expect(JSON.parse(r.stdout)).toMatchObject({ ok: true });
     });
 });

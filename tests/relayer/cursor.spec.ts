@@ -163,13 +163,21 @@ describe('config', () => {
         }
         expect(err).toBeInstanceOf(ConfigError);
         const text = err!.problems.join('\n');
-        for (const part of ['COCOON_RELAYER_ENDPOINT is required', '"nope" is not "<address>=<runner URL>"', 'COCOON_RELAYER_POLL_MS must be an integer', 'COCOON_RELAYER_KEEPER_MNEMONIC']) expect(text).toContain(part);
+        for (const part of ['COCOON_RELAYER_ENDPOINT is required', '"nope" is not a TON address', 'COCOON_RELAYER_POLL_MS must be an integer', 'COCOON_RELAYER_KEEPER_MNEMONIC']) expect(text).toContain(part);
     });
 
     it('reads a valid environment into a frozen config', () => {
         const c = parseConfig({ COCOON_RELAYER_ENDPOINT: 'http://127.0.0.1:8081/jsonRPC', COCOON_RELAYER_PROVIDERS: `EQBzKQXEMymiggWuqpIK3Ui8nrtOwdh-G8upjHRAE_aA8ZUF=http://127.0.0.1:8700/` });
         expect(c.providers[0].runnerUrl).toBe('http://127.0.0.1:8700');
         expect(c.keeper).toBe(false);
+        expect(c.runnerUrlRefreshMs).toBe(60_000);
         expect(Object.isFrozen(c)).toBe(true);
+    });
+
+    it('takes a provider listed by address alone: its runner URL is then read from chain', () => {
+        const c = parseConfig({ COCOON_RELAYER_ENDPOINT: 'http://127.0.0.1:8081/jsonRPC', COCOON_RELAYER_PROVIDERS: 'EQBzKQXEMymiggWuqpIK3Ui8nrtOwdh-G8upjHRAE_aA8ZUF', COCOON_RELAYER_RUNNER_URL_REFRESH_MS: '500' });
+        expect(c.providers).toHaveLength(1);
+        expect(c.providers[0].runnerUrl).toBeUndefined();
+        expect(c.runnerUrlRefreshMs).toBe(500);
     });
 });

@@ -14,6 +14,7 @@ import { deliveryBody } from '../../relayer/delivery';
 import { createLogger } from '../../relayer/log';
 import { createMetrics } from '../../relayer/metrics';
 import { Pipeline } from '../../relayer/pipeline';
+import { RunnerDirectory } from '../../relayer/runners';
 import type { Outcome } from '../../relayer/runnerClient';
 import { Store } from '../../relayer/store';
 import { Watcher } from '../../relayer/watcher';
@@ -73,7 +74,7 @@ function storeWithOutcome(path = dbPath()): Store {
 function relayer(chain: unknown, store: Store) {
     const metrics = createMetrics(() => store);
     const deps = { chain: chain as Chain, store, log: createLogger('silent'), metrics };
-    const pipeline = new Pipeline(deps, { runners: new Map(), concurrency: 4, graceSeconds: 300, pollMs: POLL_MS, runnerTimeoutMs: 1000 });
+    const pipeline = new Pipeline(deps, { runners: new RunnerDirectory({ runnerUrl: async () => null }, new Map()), concurrency: 4, graceSeconds: 300, pollMs: POLL_MS, runnerTimeoutMs: 1000 });
     return { pipeline, metrics, deps };
 }
 

@@ -45,6 +45,27 @@ describe('relayer: runner answers', () => {
         }
     });
 
+    it('does not follow a redirect: a runner URL read from chain cannot aim the POST at another host', async () => {
+        const victim = await serve((req, res) => {
+            req.resume();
+            res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+        });
+        let victimHits = 0;
+        victim.server.on('request', () => victimHits++);
+        const hostile = await serve((req, res) => {
+            req.resume();
+            res.writeHead(307, { location: `${victim.url}/admin?do=it` }).end();
+        });
+        try {
+            const err: any = await postJob(hostile.url, input, 5_000).catch((e: any) => e);
+            expect(err).toBeInstanceOf(RelayerError);
+            expect(victimHits).toBe(0);
+        } finally {
+            hostile.server.close();
+            victim.server.close();
+        }
+    });
+
     it('treats 409 (the runner has not read the job as open on chain yet) as retryable', async () => {
         const { server, url } = await serve((req, res) => {
             req.resume();

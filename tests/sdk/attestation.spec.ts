@@ -5,6 +5,8 @@
 import { Address } from '@ton/core';
 import { ed25519, x25519 } from '@noble/curves/ed25519.js';
 import { randomBytes } from 'node:crypto';
+import { createServer, Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createDevQuoteAuthority, devEnclaveMeasurement, DevMeasurementOverride, generateDevQuote } from '../../attestation/devQuote';
 import { reportDataFor } from '../../attestation/reportData';
 import { RuntimeConfig, runtimeHash } from '../../attestation/runtimeConfig';
@@ -122,7 +124,9 @@ describe('sdk: attestation checks before a job is sent', () => {
     });
 
     it('refuses when no runner URL is known: the quote is always verified', async () => {
-        await expect(new AttestationVerifier({ trustAnchorPem: authority.rootPem }).verify(target())).rejects.toMatchObject({ failure: 'no_bundle' });
+        await expect(new AttestationVerifier({ trustAnchorPem: authority.rootPem }).verify(target())).rejects.toMatchObject({ failure: 'no_bundle', message: expect.stringContaining('none published on chain') });
+        const refused = { ...target(), runnerUrlRefused: 'runner URL carries credentials' };
+        await expect(new AttestationVerifier(trusted).verify(refused)).rejects.toMatchObject({ failure: 'no_bundle', message: expect.stringContaining('refused (runner URL carries credentials)') });
     });
 });
 
@@ -148,5 +152,53 @@ describe('sdk: verification cannot be switched off, and a dev root never vouches
         expect(DEV_GLOBAL_ID).toBe(GLOBAL_ID);
         expect(isPublicTonNetwork(DEV_GLOBAL_ID)).toBe(false);
         expect(() => checkBundle(target(), bundle(), trusted)).not.toThrow();
+    });
+});
+
+/** Serves `answer` at every path: a stand-in runner. */
+async function serve(answer: (path: string) => { status: number; headers?: Record<string, string>; body?: string }): Promise<{ url: string; hits: string[]; close: () => Promise<void> }> {
+    const hits: string[] = [];
+    const server: Server = createServer((req, res) => {
+        hits.push(req.url ?? '');
+        const a = answer(req.url ?? '');
+        res.writeHead(a.status, { 'content-type': 'application/json', ...a.headers }).end(a.body ?? '');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, hits, close: () => new Promise<void>((r) => server.close(() => r())) };
+}
+
+describe('sdk: where the verifier fetches the attestation from', () => {
+    it('uses the runner URL the Provider publishes on chain when the policy gives none', async () => {
+        const runner = await serve(() => ({ status: 200, body: JSON.stringify(bundle()) }));
+        try {
+            await new AttestationVerifier(trusted).verify({ ...target(), runnerUrl: runner.url });
+            expect(runner.hits).toEqual(['/v1/attestation']);
+        } finally {
+            await runner.close();
+        }
+    });
+
+    it('prefers the policy\'s runnerUrl (the --runner override) to the published one', async () => {
+        const published = await serve(() => ({ status: 500 }));
+        const override = await serve(() => ({ status: 200, body: JSON.stringify(bundle()) }));
+        try {
+            await new AttestationVerifier({ ...trusted, runnerUrl: () => override.url }).verify({ ...target(), runnerUrl: published.url });
+            expect([override.hits.length, published.hits.length]).toEqual([1, 0]);
+        } finally {
+            await published.close();
+            await override.close();
+        }
+    });
+
+    it('does not follow a redirect: a published URL cannot aim the fetch elsewhere', async () => {
+        const victim = await serve(() => ({ status: 200, body: JSON.stringify(bundle()) }));
+        const hostile = await serve(() => ({ status: 302, headers: { location: `${victim.url}/internal?x=1` } }));
+        try {
+            await expect(new AttestationVerifier(trusted).verify({ ...target(), runnerUrl: hostile.url })).rejects.toMatchObject({ failure: 'no_bundle' });
+            expect(victim.hits).toEqual([]);
+        } finally {
+            await victim.close();
+            await hostile.close();
+        }
     });
 });

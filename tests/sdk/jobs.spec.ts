@@ -42,6 +42,7 @@ describe('sdk: jobs on a local network', () => {
         expect(p.enclaves).toHaveLength(1);
         expect(p.enclaves[0]).toMatchObject({ imageHash: bigintFromBytes(devEnclaveMeasurement(w.demo.protocol.attestation.runtime)), revoked: false, imageAllowed: true, unusable: null });
         expect(p.enclaves[0].validUntil).toBeGreaterThan(s.now);
+        expect(p.runnerUrl).toBe(w.runnerUrl); // published by the demo's SetRunnerUrl
         expect(await w.sdk.models()).toEqual([expect.objectContaining({ name: REFERENCE_MODEL_NAME, providers: 1, pricePerMillionIn: toNano('1'), pricePerMillionOut: toNano('4') })]);
     });
 
@@ -57,6 +58,13 @@ describe('sdk: jobs on a local network', () => {
         expect(r.price).toBe((BigInt(r.usage.inputTokens) * toNano('1') + BigInt(r.usage.outputTokens) * toNano('4') + 999_999n) / 1_000_000n);
         expect(r.refund).toBeLessThan(r.escrow);
         expect((await w.sdk.snapshot(true)).providers[0].reputation.completed).toBe(before + 1);
+    });
+
+    it('finds the runner at the URL the Provider publishes: a job runs with no runner map given', async () => {
+        const sdk = w.newSdk({ attestation: { trustAnchorPem: w.devRootPem } });
+        const r = await sdk.run(chat('no map needed'));
+        expect(r.response).toMatchObject({ choices: [{ message: { content: 'needed map no' } }] });
+        expect(r.provider.equals(w.provider)).toBe(true);
     });
 
     it('runs a text completion', async () => {
