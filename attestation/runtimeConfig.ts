@@ -59,9 +59,10 @@ export function runtimeHash(c: RuntimeConfig): Uint8Array {
 }
 
 /**
- * True for an http(s) URL whose host is a loopback literal (127.0.0.0/8, ::1) or `localhost`.
- * Only a loopback engine is inside the same VM: anything else is a host the operator chose, outside
- * the measurement, that would receive decrypted prompts.
+ * True for an http(s) URL whose host is a loopback literal (127.0.0.0/8, [::1]). Only a loopback
+ * engine is inside the same VM: anything else is a host the operator chose, outside the
+ * measurement, that would receive decrypted prompts. Names, even `localhost`, are refused: name
+ * resolution reads files (/etc/hosts) and services a host may control.
  */
 export function isLoopbackUrl(url: string): boolean {
     let u: URL;
@@ -73,7 +74,7 @@ export function isLoopbackUrl(url: string): boolean {
     if (u.protocol !== 'http:' && u.protocol !== 'https:') return false;
     if (u.username || u.password) return false;
     const host = u.hostname;
-    return host === 'localhost' || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+    return host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 
 /** Checks shape and policy; throws RuntimeConfigError naming the field. Used by the runner at start, the verifier and the SDK. */

@@ -53,7 +53,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
     if (!['reference', 'openai'].includes(o.backend)) throw new Error('--backend must be reference or openai');
     if (o.backend === 'openai' && (!o.upstream || !o.model || !o.weights)) throw new Error('--backend openai needs --upstream, --model and --weights');
     if (o.backend === 'openai' && !isLoopbackUrl(o.upstream)) {
-        throw new Error('--upstream must be a loopback URL (127.0.0.1, [::1], localhost): the engine must run inside this attested VM, since it sees decrypted prompts');
+        throw new Error('--upstream must be a loopback URL (127.0.0.1 or [::1], an address, not a name): the engine must run inside this attested VM, since it sees decrypted prompts');
     }
 
     const int = (v: string, name: string) => {

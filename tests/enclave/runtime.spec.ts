@@ -37,14 +37,14 @@ describe('runner runtime configuration', () => {
             expect(() => parseConfig([...BASE, '--backend', 'openai', '--upstream', upstream, '--model', 'm', '--weights', weights], {})).toThrow(/loopback/);
         }
         expect(() => parseConfig([...BASE, '--backend', 'openai', '--upstream', 'http://127.0.0.1:8000/v1', '--model', 'm'], {})).toThrow(/--weights/);
-        for (const upstream of ['http://127.0.0.1:8000/v1', 'http://localhost:8000/v1', 'http://[::1]:8000/v1', 'http://127.9.9.9/v1']) {
+        for (const upstream of ['http://127.0.0.1:8000/v1', 'http://[::1]:8000/v1', 'http://127.9.9.9/v1']) {
             expect(parseConfig([...BASE, '--backend', 'openai', '--upstream', upstream, '--model', 'm', '--weights', weights], {}).upstream).toBe(upstream);
         }
     });
 
-    it('loopback means a loopback literal or localhost, nothing that merely starts like one', () => {
-        expect(['http://127.0.0.1', 'https://localhost:1/x', 'http://[::1]/'].map(isLoopbackUrl)).toEqual([true, true, true]);
-        expect(['http://127.0.0.1.nip.io', 'http://localhost.evil', 'http://0.0.0.0', 'http://10.0.0.1', 'ftp://127.0.0.1', 'not a url'].map(isLoopbackUrl)).toEqual([false, false, false, false, false, false]);
+    it('loopback means a loopback literal, nothing that merely starts like one, and no name (not even localhost)', () => {
+        expect(['http://127.0.0.1', 'https://127.0.0.2:1/x', 'http://[::1]/'].map(isLoopbackUrl)).toEqual([true, true, true]);
+        expect(['http://localhost:8000', 'http://127.0.0.1.nip.io', 'http://localhost.evil', 'http://0.0.0.0', 'http://10.0.0.1', 'ftp://127.0.0.1', 'not a url'].map(isLoopbackUrl)).toEqual([false, false, false, false, false, false, false]);
     });
 
     it('names the weights by hash: another file is another runtime hash', async () => {
