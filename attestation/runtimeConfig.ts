@@ -47,6 +47,7 @@ export interface RuntimeConfig {
 export class RuntimeConfigError extends Error {}
 
 const MAX_MODELS = 16;
+const MAX_JOB_TIMEOUT_MS = 86_400_000; // a day; Node timers overflow past 2^31 - 1 ms and every job would decline
 const MAX_NAME_BYTES = 64; // the Registry's model names are at most 512 bits
 
 export function canonicalRuntimeJson(c: RuntimeConfig): string {
@@ -77,14 +78,23 @@ export function isLoopbackUrl(url: string): boolean {
     return host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 
+/** The one spelling of an engine URL that is hashed: the URL parser's form, no query or fragment, no trailing slash. */
+export function canonicalEngineUrl(url: string): string {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}${u.pathname}`.replace(/\/+$/, '');
+}
+
 /** Checks shape and policy; throws RuntimeConfigError naming the field. Used by the runner at start, the verifier and the SDK. */
 export function parseRuntimeConfig(value: unknown): RuntimeConfig {
     const o = exactObject(value, ['tokenizer', 'jobTimeoutMs', 'models'], 'runtime');
     if (!TOKENIZERS.includes(o.tokenizer as TokenizerName)) throw new RuntimeConfigError(`runtime.tokenizer must be one of ${TOKENIZERS.join(', ')}`);
     const jobTimeoutMs = positiveInt(o.jobTimeoutMs, 'runtime.jobTimeoutMs');
+    if (jobTimeoutMs > MAX_JOB_TIMEOUT_MS) throw new RuntimeConfigError(`runtime.jobTimeoutMs must be at most ${MAX_JOB_TIMEOUT_MS}`);
     if (!Array.isArray(o.models) || o.models.length === 0 || o.models.length > MAX_MODELS) throw new RuntimeConfigError(`runtime.models must list 1..${MAX_MODELS} models`);
     const models = o.models.map((m, i) => parseModel(m, `runtime.models[${i}]`));
     if (new Set(models.map((m) => m.name)).size !== models.length) throw new RuntimeConfigError('runtime.models names a model twice');
+    // The runner drives one engine; a second would be attested but never served.
+    if (models.filter((m) => m.backend === 'openai').length > 1) throw new RuntimeConfigError('runtime.models lists more than one openai engine');
     return { tokenizer: o.tokenizer as TokenizerName, jobTimeoutMs, models };
 }
 
@@ -97,6 +107,7 @@ function parseModel(value: unknown, at: string): RuntimeModel {
         if (m.engine !== null || m.weightsSha256 !== null) throw new RuntimeConfigError(`${at}: the reference engine runs in-process and has no weights (engine and weightsSha256 must be null)`);
     } else if (m.backend === 'openai') {
         if (typeof m.engine !== 'string' || !isLoopbackUrl(m.engine)) throw new RuntimeConfigError(`${at}.engine must be a loopback http(s) URL: the engine must run inside the attested VM`);
+        if (m.engine !== canonicalEngineUrl(m.engine)) throw new RuntimeConfigError(`${at}.engine must be written canonically (${canonicalEngineUrl(m.engine)}): one setup, one hash`);
         if (typeof m.weightsSha256 !== 'string' || !/^[0-9a-f]{64}$/.test(m.weightsSha256)) throw new RuntimeConfigError(`${at}.weightsSha256 must be 64 lowercase hex digits`);
     } else {
         throw new RuntimeConfigError(`${at}.backend must be reference or openai`);

@@ -47,6 +47,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
         .exitOverride()
         .parse(argv, { from: 'user' })
         .opts();
+    refuseUnmeasuredEnvironment(env);
     if (!o.provider) throw new Error('--provider (or COCOON_PROVIDER) is required');
     if (!o.chainEndpoint) throw new Error('--chain-endpoint (or COCOON_CHAIN_ENDPOINT) is required: the runner signs only for jobs it has read on chain');
     if (!['dev', 'tdx'].includes(o.quote)) throw new Error('--quote must be dev or tdx');
@@ -79,4 +80,17 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
         chainEndpoint: o.chainEndpoint,
         chainApiKey: env.COCOON_CHAIN_API_KEY || undefined,
     };
+}
+
+/**
+ * Variables that change where the runner's own requests go or what code it runs, outside the
+ * runtime configuration the quote measures: with NODE_USE_ENV_PROXY (Node ≥ 22.21) fetch sends even
+ * loopback requests through HTTP_PROXY, and NODE_OPTIONS / LD_PRELOAD load arbitrary code. The
+ * image's unit sets the environment; a runner that finds one of these refuses to start.
+ */
+export const UNMEASURED_ENV = ['NODE_OPTIONS', 'NODE_USE_ENV_PROXY', 'HTTP_PROXY', 'HTTPS_PROXY', 'ALL_PROXY', 'LD_PRELOAD', 'LD_LIBRARY_PATH'];
+
+function refuseUnmeasuredEnvironment(env: NodeJS.ProcessEnv): void {
+    const set = Object.keys(env).filter((k) => UNMEASURED_ENV.includes(k.toUpperCase()) && env[k]);
+    if (set.length > 0) throw new Error(`refusing to start with ${set.join(', ')} set: they would route decrypted prompts or load code outside what the quote measures`);
 }

@@ -6,7 +6,7 @@
  */
 import { createReadStream } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { parseRuntimeConfig, RuntimeConfig, RuntimeModel, TokenizerName } from '../attestation/runtimeConfig';
+import { canonicalEngineUrl, parseRuntimeConfig, RuntimeConfig, RuntimeModel, TokenizerName } from '../attestation/runtimeConfig';
 import type { RunnerConfig } from './config';
 import { REFERENCE_MODEL } from './models';
 
@@ -20,7 +20,7 @@ export async function runtimeConfigFor(c: RuntimeInputs): Promise<RuntimeConfig>
     const models: RuntimeModel[] = [{ name: REFERENCE_MODEL.name, backend: 'reference', engine: null, weightsSha256: null, maxContext: REFERENCE_MODEL.maxContext, stream: false }];
     if (c.backend === 'openai') {
         if (!c.upstream || !c.model || !c.weights) throw new Error('the openai backend needs an upstream, a model name and the weights file it loads');
-        models.push({ name: c.model, backend: 'openai', engine: c.upstream, weightsSha256: await sha256File(c.weights), maxContext: c.maxContext, stream: c.upstreamStream });
+        models.push({ name: c.model, backend: 'openai', engine: canonicalEngineUrl(c.upstream), weightsSha256: await sha256File(c.weights), maxContext: c.maxContext, stream: c.upstreamStream });
     }
     // The same checks the verifier and clients run: a runner never attests a configuration they refuse.
     return parseRuntimeConfig({ tokenizer: BILLING_TOKENIZER, jobTimeoutMs: c.jobTimeoutMs, models });

@@ -81,8 +81,14 @@ export function checkOnChain(t: AttestationTarget): void {
 /** The off-chain half: the quote itself, against the on-chain keys and image hash. */
 export function checkBundle(t: AttestationTarget, bundle: AttestationBundle, policy: AttestationPolicy = {}): VerificationResult {
     refuseDevRootOnPublicNetwork(t.globalId, policy.trustAnchorPem);
+    // The bundle comes from a URL the provider chose: a wrong shape is that provider's failure (an
+    // AttestationError, so the SDK falls back to the next provider), never a TypeError that ends the search.
+    const b = bundle as unknown as Record<string, unknown> | null;
+    if (typeof b !== 'object' || b === null || Array.isArray(b) || typeof b.quote !== 'string' || typeof b.enclaveEd25519 !== 'string' || typeof b.enclaveX25519 !== 'string') {
+        throw new AttestationError('bad_quote', 'the attestation bundle is not an object with string quote, enclaveEd25519 and enclaveX25519');
+    }
     const e = t.enclave;
-    if (bundle.enclaveEd25519?.toLowerCase() !== hex(e.enclaveKey) || bundle.enclaveX25519?.toLowerCase() !== hex(e.encryptionKey)) {
+    if (bundle.enclaveEd25519.toLowerCase() !== hex(e.enclaveKey) || bundle.enclaveX25519.toLowerCase() !== hex(e.encryptionKey)) {
         throw new AttestationError('key_mismatch', 'the runner serves an attestation for other keys than the ones registered on chain');
     }
     let quote: Uint8Array;

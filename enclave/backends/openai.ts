@@ -21,7 +21,7 @@ function usageOf(response: Record<string, unknown>): { inputTokens: number; outp
     const usage = response.usage as { prompt_tokens?: unknown; completion_tokens?: unknown } | undefined;
     const input = usage?.prompt_tokens;
     const output = usage?.completion_tokens;
-    if (!Number.isInteger(input) || !Number.isInteger(output)) throw new BackendError('upstream reply has no token usage');
+    if (!Number.isInteger(input) || !Number.isInteger(output) || (input as number) < 0 || (output as number) < 0) throw new BackendError('upstream reply has no valid token usage');
     return { inputTokens: input as number, outputTokens: output as number };
 }
 

@@ -42,6 +42,14 @@ describe('runner runtime configuration', () => {
         }
     });
 
+    it('refuses an environment that would proxy its requests or load code outside the measurement', () => {
+        const ok = [...BASE];
+        for (const env of [{ HTTP_PROXY: 'http://attacker:3128' }, { https_proxy: 'http://attacker:3128' }, { NODE_USE_ENV_PROXY: '1' }, { NODE_OPTIONS: '--require /data/x.js' }, { LD_PRELOAD: '/tmp/x.so' }]) {
+            expect(() => parseConfig(ok, env)).toThrow(/refusing to start with .* set/);
+        }
+        expect(parseConfig(ok, { HTTP_PROXY: '' }).provider.equals(PROVIDER)).toBe(true);
+    });
+
     it('loopback means a loopback literal, nothing that merely starts like one, and no name (not even localhost)', () => {
         expect(['http://127.0.0.1', 'https://127.0.0.2:1/x', 'http://[::1]/'].map(isLoopbackUrl)).toEqual([true, true, true]);
         expect(['http://localhost:8000', 'http://127.0.0.1.nip.io', 'http://localhost.evil', 'http://0.0.0.0', 'http://10.0.0.1', 'ftp://127.0.0.1', 'not a url'].map(isLoopbackUrl)).toEqual([false, false, false, false, false, false, false]);
@@ -66,6 +74,12 @@ describe('runner runtime configuration', () => {
         expect(() => parseRuntimeConfig({ ...c, models: [c.models[0], c.models[0]] })).toThrow(/twice/);
         expect(() => parseRuntimeConfig({ ...c, models: [{ ...c.models[0], engine: 'http://127.0.0.1/v1' }] })).toThrow(/in-process/);
         expect(() => parseRuntimeConfig({ ...c, models: [{ ...c.models[1], weightsSha256: 'AB'.repeat(32) }] })).toThrow(/weightsSha256/);
+        // One setup, one hash: other spellings of the same engine URL are refused, not hashed differently.
+        for (const engine of ['http://127.0.0.1:8000/v1/', 'HTTP://127.0.0.1:8000/v1', 'http://127.1:8000/v1', 'http://127.0.0.1:8000/v1?x=1']) {
+            expect(() => parseRuntimeConfig({ ...c, models: [c.models[0], { ...c.models[1], engine }] })).toThrow(/canonically/);
+        }
+        expect(() => parseRuntimeConfig({ ...c, jobTimeoutMs: 2 ** 32 })).toThrow(/at most/);
+        expect(() => parseRuntimeConfig({ ...c, models: [...c.models, { ...c.models[1], name: 'second' }] })).toThrow(/more than one openai engine/);
     });
 
     it('canary: the prompt reaches the in-VM engine the runtime names, and neither the runner log at trace level nor any other host', async () => {

@@ -87,6 +87,12 @@ describe('sdk: attestation checks before a job is sent', () => {
         expect(failure(() => checkBundle(target(), bundle({ globalId: 7 }), trusted))).toBe('report_data_mismatch');
     });
 
+    it('refuses a bundle of the wrong shape as an attestation failure (so the SDK falls back), not a TypeError', () => {
+        for (const junk of [null, [], { ...bundle(), enclaveEd25519: 1 }, { ...bundle(), quote: undefined }]) {
+            expect(failure(() => checkBundle(target(), junk as unknown as AttestationBundle, trusted))).toBe('bad_quote');
+        }
+    });
+
     it('refuses a bundle that names other keys than the chain', () => {
         const b = bundle();
         expect(failure(() => checkBundle(target(), { ...b, enclaveX25519: '00'.repeat(32) }, trusted))).toBe('key_mismatch');
