@@ -6,12 +6,12 @@
  * tokens it did not receive. An engine that under-counts only costs its own provider.
  *
  * The own count covers what the runner can see as text: message contents with their role prefixes
- * (enclave/request.ts, promptText) and every choice's answer text. Chat-template and tool-schema
- * tokens an engine adds are not billed.
+ * and every other input field as JSON (enclave/request.ts, inputText), and every choice's answer
+ * text. Tokens an engine adds by itself (its chat template) are not billed.
  */
 import type { InferenceResult } from './backends/backend';
 import type { JobInput } from './jobInput';
-import { InferenceRequest, promptText } from './request';
+import { InferenceRequest, inputText } from './request';
 import { countTokens } from './tokens';
 
 export interface Billed {
@@ -22,7 +22,7 @@ export interface Billed {
 }
 
 export function bill(job: JobInput, req: InferenceRequest, result: InferenceResult): Billed {
-    const inputTokens = Math.min(result.inputTokens, countTokens(promptText(req)));
+    const inputTokens = Math.min(result.inputTokens, countTokens(inputText(req)));
     const outputTokens = Math.min(result.outputTokens, countTokens(answerText(result.response)), job.maxOutputTokens);
     const usage = { prompt_tokens: inputTokens, completion_tokens: outputTokens, total_tokens: inputTokens + outputTokens };
     return { inputTokens, outputTokens, response: { ...result.response, usage } };

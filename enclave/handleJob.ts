@@ -14,7 +14,7 @@ import type { EnclaveKeys } from './keys';
 import type { JobInput } from './jobInput';
 import type { BackendKind, ModelEntry, ModelTable } from './models';
 import { Decline, JobOutcome } from './outcome';
-import { InferenceRequest, parseRequest, promptText, RequestFormatError } from './request';
+import { InferenceRequest, inputText, parseRequest, RequestFormatError } from './request';
 import { countTokens } from './tokens';
 import { bill } from './billing';
 
@@ -49,14 +49,17 @@ function modelFor(ctx: RunnerContext, job: JobInput, req: InferenceRequest): { e
     return { entry, backend };
 }
 
-/** Enforces the job's input limit and the model's context, and clamps max_tokens to what escrow pays for. */
+/** Enforces the job's input limit and the model's context, and clamps the output limit to what escrow pays for. */
 function withinLimits(job: JobInput, entry: ModelEntry, req: InferenceRequest): InferenceRequest {
-    const inputTokens = countTokens(promptText(req));
+    const inputTokens = countTokens(inputText(req));
     if (inputTokens > job.maxInputTokens) throw new Decline(DeclineReason.InputTooLong, 'input exceeds the job limit');
     const room = entry.maxContext - inputTokens;
-    const maxTokens = Math.min(req.body.max_tokens ?? job.maxOutputTokens, job.maxOutputTokens, room);
+    const asked = Math.min(req.body.max_tokens ?? job.maxOutputTokens, (req.body.max_completion_tokens as number | undefined) ?? job.maxOutputTokens);
+    const maxTokens = Math.min(asked, job.maxOutputTokens, room);
     if (maxTokens < 1) throw new Decline(DeclineReason.InputTooLong, 'no room left for output in the context');
-    return { ...req, body: { ...req.body, max_tokens: maxTokens } } as InferenceRequest;
+    // Engines read either name (vLLM prefers max_completion_tokens): both carry the clamp.
+    const clamped = req.body.max_completion_tokens === undefined ? { max_tokens: maxTokens } : { max_tokens: maxTokens, max_completion_tokens: maxTokens };
+    return { ...req, body: { ...req.body, ...clamped } } as InferenceRequest;
 }
 
 async function infer(ctx: RunnerContext, backend: InferenceBackend, req: InferenceRequest, signal?: AbortSignal): Promise<InferenceResult> {

@@ -1,6 +1,6 @@
 /**
  * The request side of a job: token limits computed exactly as the enclave computes them
- * (enclave/request.ts promptText, cl100k tokens), and the sealed payload bound to the job's terms.
+ * (enclave/request.ts inputText, cl100k tokens), and the sealed payload bound to the job's terms.
  */
 import { Address } from '@ton/core';
 import { sealRequest, generateX25519KeyPair, X25519KeyPair, MAX_PLAINTEXT_BYTES } from '../crypto';
@@ -8,7 +8,7 @@ import { RequestTooLargeError } from './errors';
 import { bytesToTree } from '../protocol/bytesTree';
 import { bytesFromBigint } from '../protocol/signed';
 import { modelIdOf } from '../protocol/defaults';
-import { InferenceRequest, parseRequest, promptText } from '../enclave/request';
+import { InferenceRequest, inputText, parseRequest } from '../enclave/request';
 import { countTokens } from '../enclave/tokens';
 
 /** An OpenAI chat-completions or completions request body. */
@@ -44,7 +44,7 @@ export function prepareRequest(body: OpenAIRequest, defaultMaxOutput = DEFAULT_M
         model: req.body.model,
         modelId: modelIdOf(req.body.model),
         plaintext,
-        maxInputTokens: Math.max(1, countTokens(promptText(req))),
+        maxInputTokens: Math.max(1, countTokens(inputText(req))),
         maxOutputTokens: maxTokens ?? defaultMaxOutput,
     };
 }

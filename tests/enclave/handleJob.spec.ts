@@ -107,6 +107,33 @@ describe('handleJob: every failure is a signed decline', () => {
         expectDecline(ctx.keys, job, await run(ctx, job), DeclineReason.InputTooLong);
     });
 
+    // An attacker review: input hidden from the limit and the bill in fields the prompt text left out
+    // (a 5,000-word tool schema billed as 7 tokens), and several answers for the price of one.
+    it('InputTooLong: input carried outside the messages (tools, tool calls) counts against the job limit', async () => {
+        const ctx = context();
+        const schema = { type: 'function', function: { name: 'f', description: 'word '.repeat(500) } };
+        for (const body of [
+            { model: REFERENCE_MODEL_NAME, messages: [{ role: 'user', content: 'hi' }], tools: [schema] },
+            { model: REFERENCE_MODEL_NAME, messages: [{ role: 'user', content: 'hi' }, { role: 'assistant', content: '', tool_calls: [{ id: 'x', type: 'function', function: { name: 'f', arguments: 'word '.repeat(500) } }] }] },
+        ]) {
+            const job = sealedJob(ctx.keys, { maxInputTokens: 50, body });
+            expectDecline(ctx.keys, job, await run(ctx, job), DeclineReason.InputTooLong);
+        }
+    });
+
+    it('PayloadUndecryptable: several answers for one job (n, best_of, a prompt list) or non-text parts are not served', async () => {
+        const ctx = context();
+        for (const body of [
+            { model: REFERENCE_MODEL_NAME, messages: [{ role: 'user', content: 'hi' }], n: 4 },
+            { model: REFERENCE_MODEL_NAME, prompt: 'hi', best_of: 3 },
+            { model: REFERENCE_MODEL_NAME, prompt: ['one', 'two'] },
+            { model: REFERENCE_MODEL_NAME, messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'https://x/y.png' } }] }] },
+        ]) {
+            const job = sealedJob(ctx.keys, { body });
+            expectDecline(ctx.keys, job, await run(ctx, job), DeclineReason.PayloadUndecryptable);
+        }
+    });
+
     it('InputTooLong: input fills the model context', async () => {
         const ctx = context({ extraModels: [] });
         const long = 'token '.repeat(9000);

@@ -63,6 +63,14 @@ describe.each([false, true])('openai backend (stream=%s)', (stream) => {
         expect(response.usage.completion_tokens).toBe(3);
     });
 
+    it('clamps max_completion_tokens too: engines that prefer it cannot be asked for more than escrow pays', async () => {
+        const ctx = ctxFor(stream);
+        const job = sealedJob(ctx.keys, { model: 'up-model', maxOutputTokens: 32, body: { model: 'up-model', max_completion_tokens: 4000, messages: [{ role: 'user', content: 'hi' }] } });
+        openReceipt(ctx.keys, job, await handleJob(ctx, parseJobInput(job.json)));
+        const sent = upstream.requests[upstream.requests.length - 1];
+        expect([sent.max_tokens, sent.max_completion_tokens]).toEqual([32, 32]);
+    });
+
     it('does not follow an engine redirect: the decrypted request never leaves for another host', async () => {
         const ctx = ctxFor(stream);
         const before = outside.requests.length;

@@ -102,10 +102,11 @@ describe('sdk: jobs on a local network', () => {
     it('cannot be told to skip the quote: an enclave nobody verified gets nothing (issue 11 #9)', async () => {
         // Before the fix, `verifyQuote: false` with no trust root and no runner URL sent this canary (commit 1f616a4).
         expect(() => w.newSdk({ attestation: { verifyQuote: false } as AttestationPolicy })).toThrow(/can no longer be switched off/);
-        const sdk = w.newSdk({ attestation: {} }); // no runner URL, so no quote can be checked
+        // No trust root passed: the runner's URL is published on chain, its dev quote is fetched and refused.
+        const sdk = w.newSdk({ attestation: {} });
         const next = (await openProvider(w.demo.client, w.provider).getLedger()).nextJobId;
         const seqno = await w.demo.client.open(w.signer['wallet']).getSeqno();
-        await expect(sdk.run(chat('canary-issue-11-9'))).rejects.toMatchObject({ constructor: AttestationError, failure: 'no_bundle' });
+        await expect(sdk.run(chat('canary-issue-11-9'))).rejects.toMatchObject({ constructor: AttestationError, failure: 'bad_quote' });
         expect((await openProvider(w.demo.client, w.provider).getLedger()).nextJobId).toBe(next);
         expect(await w.demo.client.open(w.signer['wallet']).getSeqno()).toBe(seqno);
     });
