@@ -4,9 +4,8 @@ import { Command } from 'commander';
 import { Address } from '@ton/core';
 import { enclaveMeasurement } from '../../attestation/enclaveMeasurement';
 import { toHex } from '../../attestation/hex';
-import { extractMeasurements } from '../../attestation/measurements';
 import { parseQuote } from '../../attestation/parseQuote';
-import { reportDataMatches } from '../../attestation/reportData';
+import { reportDataFor, reportDataMatches } from '../../attestation/reportData';
 import { canonicalRuntimeJson, parseRuntimeConfig, runtimeHash } from '../../attestation/runtimeConfig';
 import { Collateral } from '../../attestation/collateral';
 import { loadCollateral } from '../../attestation/collateralLoad';
@@ -55,18 +54,31 @@ export function register(program: Command): void {
         .command('measure')
         .description("the enclave measurement of a runner's attestation document: the value to allow-list (registry allow-image)")
         .argument('<document>', 'attestation document: a JSON file as served by GET /v1/attestation, or the runner base URL')
+        .option('--trust-root <pem>', 'PEM file of the trust anchor (e.g. the dev root of a dev network); default: the pinned Intel SGX Root CA')
         .option('--json', 'print one JSON object instead of text')
-        .action(async (source: string, flags: { json?: boolean }) => {
-            const m = measureDocument(await readDocument(source));
+        .action(async (source: string, flags: { json?: boolean; trustRoot?: string }) => {
+            const m = measureDocument(await readDocument(source), flags.trustRoot ? readText(flags.trustRoot, 'trust root') : undefined);
             if (flags.json) process.stdout.write(`${JSON.stringify(m)}\n`);
-            else process.stdout.write(`enclave measurement  ${m.measurement}\nimage hash           ${m.imageHash}\nruntime hash         ${m.runtimeHash}\nruntime              ${m.runtime}\n`);
+            else {
+                const lines = [
+                    `quote                ${m.valid ? 'verifies' : `DOES NOT VERIFY: ${m.errors.join('; ')}`}`,
+                    `enclave measurement  ${m.measurement}`,
+                    `image hash           ${m.imageHash}`,
+                    `runtime hash         ${m.runtimeHash}`,
+                    ...Object.entries(m.registers).map(([k, v]) => `${k.padEnd(21)}${v}`),
+                    `runtime              ${m.runtime}`,
+                    ...m.warnings.map((w) => `WARNING              ${w}`),
+                ];
+                process.stdout.write(`${lines.join('\n')}\n`);
+            }
+            process.exitCode = m.valid ? EXIT_OK : EXIT_INVALID;
         });
 }
 
 async function readDocument(source: string): Promise<unknown> {
     try {
         if (/^https?:\/\//.test(source)) {
-            const res = await fetch(`${source.replace(/\/+$/, '')}/v1/attestation`, { signal: AbortSignal.timeout(10_000) });
+            const res = await fetch(`${source.replace(/\/+$/, '')}/v1/attestation`, { signal: AbortSignal.timeout(10_000), redirect: 'error' });
             if (!res.ok) throw new Error(`HTTP ${res.status}`);
             return await res.json();
         }
@@ -76,8 +88,11 @@ async function readDocument(source: string): Promise<unknown> {
     }
 }
 
-/** Refuses a document whose quote does not commit to the runtime configuration it serves (REPORTDATA v2). */
-function measureDocument(doc: unknown) {
+/**
+ * Refuses a document whose quote does not commit to the runtime configuration it serves (REPORTDATA v2),
+ * verifies the quote, and shows every register the measurement pins, so governance sees what it lists.
+ */
+function measureDocument(doc: unknown, trustAnchorPem: string | undefined) {
     const d = (doc ?? {}) as Record<string, unknown>;
     let runtime;
     try {
@@ -93,8 +108,21 @@ function measureDocument(doc: unknown) {
     const hash = runtimeHash(runtime);
     const claims = { globalId: d.globalId as number, providerWorkchain: provider.workChain, providerHash: provider.hash, enclaveEd25519: Buffer.from(d.enclaveEd25519, 'hex'), enclaveX25519: Buffer.from(d.enclaveX25519, 'hex'), runtimeHash: hash };
     if (!reportDataMatches(quote, claims)) throw new UsageError("the quote's REPORTDATA does not commit to this document's keys, network, provider and runtime configuration");
-    const measurements = extractMeasurements(quote);
-    return { measurement: toHex(enclaveMeasurement(measurements, hash)), imageHash: toHex(measurements.imageHash), runtimeHash: toHex(hash), runtime: canonicalRuntimeJson(runtime) };
+    const result = verifyQuote(quote, { trustAnchorPem, expectedReportData: reportDataFor(claims) });
+    const m = result.measurements;
+    const registers = { rtmr3: toHex(m.rtmr3), mrConfigId: toHex(m.mrConfigId), mrOwner: toHex(m.mrOwner), mrOwnerConfig: toHex(m.mrOwnerConfig), xfam: toHex(m.xfam), tdAttributes: toHex(m.tdAttributes) };
+    // Host-chosen registers are normally zero: a value here is a launch configuration someone must have reviewed.
+    const warnings = (['mrConfigId', 'mrOwner', 'mrOwnerConfig'] as const).filter((k) => /[^0]/.test(registers[k])).map((k) => `${k} is not zero: the host chose it at launch; list this measurement only if you reviewed that value`);
+    return {
+        valid: result.valid,
+        errors: result.errors.map((e) => `${e.check}: ${e.message}`),
+        measurement: toHex(enclaveMeasurement(m, hash)),
+        imageHash: toHex(m.imageHash),
+        runtimeHash: toHex(hash),
+        registers,
+        runtime: canonicalRuntimeJson(runtime),
+        warnings,
+    };
 }
 
 function readQuote(file: string): Uint8Array {

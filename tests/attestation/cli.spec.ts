@@ -80,9 +80,19 @@ describe('cocoon attestation verify', () => {
         };
         writeFileSync(join(dir, 'doc.json'), JSON.stringify(doc));
         writeFileSync(join(dir, 'lying.json'), JSON.stringify({ ...doc, runtime: { ...s.runtime, jobTimeoutMs: 1 } }));
-        const [good, lying] = await Promise.all([cocoon('attestation', 'measure', join(dir, 'doc.json'), '--json'), cocoon('attestation', 'measure', join(dir, 'lying.json'))]);
+        writeFileSync(join(dir, 'root.pem'), s.authority.rootPem);
+        const [good, untrusted, lying] = await Promise.all([
+            cocoon('attestation', 'measure', join(dir, 'doc.json'), '--trust-root', join(dir, 'root.pem'), '--json'),
+            cocoon('attestation', 'measure', join(dir, 'doc.json'), '--json'),
+            cocoon('attestation', 'measure', join(dir, 'lying.json')),
+        ]);
         expect(good.code).toBe(0);
-        expect(JSON.parse(good.stdout).measurement).toBe(Buffer.from(devEnclaveMeasurement(s.runtime)).toString('hex'));
+        const m = JSON.parse(good.stdout);
+        expect(m).toMatchObject({ valid: true, measurement: Buffer.from(devEnclaveMeasurement(s.runtime)).toString('hex'), warnings: [] });
+        expect(m.registers).toMatchObject({ mrConfigId: '00'.repeat(48), mrOwner: '00'.repeat(48), xfam: 'e702060000000000' });
+        // Under the Intel anchor a dev quote does not verify: exit 1, the measurement still shown.
+        expect(untrusted.code).toBe(1);
+        expect(JSON.parse(untrusted.stdout)).toMatchObject({ valid: false, errors: [expect.stringMatching(/^pck-chain/)] });
         expect(lying.code).toBe(2);
         expect(lying.stderr).toMatch(/REPORTDATA does not commit/);
     });
