@@ -6,7 +6,7 @@
  * It binds loopback unless API keys are configured: anyone who can reach it spends its wallet.
  */
 import { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { CocoonClient, JobResult, OpenAIRequest, SubmitOptions } from '../sdk';
+import { CocoonClient, CocoonError, JobResult, OpenAIRequest, SubmitOptions } from '../sdk';
 import { ApiKeys, ApiKeySpec, KeyAccount, reserve } from './auth';
 import { apiErrorOf, errorBody, invalidRequest } from './errors';
 import { modelObject, streamEvents } from './openai';
@@ -171,7 +171,9 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
             errorBody,
             errorHeaders: { 'x-should-retry': 'false' },
             classify: apiErrorOf,
-            onError: (err, { req, ms }) => log({ route: req.url, status: err.status, code: err.code, ms }),
+            // A 5xx says only "internal_error" or the SDK's code to the client; the log says why (issue 12:
+            // an opaque 500 logged as a bare code). Error messages carry ids and amounts, never prompts.
+            onError: (err, { req, ms, cause }) => log({ route: req.url, status: err.status, code: err.code, ms, ...(err.status >= 500 ? { cause: causeOf(cause) } : {}) }),
         },
         route,
     );
@@ -186,4 +188,11 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
             server.closeAllConnections();
         }));
     return { server, url, close };
+}
+
+/** What a failure was, for the log: the error's class and message (a bug's first stack frame too). */
+export function causeOf(cause: unknown): string {
+    if (!(cause instanceof Error)) return String(cause);
+    const frame = cause instanceof CocoonError ? '' : (cause.stack?.split('\n')[1]?.trim() ?? '');
+    return `${cause.name}: ${cause.message}${frame ? ` (${frame})` : ''}`;
 }

@@ -93,11 +93,14 @@ describe('gateway: the openai client against Cocoon jobs', () => {
     });
 
     it('answers 503 no_provider when no provider fits the gateway\'s price limit', async () => {
-        const cheap = await gatewayFor(w, { jobOptions: { maxPricePerMillionOut: 1n } });
+        const logged: Record<string, unknown>[] = [];
+        const cheap = await gatewayFor(w, { jobOptions: { maxPricePerMillionOut: 1n }, log: (e) => logged.push(e) });
         try {
             const err = await cheap.openai.chat.completions.create({ model: REFERENCE_MODEL_NAME, messages: [{ role: 'user', content: 'hi' }] }, { maxRetries: 0 }).catch((e) => e);
             expect(err).toBeInstanceOf(APIError);
             expect(err).toMatchObject({ status: 503, code: 'no_provider' });
+            // Issue 12: the operator's log says why, not just the code.
+            expect(logged).toContainEqual(expect.objectContaining({ status: 503, code: 'no_provider', cause: expect.stringMatching(/^NoProviderError: .+/) }));
         } finally {
             await cheap.gateway.close();
         }
