@@ -12,12 +12,13 @@ import * as job from './commands/job';
 import * as provider from './commands/provider';
 import * as registry from './commands/registry';
 import * as verifier from './commands/verifier';
+import * as walletCommands from './commands/wallet';
 
 export interface CommandGroup {
     register(program: Command): void;
 }
 
-export const COMMAND_GROUPS: CommandGroup[] = [attestation, devnet, registry, provider, job, gateway, verifier];
+export const COMMAND_GROUPS: CommandGroup[] = [attestation, devnet, registry, provider, job, gateway, verifier, walletCommands];
 
 export function buildProgram(): Command {
     const program = new Command('cocoon')

@@ -1,11 +1,11 @@
-/** `cocoon devnet`: a local TON network (devnet/, toncenter v2 API) until Ctrl-C. */
+/** `cocoon devnet`: a local TON network (devnet/, toncenter v2 API) until Ctrl-C; `cocoon devnet faucet`: fund an address on it. */
 import { Command } from 'commander';
 import { startDevnet } from '../../devnet';
 import { MAX_RATE_LIMIT } from '../../devnet/flags';
-import { action, InputError, parseInt_, toJson } from './common';
+import { action, InputError, NetFlags, netOptions, output, parseAddress, parseInt_, parseTon, PreconditionError, toJson, ton } from './common';
 
 export function register(program: Command): void {
-    program
+    const devnet = program
         .command('devnet')
         .description('run a local devnet (toncenter v2 API, faucet, instant or batched blocks) until Ctrl-C')
         .option('--port <n>', 'TCP port (0 picks a free one)', '8081')
@@ -28,5 +28,24 @@ export function register(program: Command): void {
                 process.once('SIGINT', stop);
                 process.once('SIGTERM', stop);
             });
+        }));
+    netOptions(devnet.command('faucet').description('credit an address from the devnet\'s faucet (devnets only: POST <devnet>/faucet)'), false)
+        .argument('<address>', 'the address to fund (a wallet address need not be deployed)')
+        .option('--amount <ton>', 'TON to credit (default: the faucet\'s)')
+        .action(action(async (to: string, flags: NetFlags & { amount?: string }, cmd: Command) => {
+            // `cocoon devnet` itself takes --json too, and commander gives it to the parent wherever it is written.
+            flags.json = Boolean(cmd.optsWithGlobals().json);
+            const address = parseAddress(to, '<address>');
+            const amount = flags.amount === undefined ? undefined : parseTon(flags.amount, '--amount');
+            const base = (flags.endpoint ?? '').split(',')[0].trim().replace(/\/(jsonRPC|api\/v2\/?)$/, '');
+            let res: Response;
+            try {
+                res = await fetch(`${base}/faucet`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ address: address.toString(), ...(amount === undefined ? {} : { amount: amount.toString() }) }), signal: AbortSignal.timeout(30_000) });
+            } catch (e) {
+                throw new PreconditionError(`cannot reach the devnet at ${base}: ${(e as Error).message}`);
+            }
+            const answer = (await res.json().catch(() => ({}))) as { ok?: boolean; result?: { amount: string }; error?: string };
+            if (!res.ok || !answer.ok) throw new PreconditionError(`the faucet at ${base} refused: ${answer.error ?? `HTTP ${res.status}`} (a faucet exists on devnets only)`);
+            output(flags, { ok: true, address, amount: answer.result?.amount }, () => `${ton(BigInt(answer.result?.amount ?? 0))} TON credited to ${address.toString()}`);
         }));
 }

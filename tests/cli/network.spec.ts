@@ -8,7 +8,7 @@ import { storeDeployProvider } from '../../wrappers/Registry';
 import { mnemonicNew } from '@ton/crypto';
 import { WalletContractV5R1 } from '@ton/ton';
 import { mnemonicToPrivateKey } from '@ton/crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REFERENCE_MODEL_NAME, modelIdOf } from '../../protocol/defaults';
@@ -133,6 +133,23 @@ describe('cocoon CLI against the demo network', () => {
         expect(Number(await provider.getParamsStaleAt())).toBeGreaterThanOrEqual(before + 60);
         const status = await cocoon(['provider', 'status', '--provider', w.provider.toString()], env);
         expect(status.stdout).toMatch(/parameters fresh until \d{4}-/);
+    });
+
+    it('wallet new / devnet faucet / wallet address and balance: a new user gets a funded wallet with commands only', async () => {
+        const dir = mkdtempSync(join(tmpdir(), 'cocoon-wallet-'));
+        const made = await cocoon(['wallet', 'new', '--out', join(dir, 'mnemonic'), '--json'], env);
+        expect(made.code).toBe(0);
+        const { address } = JSON.parse(made.stdout);
+        const words = readFileSync(join(dir, 'mnemonic'), 'utf8').trim();
+        expect(words.split(' ')).toHaveLength(24);
+        expect((await cocoon(['wallet', 'new', '--out', join(dir, 'mnemonic')], env)).code).toBe(2); // never overwrites
+        const funded = await cocoon(['devnet', 'faucet', address, '--amount', '2', '--json'], env);
+        expect(funded.code).toBe(0);
+        expect(JSON.parse(funded.stdout)).toMatchObject({ ok: true, amount: toNano('2').toString() });
+        const own = { ...env, COCOON_WALLET_MNEMONIC: words };
+        const [addr, balance] = await Promise.all([cocoon(['wallet', 'address'], own), cocoon(['wallet', 'balance', '--json'], own)]);
+        expect(Address.parse(addr.stdout.trim()).equals(Address.parse(address))).toBe(true);
+        expect(JSON.parse(balance.stdout)).toMatchObject({ balance: toNano('2').toString(), deployed: false });
     });
 
     it('job expire before the deadline is exit 3, nothing sent', async () => {
