@@ -35,11 +35,47 @@ export interface ChainClientOptions {
     apiKey?: string;
     timeoutMs?: number;
     backoff?: Backoff;
+    /** Requests per second this client starts at most; default: toncenter's tier for toncenter.com (1, or 10 with a key), else unpaced. */
+    rps?: number;
 }
 
 export function chainClient(endpoint: string, opts: ChainClientOptions = {}): Chain {
-    return new TonClient({ endpoint, apiKey: opts.apiKey, timeout: opts.timeoutMs, httpAdapter: retryRateLimited(opts.backoff ?? RATE_LIMIT_BACKOFF) });
+    const rps = opts.rps ?? toncenterTier(endpoint, opts.apiKey);
+    const adapter = retryRateLimited(opts.backoff ?? RATE_LIMIT_BACKOFF);
+    return new TonClient({ endpoint, apiKey: opts.apiKey, timeout: opts.timeoutMs, httpAdapter: rps ? paced(adapter, rps) : adapter });
 }
+
+/**
+ * toncenter's public rate: 1 request/s without a key, 10 with a free one (429 beyond). Pacing to it
+ * turns a command's burst of reads (a status page reads ~15 getters) into a sequence that succeeds,
+ * instead of a burst that mostly answers 429 and is then retried.
+ */
+export function toncenterTier(endpoint: string, apiKey?: string): number | undefined {
+    let url: URL;
+    try {
+        url = new URL(endpoint);
+    } catch {
+        return undefined;
+    }
+    if (!/(^|\.)toncenter\.com$/i.test(url.hostname)) return undefined;
+    return apiKey || url.searchParams.get('api_key') ? 10 : 1;
+}
+
+/** Starts requests at least 1000/rps ms apart, in the order they were made; `clock` is injectable for tests. */
+export function paced(adapter: AxiosAdapter, rps: number, clock: { now(): number; sleep(ms: number): Promise<void> } = realClock): AxiosAdapter {
+    if (!(rps > 0)) throw new Error('rps must be positive');
+    const gap = 1000 / rps;
+    let nextStart = 0;
+    return async (config) => {
+        const start = Math.max(clock.now(), nextStart);
+        nextStart = start + gap;
+        const wait = start - clock.now();
+        if (wait > 0) await clock.sleep(wait);
+        return adapter(config);
+    };
+}
+
+const realClock = { now: () => Date.now(), sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, ms)) };
 
 /**
  * An axios adapter that retries HTTP 429 only: any other failure is the caller's to classify

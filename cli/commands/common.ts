@@ -92,7 +92,16 @@ export function parseHex32(value: string | undefined, flag: string): bigint {
 
 /** The first --endpoint: every read and send (COCOON_ENDPOINT_API_KEY is sent to it only). */
 export function client(flags: NetFlags): Chain {
-    return chainClient(endpoints(flags)[0], { apiKey: process.env.COCOON_ENDPOINT_API_KEY || undefined });
+    return chainClient(endpoints(flags)[0], { apiKey: process.env.COCOON_ENDPOINT_API_KEY || undefined, rps: endpointRps() });
+}
+
+/** COCOON_ENDPOINT_RPS paces requests (e.g. 1 against a devnet started with --rate-limit 1); toncenter.com is paced to its tier by default. */
+function endpointRps(): number | undefined {
+    const raw = process.env.COCOON_ENDPOINT_RPS;
+    if (raw === undefined || raw.trim() === '') return undefined;
+    const rps = Number(raw);
+    if (!(rps > 0 && rps <= 1000)) throw new InputError(`COCOON_ENDPOINT_RPS: "${raw}" is not a rate between 0 and 1000 requests per second`);
+    return rps;
 }
 
 /** The other --endpoint URLs, on which the reads that decide trust are cross-checked (an API key goes in the URL). */

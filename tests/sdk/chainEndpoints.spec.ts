@@ -10,7 +10,7 @@ import { REFERENCE_MODEL_NAME } from '../../protocol/defaults';
 import { bigintFromBytes } from '../../protocol/signed';
 import { Registry } from '../../wrappers/Registry';
 import { agreed, agreedTime, Chain, ChainDisagreementError, chainClient, CHAIN_TIME_TOLERANCE_S } from '../../sdk';
-import { backoffMs, openProvider } from '../../sdk/chain';
+import { backoffMs, openProvider, paced, toncenterTier } from '../../sdk/chain';
 import { startWorld, World } from './world';
 
 const chat = (content: string) => ({ model: REFERENCE_MODEL_NAME, messages: [{ role: 'user', content }] });
@@ -78,6 +78,27 @@ describe('chain clients: HTTP 429 is retried with backoff', () => {
         expect(backoffMs(0, '3', b)).toBe(3000);
         expect(backoffMs(0, '3600', b)).toBe(8000);
         expect(backoffMs(1, 'Wed, 21 Oct 2015 07:28:00 GMT', b)).toBe(1000); // a date: fall back to doubling
+    });
+});
+
+// Issue 12: "registry show fires 9 calls at once, provider status 15" and failed at toncenter's 1 rps.
+describe('chain clients: paced to toncenter\'s tier', () => {
+    it('knows the tiers: 1 rps without a key, 10 with one, unpaced elsewhere', () => {
+        expect(toncenterTier('https://testnet.toncenter.com/api/v2/jsonRPC')).toBe(1);
+        expect(toncenterTier('https://toncenter.com/api/v2/jsonRPC', 'key')).toBe(10);
+        expect(toncenterTier('https://toncenter.com/api/v2/jsonRPC?api_key=k')).toBe(10);
+        expect(toncenterTier('http://127.0.0.1:8081/jsonRPC')).toBeUndefined();
+        expect(toncenterTier('https://toncenter.com.evil.example/jsonRPC')).toBeUndefined();
+    });
+
+    it('starts a burst of requests one gap apart, in order (a fake clock, nothing waits for real)', async () => {
+        const waits: number[] = [];
+        const clock = { now: () => 1_000, sleep: async (ms: number) => void waits.push(ms) };
+        const adapter = paced(async (config) => ({ data: config.url, status: 200, statusText: 'OK', headers: {}, config }), 2, clock);
+        const answers = await Promise.all(['a', 'b', 'c', 'd'].map((url) => adapter({ url } as never)));
+        expect(answers.map((a) => a.data)).toEqual(['a', 'b', 'c', 'd']);
+        expect(waits).toEqual([500, 1_000, 1_500]); // the first starts at once, then one every 500 ms
+        expect(() => paced(async () => ({}) as never, 0)).toThrow(/rps/);
     });
 });
 
