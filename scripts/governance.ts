@@ -43,6 +43,11 @@ export async function run(provider: NetworkProvider, argv: string[]) {
     const value = args.amount('value', toNano('0.05'), { min: toNano('0.01') });
     const message = await build(args, registry, queryIdFromArgs(args));
     await requireAllowedSender(sub, registry, senderAddress(provider));
+    const done = await alreadyDone(message, registry);
+    if (done) {
+        provider.ui().write(`governance ${sub}: ${done}; nothing sent`);
+        return;
+    }
 
     await sendStep(provider, `governance ${sub}`, registry.address, value, (via) => registry.send(via, { value }, message));
     if (sub.startsWith('allow-') || sub === 'propose-params') {
@@ -59,4 +64,31 @@ async function requireAllowedSender(sub: string, registry: { getOwner(): Promise
     }
     const owner = await registry.getOwner();
     if (!owner.equals(sender)) throw new UsageError(`the sender ${sender} is not the Registry's owner (${owner})`);
+}
+
+type Listings = Pick<Registry, 'getImages' | 'getModels' | 'getVerifiers'>;
+
+/**
+ * What a repeat would change nothing but cost a refused message (ERR_ALREADY_LISTED / ERR_NOT_LISTED):
+ * the reason to send nothing, or undefined when the message is needed.
+ */
+async function alreadyDone(message: Message, registry: { [K in keyof Listings]: () => ReturnType<Listings[K]> }): Promise<string | undefined> {
+    if (typeof message !== 'object' || message === null || !('$$type' in message)) return undefined;
+    const listed = async (map: Promise<{ has(key: bigint): boolean }>, key: bigint) => (await map).has(key);
+    switch (message.$$type) {
+        case 'AllowImage':
+            return (await listed(registry.getImages(), message.imageHash)) ? 'the image is already listed' : undefined;
+        case 'RemoveImage':
+            return (await listed(registry.getImages(), message.imageHash)) ? undefined : 'the image is not listed';
+        case 'AllowModel':
+            return (await listed(registry.getModels(), message.modelId)) ? 'the model is already listed' : undefined;
+        case 'RemoveModel':
+            return (await listed(registry.getModels(), message.modelId)) ? undefined : 'the model is not listed';
+        case 'AllowVerifier':
+            return (await listed(registry.getVerifiers(), message.publicKey)) ? 'the verifier is already listed' : undefined;
+        case 'RemoveVerifier':
+            return (await listed(registry.getVerifiers(), message.publicKey)) ? undefined : 'the verifier is not listed';
+        default:
+            return undefined;
+    }
 }

@@ -58,6 +58,23 @@ describe('scripts: deployRegistry and governance', () => {
         expect(await w.registry.getImageActive(BigInt('0x' + image))).toBe(true);
     });
 
+    // Issue 12: "a verifier allow-listed twice" — a repeat now reads the listing first and sends nothing.
+    it('governance allow-* and remove-* run twice send once', async () => {
+        const owner: SandboxNetworkProvider = w.as(w.owner);
+        const image = '33'.repeat(32);
+        const args = (sub: string) => [sub, '--registry', w.registryAddress, '--image-hash', image];
+        await governance(owner, args('allow-image'));
+        const afterFirst = owner.sent;
+        await governance(owner, args('allow-image'));
+        expect(owner.sent).toBe(afterFirst);
+        await governance(owner, args('remove-image'));
+        await governance(owner, args('remove-image'));
+        expect(owner.sent).toBe(afterFirst + 1);
+        const key = ['allow-verifier', '--registry', w.registryAddress, '--verifier-key', w.verifierHex];
+        await governance(owner, key); // listed by the world already
+        expect(owner.sent).toBe(afterFirst + 1);
+    });
+
     it('governance remove-image, remove-model and remove-verifier act at once', async () => {
         expect(await w.registry.getImageActive(BigInt('0x' + IMAGE_HASH))).toBe(true);
         await governance(w.as(w.owner), ['remove-image', '--registry', w.registryAddress, '--image-hash', '0x' + IMAGE_HASH]);
