@@ -14,6 +14,7 @@ import { SYNC_MARGIN_SECONDS, SYNC_VALUE_TON } from '../../protocol/paramsFreshn
 import { checkRunnerUrl } from '../../protocol/runnerUrl';
 import { readProvider, readRegistry, MnemonicSigner } from '../../sdk';
 import { Chain, chainTime, openProvider, openRegistry } from '../../sdk/chain';
+import { storeDeployProvider } from '../../wrappers/Registry';
 import {
     storeAddStake, storeRegisterEnclave, storeRequestSync, storeRequestUnbond, storeSetModelOffer, storeSetRunnerUrl, storeWithdrawEarnings, storeWithdrawStake,
 } from '../../wrappers/Provider';
@@ -24,6 +25,7 @@ import {
 
 const QUERY_VALUE = toNano('0.1'); // a question to the Registry: its handler, the reply and the excess back
 const OWNER_VALUE = toNano('0.05');
+const DEPLOY_VALUE = toNano('0.2'); // PROVIDER_DEPLOY_VALUE (0.1) and the Provider's first reserve; the rest comes back
 
 interface ProviderFlags extends NetFlags {
     provider?: string;
@@ -153,6 +155,21 @@ async function waitForChange(read: () => Promise<number>, before: number): Promi
 
 export function register(program: Command): void {
     const group = program.command('provider').description('a Provider: stake, enclave registration, prices, status, unbonding');
+
+    netOptions(group.command('deploy').description('deploy the wallet\'s own Provider through the Registry; sends nothing when it is already deployed and synced'))
+        .action(action(async (flags: ProviderFlags) => {
+            const chain = client(flags);
+            const signer = await wallet(chain);
+            const registry = registryOf(flags);
+            await requireDeployed(chain, registry, 'Registry');
+            const address = await openRegistry(chain, registry).getProviderAddress(signer.address);
+            // Deployed and synced once: a second DeployProvider would only re-sync, at 0.2 TON.
+            if ((await chain.isContractDeployed(address)) && (await openProvider(chain, address).getParamsStaleAt()) > 0n) {
+                return output(flags, { ok: true, sent: false, provider: address }, () => `Provider ${address.toString()} is already deployed: nothing sent`);
+            }
+            const sent = await sendAndConfirm(chain, signer, registry, DEPLOY_VALUE, body(storeDeployProvider({ $$type: 'DeployProvider', queryId: BigInt(Date.now()) })), progressFor(flags));
+            output(flags, { ok: true, sent: true, ...sent, provider: address }, () => `Provider ${address.toString()} deployed (owner ${signer.address.toString()})`);
+        }));
 
     withProvider(group.command('stake').description('add stake to a Provider (anyone may)').requiredOption('--amount <ton>', 'stake to add, in TON'))
         .action(action(async (flags: ProviderFlags & { amount: string }) => {
