@@ -7,7 +7,12 @@
  * Nothing fetched is trusted as fetched: verifyQuote checks every signature up to the trust anchor,
  * the validity windows and the revocation lists, so a lying source can only make verification fail.
  */
-import { X509Crl } from '@peculiar/x509';
+import type { X509Crl as X509CrlType } from '@peculiar/x509';
+
+// @peculiar/x509 (with its ASN.1 stack) takes ~140 ms to load; only CRL handling needs it, so it is
+// loaded on first use rather than by every `cocoon` command and SDK import.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const parseCrl = (der: Uint8Array | ArrayBuffer): X509CrlType => new (require('@peculiar/x509') as typeof import('@peculiar/x509')).X509Crl(der as ArrayBuffer);
 import { Collateral, signedJsonFromPcsBody } from './collateral';
 import { loadCollateral } from './collateralLoad';
 import { parseQuote } from './parseQuote';
@@ -48,7 +53,7 @@ export function nextUpdateOf(c: Collateral): Date | undefined {
         if (next) dates.push(new Date(next));
     }
     for (const der of [c.pckCrl, c.rootCaCrl]) {
-        const next = der && new X509Crl(der).nextUpdate;
+        const next = der && parseCrl(der).nextUpdate;
         if (next) dates.push(next);
     }
     return dates.length ? new Date(Math.min(...dates.map((d) => d.getTime()))) : undefined;

@@ -4,7 +4,12 @@
  * not by a name string comparison).
  */
 import { X509Certificate } from 'node:crypto';
-import { X509Crl } from '@peculiar/x509';
+import type { X509Crl as X509CrlType } from '@peculiar/x509';
+
+// @peculiar/x509 (with its ASN.1 stack) takes ~140 ms to load; only CRL handling needs it, so it is
+// loaded on first use rather than by every `cocoon` command and SDK import.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const parseCrl = (der: Uint8Array | ArrayBuffer): X509CrlType => new (require('@peculiar/x509') as typeof import('@peculiar/x509')).X509Crl(der as ArrayBuffer);
 import { splitSigned } from './der';
 import { verifyP256Der } from './ecdsa';
 
@@ -17,7 +22,7 @@ export interface ParsedCrl {
 
 /** Throws Error when the DER does not parse as a CRL. */
 export function readCrl(der: Uint8Array, issuer: X509Certificate): ParsedCrl {
-    const crl = new X509Crl(der);
+    const crl = parseCrl(der);
     const { tbs, signature } = splitSigned(der);
     return {
         thisUpdate: crl.thisUpdate,

@@ -3,8 +3,7 @@
  * `register(program)`; add a group by writing that file and listing it in COMMAND_GROUPS.
  */
 import { Command } from 'commander';
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const PACKAGE_VERSION: string = require('../package.json').version;
+import { packageVersion } from './version';
 import * as attestation from './commands/attestation';
 import * as devnet from './commands/devnet';
 import * as gateway from './commands/gateway';
@@ -23,7 +22,7 @@ export const COMMAND_GROUPS: CommandGroup[] = [attestation, devnet, registry, pr
 export function buildProgram(): Command {
     const program = new Command('cocoon')
         .description('Cocoon: confidential AI inference on TON')
-        .version(PACKAGE_VERSION, '-V, --version')
+        .version(packageVersion(), '-V, --version')
         .showHelpAfterError()
         .exitOverride(); // errors surface as exceptions so cli/index.ts picks the exit status
     for (const group of COMMAND_GROUPS) group.register(program);

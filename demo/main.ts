@@ -3,7 +3,8 @@
  * from a client wallet through the relayer and the enclave runner, settled on chain — then keeps
  * serving (devnet, runner, relayer, and the OpenAI-compatible gateway paying from a wallet of its own)
  * until Ctrl-C. Ports: COCOON_DEMO_DEVNET_PORT (default 8081), COCOON_DEMO_RUNNER_PORT (8700),
- * COCOON_DEMO_RELAYER_PORT (8790), COCOON_GATEWAY_PORT (8080); 0 picks free ones.
+ * COCOON_DEMO_RELAYER_PORT (8790), COCOON_GATEWAY_PORT (8080); 0 picks free ones. COCOON_DEMO_OUT
+ * (default .cocoon-demo): where the developer environment file (demo/devEnv.ts) is written.
  */
 import { fromNano, toNano } from '@ton/core';
 import { mnemonicNew } from '@ton/crypto';
@@ -13,6 +14,7 @@ import { createLogger } from '../relayer/log';
 import { open } from '../protocol/tonClient';
 import { Provider } from '../wrappers/Provider';
 import { startDemo } from './startDemo';
+import { writeDevEnv } from './devEnv';
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 const ton = (n: bigint) => `${fromNano(n)} TON`;
@@ -67,6 +69,9 @@ async function main() {
     say(`gateway       ${gateway.url} (OpenAI API; wallet ${signer.address})`);
     const example = JSON.stringify({ model: 'cocoon-reference-v1', messages: [{ role: 'user', content: 'hello there' }] });
     say(`              try: curl ${gateway.url}/chat/completions -H 'content-type: application/json' -d '${example}'`);
+    // For the SDK in a developer's own app (README "Quick start: SDK in your app").
+    const devEnv = await writeDevEnv(demo, process.env.COCOON_DEMO_OUT ?? '.cocoon-demo');
+    say(`dev env       ${devEnv} (endpoint, registry, funded wallet, dev root: node --env-file=${devEnv} app.mjs)`);
     say('serving until Ctrl-C');
     const log = createLogger('info');
     const stop = (signal: string) => {

@@ -9,8 +9,23 @@
  * key, never overspend it.
  */
 import { timingSafeEqual, createHash } from 'node:crypto';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { HttpError } from '../http/errors';
+
+/**
+ * better-sqlite3 is a native module (built at install), an optional peer dependency of the installed
+ * package: only a gateway that keeps key spending on disk needs it, so SDK users never build it.
+ */
+function openDatabase(file: string): Database.Database {
+    let open: typeof Database;
+    try {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        open = require('better-sqlite3');
+    } catch {
+        throw new Error('the gateway keeps API key spending in SQLite: install better-sqlite3 next to cocoon (npm install better-sqlite3)');
+    }
+    return new open(file);
+}
 
 export interface ApiKeySpec {
     key: string;
@@ -37,7 +52,7 @@ export class ApiKeys {
     /** `spendingDb`: SQLite file that keeps each key's spending across restarts (':memory:' for none). */
     constructor(specs: ApiKeySpec[], spendingDb?: string) {
         if (spendingDb && specs.length) {
-            this.db = new Database(spendingDb);
+            this.db = openDatabase(spendingDb);
             this.db.pragma('journal_mode = WAL');
             this.db.exec('create table if not exists spending (key_id text primary key, spent text not null)');
         }

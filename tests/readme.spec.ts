@@ -5,7 +5,8 @@
  * CI runs.)
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
 
@@ -34,7 +35,7 @@ describe('README', () => {
     it('npm start: runs a job, serves the gateway it prints, and stops on Ctrl-C', async () => {
         const child = spawn(process.execPath, [join(root, 'node_modules', '.bin', 'ts-node'), '--transpile-only', 'demo/main.ts'], {
             cwd: root,
-            env: { ...process.env, COCOON_DEMO_DEVNET_PORT: '0', COCOON_DEMO_RUNNER_PORT: '0', COCOON_DEMO_RELAYER_PORT: '0', COCOON_GATEWAY_PORT: '0', LOG_LEVEL: 'silent' },
+            env: { ...process.env, COCOON_DEMO_DEVNET_PORT: '0', COCOON_DEMO_RUNNER_PORT: '0', COCOON_DEMO_RELAYER_PORT: '0', COCOON_GATEWAY_PORT: '0', LOG_LEVEL: 'silent', COCOON_DEMO_OUT: mkdtempSync(join(tmpdir(), 'cocoon-demo-out-')) },
             stdio: ['ignore', 'pipe', 'pipe'],
         });
         let out = '';
@@ -49,6 +50,10 @@ describe('README', () => {
             });
             expect(out).toMatch(/created\s+job 0/);
             expect(out).toMatch(/settled\s+price/);
+            // The developer's environment file for the SDK in their own app (README "Quick start: SDK in your app").
+            const devEnv = readFileSync(/dev env\s+(\S+devnet\.env)/.exec(out)![1], 'utf8');
+            expect(devEnv).toMatch(/^COCOON_REGISTRY=\S+$/m);
+            expect(readFileSync(/^COCOON_TRUST_ROOT=(\S+)$/m.exec(devEnv)![1], 'utf8')).toContain('BEGIN CERTIFICATE');
             const url = /gateway\s+(http:\/\/\S+\/v1)/.exec(out)![1];
             const openai = new OpenAI({ baseURL: url, apiKey: 'loopback', maxRetries: 0 });
             const reply = await openai.chat.completions.create({ model: 'cocoon-reference-v1', messages: [{ role: 'user', content: 'one two three' }] });

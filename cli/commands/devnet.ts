@@ -1,8 +1,21 @@
 /** `cocoon devnet`: a local TON network (devnet/, toncenter v2 API) until Ctrl-C; `cocoon devnet faucet`: fund an address on it. */
 import { Command } from 'commander';
-import { startDevnet } from '../../devnet';
-import { MAX_RATE_LIMIT } from '../../devnet/flags';
+import type { startDevnet as StartDevnet } from '../../devnet';
 import { action, InputError, NetFlags, netOptions, output, parseAddress, parseInt_, parseTon, PreconditionError, toJson, ton } from './common';
+
+/**
+ * The devnet runs on @ton/sandbox, which the installed package lists as an optional peer dependency
+ * (it pulls in the FunC compiler): only `cocoon devnet` needs it, so it is loaded here, on use.
+ */
+function loadDevnet(): { startDevnet: typeof StartDevnet; MAX_RATE_LIMIT: number } {
+    try {
+        require.resolve('@ton/sandbox');
+    } catch {
+        throw new InputError('cocoon devnet needs @ton/sandbox: install it next to cocoon (npm install @ton/sandbox @ton-community/func-js)');
+    }
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return { ...require('../../devnet'), ...require('../../devnet/flags') };
+}
 
 export function register(program: Command): void {
     const devnet = program
@@ -15,6 +28,7 @@ export function register(program: Command): void {
         .option('--rate-limit <rps>', "requests per second per client IP on the toncenter API, 429 beyond (toncenter's tiers: 1 without a key, 10 with one)")
         .option('--json', 'print one JSON object with the URLs once listening')
         .action(action(async (flags: { port: string; host: string; blockMs: string; state?: string; rateLimit?: string; json?: boolean }) => {
+            const { startDevnet, MAX_RATE_LIMIT } = loadDevnet();
             const port = Number(parseInt_(flags.port, '--port', 0n, 65535n));
             const blockMs = Number(parseInt_(flags.blockMs, '--block-ms', 0n, 3_600_000n));
             const rateLimit = flags.rateLimit === undefined ? undefined : Number(parseInt_(flags.rateLimit, '--rate-limit', 1n, BigInt(MAX_RATE_LIMIT)));
