@@ -191,6 +191,10 @@ export function output(flags: NetFlags, json: unknown, text: () => string): void
     process.stdout.write(flags.json ? `${toJson(json)}\n` : `${text()}\n`);
 }
 
+function isRateLimited(e: unknown): boolean {
+    return (e as { response?: { status?: number } })?.response?.status === 429;
+}
+
 function isNetworkError(e: unknown): boolean {
     const code = (e as { code?: string })?.code;
     return code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'ECONNRESET' || code === 'ETIMEDOUT' || (e as { cause?: { code?: string } })?.cause?.code === 'ECONNREFUSED';
@@ -207,7 +211,11 @@ export function action<A extends unknown[]>(fn: (...args: A) => Promise<void>): 
         } catch (e) {
             const code = exitFor(e);
             if (process.env.COCOON_DEBUG) process.stderr.write(`${(e as Error).stack}\n`);
-            const message = isNetworkError(e) ? `cannot reach the endpoint: ${(e as Error).message}` : (e as Error).message;
+            const message = isNetworkError(e)
+                ? `cannot reach the endpoint: ${(e as Error).message}`
+                : isRateLimited(e)
+                  ? 'the endpoint refused requests beyond its rate (HTTP 429) after retries: set COCOON_ENDPOINT_API_KEY (toncenter: 10 requests/s) or COCOON_ENDPOINT_RPS to pace requests'
+                  : (e as Error).message;
             if (json) process.stdout.write(`${toJson({ ok: false, error: message, code: (e as { code?: unknown }).code ?? null, exitCode: code })}\n`);
             process.stderr.write(`cocoon: ${message}\n`);
             process.exitCode = code;

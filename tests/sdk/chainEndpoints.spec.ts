@@ -83,10 +83,10 @@ describe('chain clients: HTTP 429 is retried with backoff', () => {
 
 // Issue 12: "registry show fires 9 calls at once, provider status 15" and failed at toncenter's 1 rps.
 describe('chain clients: paced to toncenter\'s tier', () => {
-    it('knows the tiers: 1 rps without a key, 10 with one, unpaced elsewhere', () => {
-        expect(toncenterTier('https://testnet.toncenter.com/api/v2/jsonRPC')).toBe(1);
-        expect(toncenterTier('https://toncenter.com/api/v2/jsonRPC', 'key')).toBe(10);
-        expect(toncenterTier('https://toncenter.com/api/v2/jsonRPC?api_key=k')).toBe(10);
+    it('knows the tiers (paced 10% under them): 1 rps without a key, 10 with one, unpaced elsewhere', () => {
+        expect(toncenterTier('https://testnet.toncenter.com/api/v2/jsonRPC')).toBe(0.9);
+        expect(toncenterTier('https://toncenter.com/api/v2/jsonRPC', 'key')).toBe(9);
+        expect(toncenterTier('https://toncenter.com/api/v2/jsonRPC?api_key=k')).toBe(9);
         expect(toncenterTier('http://127.0.0.1:8081/jsonRPC')).toBeUndefined();
         expect(toncenterTier('https://toncenter.com.evil.example/jsonRPC')).toBeUndefined();
     });
