@@ -11,7 +11,6 @@
  */
 import type { InferenceResult } from './backends/backend';
 import type { JobInput } from './jobInput';
-import { InferenceRequest, inputText } from './request';
 import { countTokens } from './tokens';
 
 export interface Billed {
@@ -21,8 +20,9 @@ export interface Billed {
     response: Record<string, unknown>;
 }
 
-export function bill(job: JobInput, req: InferenceRequest, result: InferenceResult): Billed {
-    const inputTokens = Math.min(result.inputTokens, countTokens(inputText(req)));
+/** `ownInputTokens`: the runner's count of the request's input (countTokens(inputText(req))), made once when the job's limit was checked. */
+export function bill(job: JobInput, ownInputTokens: number, result: InferenceResult): Billed {
+    const inputTokens = Math.min(result.inputTokens, ownInputTokens);
     const outputTokens = Math.min(result.outputTokens, countTokens(answerText(result.response)), job.maxOutputTokens);
     const usage = { prompt_tokens: inputTokens, completion_tokens: outputTokens, total_tokens: inputTokens + outputTokens };
     return { inputTokens, outputTokens, response: { ...result.response, usage } };

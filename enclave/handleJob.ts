@@ -50,7 +50,8 @@ function modelFor(ctx: RunnerContext, job: JobInput, req: InferenceRequest): { e
 }
 
 /** Enforces the job's input limit and the model's context, and clamps the output limit to what escrow pays for. */
-function withinLimits(job: JobInput, entry: ModelEntry, req: InferenceRequest): InferenceRequest {
+function withinLimits(job: JobInput, entry: ModelEntry, req: InferenceRequest): { req: InferenceRequest; inputTokens: number } {
+    // Counted once: the same count caps the bill (enclave/billing.ts), and tokenising 256 KB is not free.
     const inputTokens = countTokens(inputText(req));
     if (inputTokens > job.maxInputTokens) throw new Decline(DeclineReason.InputTooLong, 'input exceeds the job limit');
     const room = entry.maxContext - inputTokens;
@@ -59,7 +60,7 @@ function withinLimits(job: JobInput, entry: ModelEntry, req: InferenceRequest): 
     if (maxTokens < 1) throw new Decline(DeclineReason.InputTooLong, 'no room left for output in the context');
     // Engines read either name (vLLM prefers max_completion_tokens): both carry the clamp.
     const clamped = req.body.max_completion_tokens === undefined ? { max_tokens: maxTokens } : { max_tokens: maxTokens, max_completion_tokens: maxTokens };
-    return { ...req, body: { ...req.body, ...clamped } } as InferenceRequest;
+    return { req: { ...req, body: { ...req.body, ...clamped } } as InferenceRequest, inputTokens };
 }
 
 async function infer(ctx: RunnerContext, backend: InferenceBackend, req: InferenceRequest, signal?: AbortSignal): Promise<InferenceResult> {
@@ -71,8 +72,8 @@ async function infer(ctx: RunnerContext, backend: InferenceBackend, req: Inferen
     }
 }
 
-function receipt(ctx: RunnerContext, job: JobInput, req: InferenceRequest, result: InferenceResult): JobOutcome {
-    const billed = bill(job, req, result);
+function receipt(ctx: RunnerContext, job: JobInput, ownInputTokens: number, result: InferenceResult): JobOutcome {
+    const billed = bill(job, ownInputTokens, result);
     let envelope: Buffer;
     try {
         envelope = sealResult(job, Buffer.from(JSON.stringify(billed.response), 'utf8'));
@@ -106,7 +107,7 @@ export async function handleJob(ctx: RunnerContext, job: JobInput, signal?: Abor
         const req = openPayload(ctx, job);
         const { entry, backend } = modelFor(ctx, job, req);
         const limited = withinLimits(job, entry, req);
-        return receipt(ctx, job, limited, await infer(ctx, backend, limited, signal));
+        return receipt(ctx, job, limited.inputTokens, await infer(ctx, backend, limited.req, signal));
     } catch (e) {
         if (e instanceof Decline) return decline(ctx, job, e.reason);
         // A bug, not a job failure; still decline so the client's escrow is released, never dropped.

@@ -64,7 +64,8 @@ export class MnemonicSigner implements JobSigner {
     private nextSeqno: number | null = null;
     private blockTime: { value: number; readAt: number } | null = null;
 
-    private constructor(private readonly client: Chain, private readonly keys: KeyPair, network: WalletNetwork, private readonly now?: () => number) {
+    /** `network`: whose V5R1 network id this wallet's address carries (protocol/wallet.ts). */
+    private constructor(private readonly client: Chain, private readonly keys: KeyPair, readonly network: WalletNetwork, private readonly now?: () => number) {
         this.wallet = cocoonWallet(keys.publicKey, network);
         this.address = this.wallet.address;
     }

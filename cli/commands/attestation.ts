@@ -10,8 +10,10 @@ import { canonicalRuntimeJson, parseRuntimeConfig, runtimeHash } from '../../att
 import { Collateral } from '../../attestation/collateral';
 import { loadCollateral } from '../../attestation/collateralLoad';
 import { verifyQuote } from '../../attestation/verify';
+import { fetchBundle } from '../../sdk/attestation';
 import { verdictOf } from '../../attestation/verdict';
 import { EXIT_INVALID, EXIT_OK, UsageError } from '../exitCodes';
+import { readText } from '../files';
 import { formatVerdict } from './attestationFormat';
 
 interface VerifyFlags {
@@ -77,11 +79,7 @@ export function register(program: Command): void {
 
 async function readDocument(source: string): Promise<unknown> {
     try {
-        if (/^https?:\/\//.test(source)) {
-            const res = await fetch(`${source.replace(/\/+$/, '')}/v1/attestation`, { signal: AbortSignal.timeout(10_000), redirect: 'error' });
-            if (!res.ok) throw new Error(`HTTP ${res.status}`);
-            return await res.json();
-        }
+        if (/^https?:\/\//.test(source)) return await fetchBundle(source, 10_000); // the SDK's GET: redirects refused
         return JSON.parse(readFileSync(source, 'utf8'));
     } catch (e) {
         throw new UsageError(`cannot read the attestation document ${source}: ${(e as Error).message}`);
@@ -136,14 +134,6 @@ function readQuote(file: string): Uint8Array {
     const text = raw.toString('latin1').trim().replace(/^0x/, '');
     if (text.length > 0 && text.length % 2 === 0 && /^[0-9a-fA-F]+$/.test(text)) return new Uint8Array(Buffer.from(text, 'hex'));
     return new Uint8Array(raw);
-}
-
-function readText(file: string, what: string): string {
-    try {
-        return readFileSync(file, 'utf8');
-    } catch (e) {
-        throw new UsageError(`cannot read ${what} ${file}: ${(e as Error).message}`);
-    }
 }
 
 function readCollateral(path: string | undefined): Collateral | undefined {

@@ -12,7 +12,7 @@ import { Command } from 'commander';
 import { modelIdOf } from '../../protocol/defaults';
 import { SYNC_MARGIN_SECONDS, SYNC_VALUE_TON } from '../../protocol/paramsFreshness';
 import { checkRunnerUrl } from '../../protocol/runnerUrl';
-import { readProvider, readRegistry, MnemonicSigner } from '../../sdk';
+import { fetchBundle, readProvider, readRegistry, MnemonicSigner } from '../../sdk';
 import { Chain, chainTime, openProvider, openRegistry } from '../../sdk/chain';
 import { storeDeployProvider } from '../../wrappers/Registry';
 import {
@@ -40,6 +40,8 @@ async function providerAddress(chain: Chain, flags: ProviderFlags, owner?: Addre
     if (!owner) throw new InputError('missing --provider (or --registry with a wallet to derive it)');
     return openRegistry(chain, registryOf(flags)).getProviderAddress(owner);
 }
+
+type Owned = Awaited<ReturnType<typeof ownProvider>>;
 
 async function ownProvider(flags: ProviderFlags) {
     const chain = client(flags);
@@ -77,11 +79,11 @@ function hexBytes(value: string | undefined, flag: string, length: number): Buff
 
 const iso = (t: number) => new Date(t * 1000).toISOString();
 
-/** GET (or POST `payload` as JSON) and parse the answer; a refusal with a JSON body is returned for the caller to explain. */
-async function fetchJson(url: string, who: string, payload?: unknown): Promise<Record<string, any>> {
+/** POSTs `payload` as JSON and parses the answer; a refusal with a JSON body is returned for the caller to explain. */
+async function postJson(url: string, who: string, payload: unknown): Promise<Record<string, any>> {
     let res: Response;
     try {
-        res = await fetch(url, payload === undefined ? { signal: AbortSignal.timeout(30_000) } : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(payload), signal: AbortSignal.timeout(30_000) });
+        res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(payload), signal: AbortSignal.timeout(30_000) });
     } catch (e) {
         throw new PreconditionError(`cannot reach ${who} at ${url}: ${(e as Error).message}`);
     }
@@ -93,9 +95,9 @@ async function fetchJson(url: string, who: string, payload?: unknown): Promise<R
 }
 
 /** Checks a certificate against the chain (what the Registry would refuse), sends RegisterEnclave and confirms the key is recorded. */
-async function registerCertificate(flags: ProviderFlags, certificate: Cell, signature: Buffer, verifierKey: Buffer) {
+async function registerCertificate(flags: ProviderFlags, certificate: Cell, signature: Buffer, verifierKey: Buffer, owned?: Owned) {
     if (!ed25519.verify(signature, certificate.hash(), verifierKey)) throw new InputError('the signature does not verify over the certificate with the verifier key');
-    const { chain, signer, address } = await ownProvider(flags);
+    const { chain, signer, address } = owned ?? (await ownProvider(flags));
     let cert: { globalId: number; registry: Address; provider: Address; imageHash: bigint; enclaveKey: bigint; issuedAt: number; expiresAt: number };
     try {
         const s = certificate.beginParse();
@@ -143,9 +145,9 @@ function freshness(staleAt: number, now: number): string {
     return `fresh until ${iso(staleAt)}${warning}`;
 }
 
-/** Polls `read` until it differs from `before` (or gives up after ~30 s and returns the last value). */
+/** Reads until the value differs from `before` (or gives up after ~30 s and returns the last value). */
 async function waitForChange(read: () => Promise<number>, before: number): Promise<number> {
-    let value = before;
+    let value = await read();
     for (let i = 0; i < 60 && value === before; i++) {
         await new Promise((r) => setTimeout(r, 500));
         value = await read();
@@ -200,8 +202,10 @@ export function register(program: Command): void {
         .requiredOption('--verifier <url>', 'base URL of an attestation verifier (cocoon verifier serve)')
         .action(action(async (flags: ProviderFlags & { runnerUrl: string; verifier: string }) => {
             const progress = progressFor(flags);
-            const { chain, address, provider } = await ownProvider(flags);
-            const doc = await fetchJson(`${flags.runnerUrl.replace(/\/+$/, '')}/v1/attestation`, 'the runner');
+            const owned = await ownProvider(flags);
+            const { chain, address, provider } = owned;
+            // The same GET the SDK makes (redirects refused); its failure is this command's precondition.
+            const doc = await fetchBundle(flags.runnerUrl, 30_000).catch((e: Error) => Promise.reject(new PreconditionError(e.message)));
             if (typeof doc.enclaveEd25519 !== 'string' || !/^[0-9a-fA-F]{64}$/.test(doc.enclaveEd25519)) throw new PreconditionError('the runner\'s attestation document has no enclave key');
             const enclaveKey = BigInt(`0x${doc.enclaveEd25519}`);
             const existing = await provider.getEnclave(enclaveKey);
@@ -211,7 +215,7 @@ export function register(program: Command): void {
             if (!Address.parse(String(doc.provider)).equals(address)) throw new PreconditionError(`the runner attests for Provider ${doc.provider}, not ${address.toString()} (start it with --provider ${address.toString()})`);
             progress?.('runner attestation fetched; asking the verifier');
             const registry = await provider.getRegistry();
-            const certified = await fetchJson(`${flags.verifier.replace(/\/+$/, '')}/v1/certify`, 'the verifier', {
+            const certified = await postJson(`${flags.verifier.replace(/\/+$/, '')}/v1/certify`, 'the verifier', {
                 quote: doc.quote, globalId: doc.globalId, registry: registry.toString(), provider: address.toString(),
                 enclaveEd25519: doc.enclaveEd25519, enclaveX25519: doc.enclaveX25519, runtime: doc.runtime,
             });
@@ -220,7 +224,7 @@ export function register(program: Command): void {
                 throw new PreconditionError(`the verifier refused the quote (${String(certified.error ?? 'no certificate')}${why ? `: ${why}` : ''})`);
             }
             const registered = await registerCertificate(
-                flags, Cell.fromBoc(Buffer.from(certified.certificate, 'base64'))[0], hexBytes(String(certified.signature), 'the verifier\'s signature', 64), hexBytes(String(certified.verifierPublicKey), 'the verifier\'s key', 32),
+                flags, Cell.fromBoc(Buffer.from(certified.certificate, 'base64'))[0], hexBytes(String(certified.signature), 'the verifier\'s signature', 64), hexBytes(String(certified.verifierPublicKey), 'the verifier\'s key', 32), owned,
             );
             output(flags, { ...registered, sent: true }, () => `enclave ${doc.enclaveEd25519.slice(0, 16)}… attested and registered, valid until ${iso(registered.validUntil)}`);
         }));
@@ -300,7 +304,8 @@ export function register(program: Command): void {
                 return output(flags, { ok: true, sent: false, paramsStaleAt: staleAt }, () => `parameters ${freshness(staleAt, now)}: nothing sent (--force to send anyway)`);
             }
             const sent = await sendAndConfirm(chain, signer, address, toNano(SYNC_VALUE_TON), body(storeRequestSync({ $$type: 'RequestSync', queryId: BigInt(Date.now()) })), progressFor(flags));
-            // The Registry's answer arrives one hop later than the confirmed transaction.
+            // Confirmation follows the Registry's ParamsSync back, so the first read usually shows the new
+            // horizon; the wait covers a confirmation that gave up on a hop (`incomplete`).
             const after = await waitForChange(() => provider.getParamsStaleAt().then(Number), staleAt);
             output(flags, { ok: true, sent: true, ...sent, paramsStaleAt: after }, () => `parameters ${freshness(after, now)}`);
         }));

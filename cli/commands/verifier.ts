@@ -4,12 +4,13 @@
  * its public key. The secret key is read from a file or the environment, never from a flag (flags
  * show in `ps`).
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { loadCollateral } from '../../attestation/collateralLoad';
 import { startAttestationServer } from '../../attestation/server';
 import { UsageError } from '../exitCodes';
+import { readText } from '../files';
 
 interface ServeFlags {
     keyFile?: string;
@@ -81,12 +82,4 @@ function readSecret(file: string | undefined): Uint8Array {
     const hex = text.trim().replace(/^0x/i, '');
     if (!/^[0-9a-fA-F]{64}$/.test(hex)) throw new UsageError('the verifier key must be 32 bytes as 64 hex digits');
     return new Uint8Array(Buffer.from(hex, 'hex'));
-}
-
-function readText(file: string, what: string): string {
-    try {
-        return readFileSync(file, 'utf8');
-    } catch (e) {
-        throw new UsageError(`cannot read ${what} ${file}: ${(e as Error).message}`);
-    }
 }

@@ -27,8 +27,7 @@ export function register(program: Command): void {
         }));
     netOptions(group.command('address').description('the address of COCOON_WALLET_MNEMONIC on COCOON_NETWORK'), false).action(action(async (flags: NetFlags) => {
         const signer = await wallet(client(flags));
-        const network = networkOf(flags);
-        output(flags, { address: signer.address, network, networkId: WALLET_NETWORK_ID[network], version: WALLET_VERSION }, () => signer.address.toString());
+        output(flags, { address: signer.address, network: signer.network, networkId: WALLET_NETWORK_ID[signer.network], version: WALLET_VERSION }, () => signer.address.toString());
     }));
     netOptions(group.command('balance').description('the balance of COCOON_WALLET_MNEMONIC, by the chain'), false).action(action(async (flags: NetFlags) => {
         const chain = client(flags);
