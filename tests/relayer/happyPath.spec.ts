@@ -3,7 +3,7 @@ import { keyPairFromSeed } from '@ton/crypto';
 import { internal, SendMode, toNano, WalletContractV5R1 } from '@ton/ton';
 import { randomBytes } from 'node:crypto';
 import { startDemo, DemoHandles } from '../../demo/startDemo';
-import { ledgerOf, memoryLog, refundsPerJob } from './helpers';
+import { ledgerOf, memoryLog, refundsPerJob, until } from './helpers';
 
 describe('relayer: happy path on the devnet', () => {
     let demo: DemoHandles;
@@ -43,7 +43,11 @@ describe('relayer: happy path on the devnet', () => {
         const wallet = await demo.newClient();
         const jobs = await Promise.all([0, 1, 2].map(() => demo.submitJob(wallet, { prompt: 'alpha beta' }).then((j) => demo.awaitEnd(wallet, j).then(() => j))));
         for (const j of jobs) {
-            const row = demo.relayer!.store.get(demo.ctx.provider.toRawString(), j.jobId);
+            // The client reads the settlement on chain; the relayer's watcher records it on its next poll.
+            const row = await until(`job ${j.jobId} recorded as final`, () => {
+                const r = demo.relayer!.store.get(demo.ctx.provider.toRawString(), j.jobId);
+                return r?.state === 'final' && r;
+            }, 50, 200);
             expect(row).toMatchObject({ state: 'final', input: null, outcome: null });
         }
         const ledger = await ledgerOf(demo.client, demo.ctx.provider);
