@@ -6,13 +6,15 @@ import { tonString } from './measure';
 
 async function main() {
     const report = await measureOperations();
-    const rows = [...report.operations, ...report.jobLifecycle];
+    const rows = [...report.operations, ...report.jobLifecycle, ...report.sessionLifecycle];
     const width = Math.max(...rows.map((r) => r.name.length));
     console.log(`${'operation'.padEnd(width)}  ${'gas'.padStart(7)}  ${'fees TON'.padStart(11)}  txs`);
     for (const r of rows) {
         console.log(`${r.name.padEnd(width)}  ${String(r.gasUsed).padStart(7)}  ${tonString(r.feesNano, 7).padStart(11)}  ${r.transactions}`);
     }
     console.log(`\njobLifecycleTon = ${report.jobLifecycleTon.toFixed(6)} (target ≤ 0.025)`);
+    console.log(`sessionLifecycleTon = ${report.sessionLifecycleTon.toFixed(6)} (target ≤ 0.03; open + settlement + cooperative close)`);
+    console.log(`sessionUnilateralTon = ${report.sessionUnilateralTon.toFixed(6)} (open + settlement + close request + finish)`);
     // The gas constants must bound these at 10,000 open jobs (COCOON_SCALE overrides, e.g. "1,100").
     const counts = (process.env.COCOON_SCALE ?? '1,100,1000,10000').split(',').map(Number);
     const scale = await measureAtScale(counts);
@@ -22,6 +24,9 @@ async function main() {
         operations: report.operations.map((o) => ({ name: o.name, gasUsed: o.gasUsed, feesTon: Number(o.feesNano) / 1e9, transactions: o.transactions })),
         jobLifecycleTon: report.jobLifecycleTon,
         jobLifecycle: report.jobLifecycle.map((o) => ({ name: o.name, gasUsed: o.gasUsed, feesTon: Number(o.feesNano) / 1e9, transactions: o.transactions })),
+        sessionLifecycleTon: report.sessionLifecycleTon,
+        sessionUnilateralTon: report.sessionUnilateralTon,
+        sessionLifecycle: report.sessionLifecycle.map((o) => ({ name: o.name, gasUsed: o.gasUsed, feesTon: Number(o.feesNano) / 1e9, transactions: o.transactions })),
         scale,
     };
     mkdirSync(join(__dirname, 'results'), { recursive: true });

@@ -3,12 +3,14 @@
  * Shared by `npm run bench:gas` (the table and bench/results/gas.json) and tests/gas.snapshot.spec.ts
  * (which fails when an operation's gas grows past the committed snapshot).
  */
-import { beginCell, internal, SendMode, toNano } from '@ton/core';
+import { Address, beginCell, Cell, internal, SendMode, toNano } from '@ton/core';
 import { WalletContractV5R1 } from '@ton/ton';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { protocol, signedResult, signedDecline, newEnclave, equivocationEvidence } from '../tests/fixtures/protocol';
 import { bytesToTree } from '../protocol/bytesTree';
-import { storeCreateJob } from '../wrappers/Provider';
+import { storeCloseSession, storeCloseWithVoucher, storeCreateJob, storeFinishSession, storeOpenSession, storeSettleVoucher } from '../wrappers/Provider';
+import { voucherMessage } from '../protocol/voucher';
+import { SETTLE_VALUE, voucher } from '../tests/fixtures/session';
 import { costOf, Cost } from './measure';
 import type { BlockchainTransaction } from '@ton/sandbox';
 import { createHash } from 'node:crypto';
@@ -28,6 +30,11 @@ export interface GasReport {
     operations: Operation[];
     jobLifecycleTon: number;
     jobLifecycle: Operation[];
+    /** Open + one settlement + cooperative close (the enclave's final voucher), every fee counted. */
+    sessionLifecycleTon: number;
+    /** Open + one settlement + the client's close request + the finish after the window. */
+    sessionUnilateralTon: number;
+    sessionLifecycle: Operation[];
 }
 
 export async function measureOperations(): Promise<GasReport> {
@@ -91,7 +98,16 @@ export async function measureOperations(): Promise<GasReport> {
 
     const lifecycle = await measureJobLifecycle();
     const jobLifecycleNano = lifecycle.reduce((s, o) => s + o.feesNano, 0n);
-    return { operations: ops, jobLifecycle: lifecycle, jobLifecycleTon: Number(jobLifecycleNano) / 1e9 };
+    const sessions = await measureSessionLifecycle();
+    const tonOf = (names: string[]) => Number(sessions.filter((o) => names.includes(o.name)).reduce((s, o) => s + o.feesNano, 0n)) / 1e9;
+    return {
+        operations: ops,
+        jobLifecycle: lifecycle,
+        jobLifecycleTon: Number(jobLifecycleNano) / 1e9,
+        sessionLifecycle: sessions,
+        sessionLifecycleTon: tonOf([SESSION_OPEN, SESSION_SETTLE, SESSION_CLOSE_FINAL]),
+        sessionUnilateralTon: tonOf([SESSION_OPEN, SESSION_SETTLE, SESSION_CLOSE_REQUEST, SESSION_FINISH]),
+    };
 }
 
 /** Fees of one job's whole life, split as the two client-visible steps of bench/results/gas.json. */
@@ -147,6 +163,76 @@ async function measureJobLifecycle(): Promise<Operation[]> {
         { name: 'lifecycle: client wallet → CreateJob (1 KB payload)', ...create },
         { name: 'lifecycle: external receipt (1 KB result) → settlement → refund', ...settle },
     ];
+}
+
+const SESSION_OPEN = 'session: client wallet → OpenSession';
+const SESSION_SETTLE = 'session: relayer external SettleVoucher (wallet-free)';
+const SESSION_CLOSE_FINAL = 'session: client wallet → CloseWithVoucher (final) → refund';
+const SESSION_CLOSE_REQUEST = 'session: client wallet → CloseSession';
+const SESSION_FINISH = 'session: wallet → FinishSession after the window → refund';
+
+/**
+ * One session's life as real parties see it, every transaction counted: the client opens it from a
+ * V5R1 wallet, the provider's relayer settles a voucher by external message (no wallet: the
+ * provider pays the delivery out of what the voucher adds), and the client
+ * closes it cooperatively with the enclave's final voucher; then, on a second session, the
+ * unilateral close (request, window, finish).
+ */
+async function measureSessionLifecycle(): Promise<Operation[]> {
+    const p = await protocol();
+    const contracts = [p.provider.address];
+    const client = await v5Wallet(p, 'client');
+    const relayer = await v5Wallet(p, 'relayer');
+    const ops: Operation[] = [];
+    const run = async (name: string, w: V5Wallet, value: bigint, body: Cell) => {
+        const res = await w.send(p.provider.address, value, body);
+        const failed = res.transactions.find((t) => t.description.type === 'generic' && t.description.computePhase.type === 'vm' && t.description.computePhase.exitCode !== 0);
+        if (failed) throw new Error(`${name}: exit code ${(failed.description as any).computePhase.exitCode}`);
+        ops.push({ name, ...costOf(res.transactions, contracts) });
+    };
+    const open = async () => {
+        const sessionId = (await p.provider.getLedger()).nextSessionId;
+        const body = beginCell().store(storeOpenSession({ $$type: 'OpenSession', queryId: 0n, modelId: p.terms().modelId, enclaveKey: p.enclave.publicKey, clientKey: 1n, ttl: 86400n })).endCell();
+        await run(SESSION_OPEN, client, toNano('1'), body);
+        return sessionId;
+    };
+    const settleBody = (sessionId: bigint, seq: bigint, tokens: bigint, final: boolean) => {
+        const v = voucherMessage(voucher(p, sessionId, seq, tokens, tokens, { final }));
+        return beginCell().store(final ? storeCloseWithVoucher({ $$type: 'CloseWithVoucher', sessionId, voucher: v }) : storeSettleVoucher({ $$type: 'SettleVoucher', sessionId, voucher: v })).endCell();
+    };
+    const q = { queryId: 0n };
+
+    const a = await open();
+    const settled = await p.provider.sendExternal({ $$type: 'SettleVoucher', sessionId: a, voucher: voucherMessage(voucher(p, a, 1n, 50_000n, 10_000n)) });
+    ops.push({ name: SESSION_SETTLE, ...costOf(settled.transactions, contracts) });
+    await run(SESSION_CLOSE_FINAL, client, SETTLE_VALUE, settleBody(a, 2n, 60_000n, true));
+
+    const b = await open();
+    ops.pop(); // the second opening costs what the first did
+    await relayer.send(p.provider.address, SETTLE_VALUE, settleBody(b, 1n, 1000n, false));
+    await run(SESSION_CLOSE_REQUEST, client, toNano('0.02'), beginCell().store(storeCloseSession({ $$type: 'CloseSession', ...q, sessionId: b })).endCell());
+    p.advance(Number(p.params.sessionChallengeWindow) + 1);
+    await run(SESSION_FINISH, client, toNano('0.02'), beginCell().store(storeFinishSession({ $$type: 'FinishSession', ...q, sessionId: b })).endCell());
+    return ops;
+}
+
+type V5Wallet = Awaited<ReturnType<typeof v5Wallet>>;
+
+/** A deployed V5R1 wallet that sends one message per transfer, as users' wallets do. */
+async function v5Wallet(p: Awaited<ReturnType<typeof protocol>>, seed: string) {
+    const { secretKey, publicKey } = ed25519.keygen(createHash('sha256').update(seed).digest());
+    const signingKey = Buffer.concat([Buffer.from(secretKey), Buffer.from(publicKey)]);
+    const wallet = p.blockchain.openContract(WalletContractV5R1.create({ workchain: 0, publicKey: Buffer.from(publicKey) }));
+    await p.stranger.send({ to: wallet.address, value: toNano('100'), bounce: false });
+    const send = async (to: Address, value: bigint, body?: Cell) => wallet.sendTransfer({
+        seqno: await wallet.getSeqno(),
+        timeout: p.blockchain.now! + 60,
+        secretKey: signingKey,
+        sendMode: SendMode.PAY_GAS_SEPARATELY,
+        messages: [internal({ to, value, body, bounce: true })],
+    });
+    await send(p.stranger.address, toNano('0.01')); // deploys it
+    return { address: wallet.address, send };
 }
 
 export interface ScalePoint {

@@ -24,5 +24,7 @@ export function defaultParams(treasury: Address): Params {
         attestationMaxAge: 7n * 86400n,
         governanceDelay: 86400n,
         treasury,
+        maxSessionTtl: 30n * 86400n,
+        sessionChallengeWindow: 3600n,
     };
 }

@@ -5,6 +5,7 @@
 import { Address } from '@ton/core';
 import { AttestationError, NoProviderError } from './errors';
 import type { EnclaveInfo, NetworkSnapshot, OfferInfo, ProviderInfo } from './types';
+import { priceOf } from '../protocol/voucher';
 
 export interface SelectionCriteria {
     /** Model name as allow-listed on the Registry (its id is SHA-256 of the name). */
@@ -34,11 +35,7 @@ export interface Choice {
     priceCap: bigint;
 }
 
-/** Price in nanotons of token counts at per-million prices, rounded up (Provider's priceOf). */
-export function priceOf(inputTokens: number, outputTokens: number, perMillionIn: bigint, perMillionOut: bigint): bigint {
-    const total = BigInt(inputTokens) * perMillionIn + BigInt(outputTokens) * perMillionOut;
-    return (total + 999_999n) / 1_000_000n;
-}
+export { priceOf };
 
 function sameAddress(p: ProviderInfo, s: string): boolean {
     try {

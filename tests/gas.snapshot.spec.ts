@@ -17,12 +17,12 @@ beforeAll(async () => {
 
 describe('gas snapshot', () => {
     it('covers exactly the measured operations', () => {
-        const names = [...report.operations, ...report.jobLifecycle].map((o) => o.name).sort();
+        const names = [...report.operations, ...report.jobLifecycle, ...report.sessionLifecycle].map((o) => o.name).sort();
         expect(Object.keys(snapshot).sort()).toEqual(names);
     });
 
     it('no operation uses more than 3 % above its snapshot', () => {
-        const over = [...report.operations, ...report.jobLifecycle]
+        const over = [...report.operations, ...report.jobLifecycle, ...report.sessionLifecycle]
             .filter((o) => o.gasUsed > snapshot[o.name] * (1 + TOLERANCE))
             .map((o) => `${o.name}: ${o.gasUsed} > ${snapshot[o.name]}`);
         expect(over).toEqual([]);
@@ -36,5 +36,8 @@ describe('gas snapshot', () => {
         expect(gas('job.SubmitResult external (1 KB result)')).toBeLessThan(constant('GAS_SETTLE_EXTERNAL'));
         expect(gas('job.SubmitDecline external')).toBeLessThan(constant('GAS_SETTLE_EXTERNAL'));
         expect(gas('provider.AddStake')).toBeLessThan(constant('GAS_ADD_STAKE'));
+        const session = (name: string) => report.sessionLifecycle.find((o) => o.name.includes(name))!.gasUsed;
+        expect(session('OpenSession')).toBeLessThan(constant('GAS_OPEN_SESSION'));
+        expect(session('external SettleVoucher')).toBeLessThan(constant('GAS_SETTLE_VOUCHER_EXTERNAL'));
     });
 });
