@@ -83,13 +83,25 @@ export function unpad(padded: Uint8Array, envelopeOverhead: number): Buffer {
     });
 }
 
-/** `message` padded to exactly `size` bytes: uint32 big-endian length || message || zero bytes. */
-export function padTo(message: Uint8Array, size: number): Buffer {
-    if (size < PAD_LENGTH_BYTES + message.length) throw new EnvelopeError('TooLarge', `a ${message.length}-byte message does not fit ${size} padded bytes`);
+/**
+ * `message` padded to exactly `size` bytes: uint32 big-endian length || message || zero bytes. A message
+ * given in parts (a session chunk's flag and data) is copied in once. One copy costs less than feeding
+ * the parts to the AEAD one by one: after a 4-byte prefix they are off the cipher's 64-byte blocks
+ * (about 20 % slower on 64 KB here).
+ */
+export function padTo(message: Uint8Array | readonly Uint8Array[], size: number): Buffer {
+    const parts = message instanceof Uint8Array ? [message] : message;
+    let at = PAD_LENGTH_BYTES;
+    for (const part of parts) at += part.length;
+    if (size < at) throw new EnvelopeError('TooLarge', `a ${at - PAD_LENGTH_BYTES}-byte message does not fit ${size} padded bytes`);
     const out = Buffer.allocUnsafe(size);
-    out.writeUInt32BE(message.length, 0);
-    out.set(message, PAD_LENGTH_BYTES);
-    out.fill(0, PAD_LENGTH_BYTES + message.length); // only the padding needs zeroing
+    out.writeUInt32BE(at - PAD_LENGTH_BYTES, 0);
+    at = PAD_LENGTH_BYTES;
+    for (const part of parts) {
+        out.set(part, at);
+        at += part.length;
+    }
+    out.fill(0, at); // only the padding needs zeroing
     return out;
 }
 
@@ -113,9 +125,9 @@ export function unpadFrom(padded: Uint8Array, sizeFor: (messageBytes: number) =>
     return bytes.subarray(PAD_LENGTH_BYTES, end);
 }
 
-const ZEROS = Buffer.alloc(4096);
+const ZEROS = Buffer.alloc(65536); // read only
 
-/** memcmp against zeros, 4 KB at a time: a byte loop in JS costs as much as the AEAD on large padding. */
+/** memcmp against zeros, 64 KB at a time: a byte loop in JS costs as much as the AEAD on large padding. */
 function allZero(bytes: Buffer): boolean {
     for (let at = 0; at < bytes.length; at += ZEROS.length) {
         const part = bytes.subarray(at, at + ZEROS.length);

@@ -35,6 +35,7 @@ export const MAX_REQUEST_BYTES = MAX_SEALED_BYTES - AEAD_TAG_BYTES - PAD_LENGTH_
 export const MAX_CHUNK_BYTES = MAX_REQUEST_BYTES - 1; // the final flag takes a byte
 const FLAG_MORE = 0x00;
 const FLAG_FINAL = 0x01;
+const FLAGS = { [FLAG_MORE]: Buffer.from([FLAG_MORE]), [FLAG_FINAL]: Buffer.from([FLAG_FINAL]) };
 const AAD_BYTES = CHANNEL_ID_BYTES + 1 + 4 + 4;
 
 /** What the handshake derives; both sides hold the same three values. */
@@ -110,10 +111,12 @@ class Direction {
         private readonly maxFailedOpens: number,
     ) {}
 
-    seal(seq: number, index: number, message: Uint8Array): Buffer {
-        const size = sealedBytes(message.length, this.minSealed);
-        if (size === undefined) throw new SessionError('TooLarge', `a ${message.length}-byte message does not fit a session message (requests at most ${MAX_REQUEST_BYTES} bytes, chunks ${MAX_CHUNK_BYTES})`);
-        return aeadSeal(this.key, nonce(this.direction, seq, index), aad(this.channelId, this.direction, seq, index), padTo(message, size - AEAD_TAG_BYTES));
+    /** Seals the message made of `parts` (a chunk's flag and data are two), padded. */
+    seal(seq: number, index: number, parts: readonly Uint8Array[]): Buffer {
+        const length = parts.reduce((n, p) => n + p.length, 0);
+        const size = sealedBytes(length, this.minSealed);
+        if (size === undefined) throw new SessionError('TooLarge', `a ${length}-byte message does not fit a session message (requests at most ${MAX_REQUEST_BYTES} bytes, chunks ${MAX_CHUNK_BYTES})`);
+        return aeadSeal(this.key, nonce(this.direction, seq, index), aad(this.channelId, this.direction, seq, index), padTo(parts, size - AEAD_TAG_BYTES));
     }
 
     open(seq: number, index: number, sealed: Uint8Array): Buffer {
@@ -245,7 +248,7 @@ export class ClientChannel extends ChannelEnd<AnswerStream> {
     sealRequest(plaintext: Uint8Array): SealedRequest {
         const seq = this.next;
         if (seq >= this.limits.maxRequests) throw new SessionError('LimitReached', `this channel has sealed its ${this.limits.maxRequests} requests; start a new handshake`);
-        const sealed = this.requests.seal(seq, 0, plaintext);
+        const sealed = this.requests.seal(seq, 0, [plaintext]);
         this.next++;
         const answer = new AnswerStream(seq, this.answers, this.limits.maxChunksPerAnswer, (s) => this.open.delete(s));
         this.open.set(seq, answer);
@@ -298,10 +301,7 @@ export class RunnerChannel extends ChannelEnd<{ next: number }> {
         if (index >= this.limits.maxChunksPerAnswer - 1 && !final) {
             throw new SessionError('LimitReached', `chunk ${index} is the last an answer may have (${this.limits.maxChunksPerAnswer}); it must be final`);
         }
-        const message = Buffer.allocUnsafe(1 + data.length);
-        message[0] = final ? FLAG_FINAL : FLAG_MORE;
-        message.set(data, 1);
-        const sealed = this.answers.seal(requestSeq, index, message);
+        const sealed = this.answers.seal(requestSeq, index, [FLAGS[final ? FLAG_FINAL : FLAG_MORE], data]);
         answer.next++;
         if (final) this.open.delete(requestSeq);
         return sealed;
