@@ -265,6 +265,7 @@ export class ClientChannel extends ChannelEnd<AnswerStream> {
 
     /** The transport's stream for that answer ended: throws Truncated unless its final chunk was opened. */
     endAnswer(requestSeq: number): void {
+        requireUint32(requestSeq, 'request sequence number');
         const answer = this.open.get(requestSeq);
         if (answer) answer.end();
         else if (requestSeq >= this.next) throw answerGone(requestSeq, this.next);

@@ -253,6 +253,7 @@ describe('answers: chunks 0, 1, 2, ... of their own request, ending with the fin
         const c = runner.sealChunk(0, 0, Buffer.from('x'), true);
         expectCode(() => client.openChunk(1, 0, c), 'UnknownRequest');
         expectCode(() => client.endAnswer(7), 'UnknownRequest');
+        expectCode(() => client.endAnswer(-1), 'Malformed');
         expectCode(() => runner.sealChunk(0, 1, Buffer.from('again'), true), 'AnswerClosed');
     });
 
