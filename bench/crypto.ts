@@ -5,7 +5,7 @@
  * Measures envelope seal/open throughput against the raw AEAD it wraps (target: ≥ 0.8 on 64 KB),
  * receipt sign/verify rates, noble versus node:crypto for each primitive both provide, and dev
  * quote verification when attestation/ provides it. Each figure is the best of a few timed rounds
- * so a GC pause or a noisy neighbour does not decide it.
+ * (./rate) so a GC pause or a noisy neighbour does not decide it.
  */
 import { randomBytes, createCipheriv, generateKeyPairSync, diffieHellman, sign as nodeSign, verify as nodeVerify } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -16,43 +16,7 @@ import { ed25519, x25519 } from '@noble/curves/ed25519.js';
 import { generateX25519KeyPair, openRequest, recipientFromSecret, sealRequest } from '../crypto';
 import { aeadOpen, aeadSeal } from '../crypto/aead';
 import { receiptCell, signCell, verifyCell } from '../protocol/signed';
-
-const ROUNDS = 3;
-const ROUND_MS = Number(process.env.BENCH_ROUND_MS ?? 250);
-
-/** Operations per second of `fn`, best of ROUNDS rounds of ~ROUND_MS each. */
-function opsPerSec(fn: () => unknown): number {
-    let best = 0;
-    for (let r = 0; r < ROUNDS; r++) {
-        let n = 0;
-        const start = performance.now();
-        let elapsed = 0;
-        while (elapsed < ROUND_MS) {
-            for (let i = 0; i < 8; i++) fn();
-            n += 8;
-            elapsed = performance.now() - start;
-        }
-        best = Math.max(best, (n * 1000) / elapsed);
-    }
-    return best;
-}
-
-async function asyncOpsPerSec(fn: () => Promise<unknown>): Promise<number> {
-    let best = 0;
-    for (let r = 0; r < ROUNDS; r++) {
-        let n = 0;
-        const start = performance.now();
-        while (performance.now() - start < ROUND_MS) {
-            await fn();
-            n++;
-        }
-        best = Math.max(best, (n * 1000) / (performance.now() - start));
-    }
-    return best;
-}
-
-const mbps = (ops: number, bytes: number) => (ops * bytes) / 1e6;
-const round = (x: number, digits = 1) => Number(x.toFixed(digits));
+import { asyncOpsPerSec, mbps, opsPerSec, round } from './rate';
 
 function envelopeFigures(size: number) {
     const enclave = generateX25519KeyPair();

@@ -27,7 +27,8 @@ export function aeadOpen(key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, se
     decipher.setAuthTag(sealed.subarray(split));
     const body = decipher.update(sealed.subarray(0, split));
     try {
-        return Buffer.concat([body, decipher.final()]);
+        const tail = decipher.final(); // empty for a stream cipher: skip copying the body again
+        return tail.length === 0 ? body : Buffer.concat([body, tail]);
     } catch {
         throw new EnvelopeError('DecryptFailed', 'authentication failed (wrong key, wrong binding or tampered bytes)');
     }
