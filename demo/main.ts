@@ -5,6 +5,8 @@
  * until Ctrl-C. Ports: COCOON_DEMO_DEVNET_PORT (default 8081), COCOON_DEMO_RUNNER_PORT (8700),
  * COCOON_DEMO_RELAYER_PORT (8790), COCOON_GATEWAY_PORT (8080); 0 picks free ones. COCOON_DEMO_OUT
  * (default .cocoon-demo): where the developer environment file (demo/devEnv.ts) is written.
+ * COCOON_DEMO_RATE_LIMIT / COCOON_DEMO_KEY_RATE_LIMIT: the devnet's --rate-limit / --key-rate-limit
+ * (1 and 10 are toncenter's tiers), for its users; the demo's own services are not limited.
  */
 import { fromNano, toNano } from '@ton/core';
 import { mnemonicNew } from '@ton/crypto';
@@ -19,17 +21,24 @@ import { writeDevEnv } from './devEnv';
 const say = (line: string) => process.stdout.write(`${line}\n`);
 const ton = (n: bigint) => `${fromNano(n)} TON`;
 const port = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
+const rate = (name: string) => (process.env[name] ? Number(process.env[name]) : undefined);
 
 async function main() {
     say('starting devnet, deploying the registry and a provider, attesting the enclave runner...');
+    const rateLimit = rate('COCOON_DEMO_RATE_LIMIT');
+    const keyRateLimit = rate('COCOON_DEMO_KEY_RATE_LIMIT');
     const demo = await startDemo({
         devnetPort: port('COCOON_DEMO_DEVNET_PORT', 8081),
         runnerPort: port('COCOON_DEMO_RUNNER_PORT', 8700),
         relayerPort: port('COCOON_DEMO_RELAYER_PORT', 8790),
         relayerLogLevel: process.env.LOG_LEVEL ?? 'warn',
+        rateLimit,
+        keyRateLimit,
     });
     const { protocol } = demo;
-    say(`devnet        ${demo.devnet.endpoint}`);
+    const limit = (rps: number | undefined) => (rps === undefined ? 'unlimited' : `${rps} requests/s`);
+    const limited = rateLimit ?? keyRateLimit ? ` (${limit(rateLimit)} per IP without an API key, ${limit(keyRateLimit ?? rateLimit)} per key)` : '';
+    say(`devnet        ${demo.devnet.endpoint}${limited}`);
     say(`registry      ${protocol.registry.address}`);
     const ledger = await open(demo.client, Provider.fromAddress(protocol.provider.address)).getLedger();
     say(`provider      ${protocol.provider.address} (stake ${ton(ledger.stake)})`);

@@ -8,6 +8,7 @@ import { mnemonicNew, mnemonicToPrivateKey } from '@ton/crypto';
 import { TonClient } from '@ton/ton';
 import { cocoonWallet } from '../protocol/wallet';
 import { chainClient } from '../sdk/chain';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,11 +33,17 @@ export interface DemoOptions extends ProtocolOptions {
     relayerLogLevel?: string;
     relayerConcurrency?: number;
     statePath?: string; // devnet state file
+    /** The devnet's rate limits (devnet/index.ts): per client IP without an API key, per API key. The demo's own services use a key of theirs that is never limited. */
+    rateLimit?: number;
+    keyRateLimit?: number;
 }
 
 export interface DemoHandles {
     devnet: Devnet;
+    /** The demo's services' client (its own API key, never rate-limited). */
     client: TonClient;
+    /** That API key: a process started for the demo's own network services (a relayer) may use it. */
+    apiKey: string;
     clock: DevnetClock;
     protocol: DeployedProtocol;
     ctx: ClientContext;
@@ -52,8 +59,14 @@ export interface DemoHandles {
 }
 
 export async function startDemo(options: DemoOptions = {}): Promise<DemoHandles> {
-    const devnet = await startDevnet({ port: options.devnetPort ?? 0, blockMs: 0, statePath: options.statePath });
-    const client = chainClient(devnet.endpoint);
+    // The network's own services (setup, runner, relayer, gateway) are not its users: under a rate
+    // limit they do not spend a user's share (a key of their own, never limited).
+    const apiKey = `cocoon-demo-${randomBytes(12).toString('hex')}`;
+    const devnet = await startDevnet({
+        port: options.devnetPort ?? 0, blockMs: 0, statePath: options.statePath,
+        rateLimit: options.rateLimit, keyRateLimit: options.keyRateLimit, unlimitedKeys: [apiKey],
+    });
+    const client = chainClient(devnet.endpoint, { apiKey });
     const clock = new DevnetClock(devnet.url);
     let runnerClose: (() => Promise<void>) | undefined;
     let relayer: RelayerHandle | undefined;
@@ -67,6 +80,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<DemoHandles>
         const dbPath = options.dbPath ?? join(mkdtempSync(join(tmpdir(), 'cocoon-relayer-')), 'relayer.sqlite');
         const relayerEnv = (overrides: Record<string, string> = {}): Record<string, string> => ({
             COCOON_RELAYER_ENDPOINT: devnet.endpoint,
+            COCOON_RELAYER_API_KEY: apiKey,
             // The address alone: the relayer calls the runner at the URL the Provider publishes.
             COCOON_RELAYER_PROVIDERS: protocol.provider.address.toString(),
             COCOON_RELAYER_DB: dbPath,
@@ -100,7 +114,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<DemoHandles>
                 await devnet.close();
             })());
         return {
-            devnet, client, clock, protocol, ctx, relayer, relayerEnv, keeperMnemonic, newClient, stop,
+            devnet, client, apiKey, clock, protocol, ctx, relayer, relayerEnv, keeperMnemonic, newClient, stop,
             submitJob: (w, spec) => submitJob(ctx, w, spec),
             awaitEnd: (w, job, signal) => awaitEnd(ctx, w, job, signal),
             runJob: (w, spec) => runJob(ctx, w, spec),

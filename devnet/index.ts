@@ -9,7 +9,7 @@ import { createDevnetServer } from './http/server';
 import { readState, StateSaver } from './persistence';
 import { invalid } from './rpc/errors';
 import { listen } from '../http/server';
-import { TokenBucket } from '../http/rateLimit';
+import { ApiRateLimit } from './rateLimit';
 import { WallClock } from './clock';
 
 export type DevnetOptions = {
@@ -18,8 +18,12 @@ export type DevnetOptions = {
     blockMs?: number; // 0 (default): every message is its own block, applied at once
     statePath?: string;
     saveIntervalMs?: number;
-    /** Requests per second per client IP on the toncenter API, 429 beyond (toncenter: 1 without a key, 10 with one); off when unset. */
+    /** Requests per second per client IP on the toncenter API for requests without an API key, 429 beyond (toncenter: 1); off when unset. */
     rateLimit?: number;
+    /** Requests per second per API key (X-API-Key or api_key; toncenter's free key: 10); default `rateLimit`. */
+    keyRateLimit?: number;
+    /** API keys never limited: the demo's own services, so that they do not spend a user's share. */
+    unlimitedKeys?: string[];
     /** Wall clock in ms (Date.now): the chain's time and the rate limiter read it; tests inject their own. */
     clock?: WallClock;
 };
@@ -51,9 +55,11 @@ export const DEFAULT_HOST = '127.0.0.1';
 export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> {
     const blockMs = options.blockMs ?? 0;
     if (!Number.isSafeInteger(blockMs) || blockMs < 0) throw new RangeError('blockMs must be a non-negative integer');
-    if (options.rateLimit !== undefined && !(Number.isFinite(options.rateLimit) && options.rateLimit > 0)) {
-        throw new RangeError('rateLimit must be a positive number of requests per second');
+    for (const name of ['rateLimit', 'keyRateLimit'] as const) {
+        const rate = options[name];
+        if (rate !== undefined && !(Number.isFinite(rate) && rate > 0)) throw new RangeError(`${name} must be a positive number of requests per second`);
     }
+    const keyRateLimit = options.keyRateLimit ?? options.rateLimit;
     const chain = await Chain.create(options.statePath ? await readState(options.statePath) : undefined, options.clock);
     const producer = new BlockProducer(chain, blockMs);
     const saver = options.statePath ? new StateSaver(chain, options.statePath, options.saveIntervalMs) : undefined;
@@ -64,9 +70,14 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
         return { amount, lt: tx.lt, hash: tx.hash };
     };
     const advance = (seconds: number) => chain.advance(seconds);
-    const status = () => ({ blockMs, rateLimit: options.rateLimit ?? null, seqno: chain.lastBlock.seqno, now: chain.clock.now(), statePath: options.statePath ?? null });
+    const limiter = options.rateLimit === undefined && keyRateLimit === undefined
+        ? undefined
+        : new ApiRateLimit({ perIp: options.rateLimit, perKey: keyRateLimit, unlimitedKeys: options.unlimitedKeys }, options.clock);
+    const status = () => ({
+        blockMs, rateLimit: options.rateLimit ?? null, keyRateLimit: keyRateLimit ?? null, ...(limiter ?? ApiRateLimit.OFF).counts(),
+        seqno: chain.lastBlock.seqno, now: chain.clock.now(), statePath: options.statePath ?? null,
+    });
 
-    const limiter = options.rateLimit === undefined ? undefined : new TokenBucket(options.rateLimit, options.clock);
     const server = createDevnetServer({ chain, producer }, { faucet, advance, status }, limiter);
     const url = await listen(server, options.port ?? DEFAULT_PORT, options.host ?? DEFAULT_HOST);
     producer.start();

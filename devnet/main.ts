@@ -9,7 +9,9 @@ async function main(): Promise<void> {
     console.log(`  TonClient endpoint: ${devnet.endpoint}`);
     console.log(`  faucet:             POST ${devnet.url}/faucet {"address": "...", "amount": "<nanotons>"}`);
     console.log(`  blocks:             ${options.blockMs ? `every ${options.blockMs} ms` : 'instant'}`);
-    if (options.rateLimit) console.log(`  rate limit:         ${options.rateLimit} requests/s per client IP (429 beyond)`);
+    if (options.rateLimit) console.log(`  rate limit:         ${options.rateLimit} requests/s per client IP without an API key (429 beyond)`);
+    const keyRate = options.keyRateLimit ?? options.rateLimit;
+    if (keyRate) console.log(`  key rate limit:     ${keyRate} requests/s per API key (429 beyond)`);
     if (options.statePath) console.log(`  state file:         ${options.statePath}`);
 
     let stopping = false;

@@ -5,7 +5,7 @@ export {
     CocoonError, JobDeclinedError, JobExpiredError, BadReceiptSignatureError, TimeoutError, InsufficientBalanceError,
     AttestationError, NoProviderError, JobRejectedError, BadResultError, RequestTooLargeError, ChainDisagreementError,
 } from './errors';
-export { chainClient, retryRateLimited, RATE_LIMIT_BACKOFF } from './chain';
+export { chainClient, throttled, RATE_LIMIT_BACKOFF } from './chain';
 export type { Chain, Backoff, ChainClientOptions } from './chain';
 export { agreed, agreedTime, readAttestationTarget, CHAIN_TIME_TOLERANCE_S } from './crossCheck';
 export type { CocoonErrorCode, AttestationFailure } from './errors';

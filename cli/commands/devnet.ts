@@ -25,17 +25,20 @@ export function register(program: Command): void {
         .option('--host <host>', 'interface; keep it on loopback, there is no authentication', '127.0.0.1')
         .option('--block-ms <n>', 'block interval in ms; 0 = every message is its own block', '0')
         .option('--state <file>', 'keep the chain in this JSON file across restarts')
-        .option('--rate-limit <rps>', "requests per second per client IP on the toncenter API, 429 beyond (toncenter's tiers: 1 without a key, 10 with one)")
+        .option('--rate-limit <rps>', 'requests per second on the toncenter API per client IP without an API key (and per key unless --key-rate-limit), 429 beyond')
+        .option('--key-rate-limit <rps>', "requests per second per API key; toncenter's tiers are --rate-limit 1 --key-rate-limit 10")
         .option('--json', 'print one JSON object with the URLs once listening')
-        .action(action(async (flags: { port: string; host: string; blockMs: string; state?: string; rateLimit?: string; json?: boolean }) => {
+        .action(action(async (flags: { port: string; host: string; blockMs: string; state?: string; rateLimit?: string; keyRateLimit?: string; json?: boolean }) => {
             const { startDevnet, MAX_RATE_LIMIT } = loadDevnet();
             const port = Number(parseInt_(flags.port, '--port', 0n, 65535n));
             const blockMs = Number(parseInt_(flags.blockMs, '--block-ms', 0n, 3_600_000n));
-            const rateLimit = flags.rateLimit === undefined ? undefined : Number(parseInt_(flags.rateLimit, '--rate-limit', 1n, BigInt(MAX_RATE_LIMIT)));
+            const rate = (value: string | undefined, flag: string) => (value === undefined ? undefined : Number(parseInt_(value, flag, 1n, BigInt(MAX_RATE_LIMIT))));
+            const rateLimit = rate(flags.rateLimit, '--rate-limit');
+            const keyRateLimit = rate(flags.keyRateLimit, '--key-rate-limit');
             if (!flags.host) throw new InputError('--host is empty');
-            const devnet = await startDevnet({ port, host: flags.host, blockMs, statePath: flags.state, rateLimit });
+            const devnet = await startDevnet({ port, host: flags.host, blockMs, statePath: flags.state, rateLimit, keyRateLimit });
             process.stdout.write(flags.json
-                ? `${toJson({ url: devnet.url, endpoint: devnet.endpoint, blockMs, rateLimit: rateLimit ?? null, statePath: flags.state ?? null })}\n`
+                ? `${toJson({ url: devnet.url, endpoint: devnet.endpoint, blockMs, rateLimit: rateLimit ?? null, keyRateLimit: keyRateLimit ?? rateLimit ?? null, statePath: flags.state ?? null })}\n`
                 : `devnet listening on ${devnet.url}\n  TonClient endpoint: ${devnet.endpoint}\n  faucet: POST ${devnet.url}/faucet {"address": "..."}\n`);
             await new Promise<void>((resolve) => {
                 const stop = () => void devnet.close().then(resolve, resolve);

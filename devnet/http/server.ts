@@ -3,12 +3,12 @@
 // page on another port can talk to the devnet (its admin routes refuse pages: routes.ts).
 import { Server } from 'node:http';
 import { createHttpServer, sendJson } from '../../http/server';
-import { TokenBucket } from '../../http/rateLimit';
 import { RpcContext } from '../rpc/context';
 import { errorBody, rateLimited } from '../rpc/errors';
 import { AdminActions, isApiPath, MAX_BODY_BYTES, route } from './routes';
+import { ApiRateLimit } from '../rateLimit';
 
-export function createDevnetServer(ctx: RpcContext, admin: AdminActions, limiter?: TokenBucket): Server {
+export function createDevnetServer(ctx: RpcContext, admin: AdminActions, limiter?: ApiRateLimit): Server {
     return createHttpServer(
         {
             limits: { bodyLimitBytes: MAX_BODY_BYTES },
@@ -18,11 +18,11 @@ export function createDevnetServer(ctx: RpcContext, admin: AdminActions, limiter
             onError: (e, { cause }) => e.code === 'internal_error' && console.error('devnet: internal error', cause),
         },
         async (req, res) => {
-            // Per client IP, as toncenter limits callers without a key; on loopback every client
-            // shares one address, so the limit is in effect global. Only the toncenter API is
-            // limited: the admin routes (faucet, advance) are the devnet's own.
-            const path = new URL(req.url ?? '/', 'http://devnet').pathname.replace(/\/+$/, '');
-            if (limiter && isApiPath(path) && !limiter.take(req.socket.remoteAddress ?? '')) throw rateLimited();
+            // Per API key, else per client IP, as toncenter limits (devnet/rateLimit.ts); on loopback every
+            // client without a key shares one address. Only the toncenter API is limited: the admin
+            // routes (faucet, advance) are the devnet's own.
+            const url = new URL(req.url ?? '/', 'http://devnet');
+            if (limiter && isApiPath(url.pathname.replace(/\/+$/, '')) && !limiter.admit(req, url)) throw rateLimited();
             sendJson(res, 200, await route(req, ctx, admin));
         },
     );

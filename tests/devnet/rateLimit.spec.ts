@@ -1,6 +1,6 @@
-// `--rate-limit <rps>` emulates toncenter's tiers (1 rps without a key, 10 with a free one): the
-// API answers 429 with toncenter's body beyond the rate, and chainClient (sdk/chain.ts) rides it
-// out. The limiter's clock is injected, so no assertion depends on how fast this machine is.
+// `--rate-limit <rps>` / `--key-rate-limit <rps>` emulate toncenter's tiers (1 rps per IP without a
+// key, 10 per free key): the API answers 429 with toncenter's body beyond the rate, and chainClient
+// (sdk/chain.ts) rides it out. The limiter's clock is injected, so no assertion depends on how fast this machine is.
 import { AxiosError } from 'axios';
 import { TonClient } from '@ton/ton';
 import { startDevnet } from '../../devnet';
@@ -56,6 +56,24 @@ describe('devnet: --rate-limit', () => {
         }
     });
 
+    it('gives each API key a bucket of its own at the keyed rate, lets unlimited keys pass, and counts what it refused', async () => {
+        const ms = 1_000_000;
+        const devnet = await startDevnet({ port: 0, rateLimit: 1, keyRateLimit: 2, unlimitedKeys: ['ours'], clock: () => ms });
+        try {
+            const get = (key?: string, inQuery = false) =>
+                fetch(`${devnet.url}/api/v2/getMasterchainInfo${key && inQuery ? `?api_key=${key}` : ''}`, { headers: key && !inQuery ? { 'x-api-key': key } : {} }).then((r) => r.status);
+            expect([await get(), await get()]).toEqual([200, 429]); // no key: the IP's bucket of 1
+            expect([await get('a'), await get('a', true), await get('a')]).toEqual([200, 200, 429]); // a key, as header or query: 2 of its own
+            expect(await get('b')).toBe(200); // another key, another bucket
+            for (let i = 0; i < 5; i++) expect(await get('ours')).toBe(200);
+            const { result } = (await (await fetch(`${devnet.url}/devnet/status`)).json()) as { result: Record<string, unknown> };
+            // Unlimited keys are not counted: what is counted is what users asked.
+            expect(result).toMatchObject({ rateLimit: 1, keyRateLimit: 2, admitted: { withoutKey: 1, withKey: 3 }, refused: { withoutKey: 1, withKey: 1 } });
+        } finally {
+            await devnet.close();
+        }
+    });
+
     it('is ridden out by chainClient, which retries 429', async () => {
         // Every request reaches the limiter 300 ms (of its clock) after the one before: at 1 rps,
         // one request in four passes, so each read needs three retries.
@@ -76,12 +94,15 @@ describe('devnet: the --rate-limit flag', () => {
         expect(parseFlags(['--rate-limit', '10']).rateLimit).toBe(10);
         expect(parseFlags(['--rate-limit=1']).rateLimit).toBe(1);
         expect(parseFlags([]).rateLimit).toBeUndefined();
+        expect(parseFlags(['--rate-limit', '1', '--key-rate-limit', '10'])).toMatchObject({ rateLimit: 1, keyRateLimit: 10 });
         for (const bad of ['0', '-1', '1.5', 'fast', String(MAX_RATE_LIMIT + 1)]) {
             expect(() => parseFlags(['--rate-limit', bad])).toThrow(/--rate-limit must be an integer in \[1, 1000\].*\nusage/s);
+            expect(() => parseFlags(['--key-rate-limit', bad])).toThrow(/--key-rate-limit must be an integer in \[1, 1000\]/);
         }
     });
 
     it('refuses a bad rate in startDevnet too', async () => {
         await expect(startDevnet({ port: 0, rateLimit: 0 })).rejects.toThrow(/rateLimit/);
+        await expect(startDevnet({ port: 0, keyRateLimit: -1 })).rejects.toThrow(/keyRateLimit/);
     });
 });

@@ -9,8 +9,8 @@ import { devEnclaveMeasurement } from '../../attestation/devQuote';
 import { REFERENCE_MODEL_NAME } from '../../protocol/defaults';
 import { bigintFromBytes } from '../../protocol/signed';
 import { Registry } from '../../wrappers/Registry';
-import { agreed, agreedTime, Chain, ChainDisagreementError, chainClient, CHAIN_TIME_TOLERANCE_S } from '../../sdk';
-import { backoffMs, openProvider, paced, toncenterTier } from '../../sdk/chain';
+import { agreed, agreedTime, Chain, ChainDisagreementError, chainClient, CHAIN_TIME_TOLERANCE_S, RATE_LIMIT_BACKOFF } from '../../sdk';
+import { Clock, openProvider, throttled, toncenterTier } from '../../sdk/chain';
 import { startWorld, World } from './world';
 
 const chat = (content: string) => ({ model: REFERENCE_MODEL_NAME, messages: [{ role: 'user', content }] });
@@ -72,14 +72,26 @@ describe('chain clients: HTTP 429 is retried with backoff', () => {
         }
     });
 
-    it('waits Retry-After when given, else doubles from the base, never beyond the cap', () => {
-        const b = { retries: 4, baseMs: 500, maxMs: 8000 };
-        expect([0, 1, 2, 3, 4, 5].map((a) => backoffMs(a, undefined, b))).toEqual([500, 1000, 2000, 4000, 8000, 8000]);
-        expect(backoffMs(0, '3', b)).toBe(3000);
-        expect(backoffMs(0, '3600', b)).toBe(8000);
-        expect(backoffMs(1, 'Wed, 21 Oct 2015 07:28:00 GMT', b)).toBe(1000); // a date: fall back to doubling
+    it('waits Retry-After when given (at most maxMs) without slowing down for it', async () => {
+        const { clock, sleeps } = fakeClock();
+        let calls = 0;
+        const base = async (config: unknown) => (calls++ === 0 ? Promise.reject(tooMany('3600')) : ok(config));
+        const adapter = throttled({ retries: 2, baseMs: 250, maxMs: 8000 }, undefined, clock, base as never);
+        await adapter({} as never);
+        await adapter({} as never);
+        expect(sleeps).toEqual([8000]); // the cap, then no gap: Retry-After said when, not how fast
     });
 });
+
+/** A clock that moves only when slept on: the throttle's waits are recorded, nothing waits for real. */
+function fakeClock(): { clock: Clock; sleeps: number[] } {
+    let t = 0;
+    const sleeps: number[] = [];
+    return { sleeps, clock: { now: () => t, sleep: async (ms: number) => void (sleeps.push(ms), (t += ms)) } };
+}
+
+const ok = (config: unknown) => ({ data: null, status: 200, statusText: 'OK', headers: {}, config });
+const tooMany = (retryAfter?: string) => Object.assign(new Error('429'), { response: { status: 429, headers: retryAfter === undefined ? {} : { 'retry-after': retryAfter } } });
 
 // Issue 12: "registry show fires 9 calls at once, provider status 15" and failed at toncenter's 1 rps.
 describe('chain clients: paced to toncenter\'s tier', () => {
@@ -92,13 +104,50 @@ describe('chain clients: paced to toncenter\'s tier', () => {
     });
 
     it('starts a burst of requests one gap apart, in order (a fake clock, nothing waits for real)', async () => {
-        const waits: number[] = [];
-        const clock = { now: () => 1_000, sleep: async (ms: number) => void waits.push(ms) };
-        const adapter = paced(async (config) => ({ data: config.url, status: 200, statusText: 'OK', headers: {}, config }), 2, clock);
+        const { clock, sleeps } = fakeClock();
+        const adapter = throttled(RATE_LIMIT_BACKOFF, 2, clock, (async (config: { url: string }) => ({ ...ok(config), data: config.url })) as never);
         const answers = await Promise.all(['a', 'b', 'c', 'd'].map((url) => adapter({ url } as never)));
         expect(answers.map((a) => a.data)).toEqual(['a', 'b', 'c', 'd']);
-        expect(waits).toEqual([500, 1_000, 1_500]); // the first starts at once, then one every 500 ms
-        expect(() => paced(async () => ({}) as never, 0)).toThrow(/rps/);
+        expect(sleeps).toEqual([500, 500, 500]); // the first starts at once, then one every 500 ms
+        expect(() => throttled(RATE_LIMIT_BACKOFF, 0)).toThrow(/rps/);
+    });
+
+    it('unpaced, finds an endpoint\'s unknown rate from its 429s: a burst against 1 request/s all succeeds', async () => {
+        // The endpoint: a token bucket of one refilled once a second, answering 429 without Retry-After
+        // (toncenter without a key), 2 ms away. Jest's clock: the throttle's waits and the round trips
+        // interleave as they would for real, and nothing waits for real.
+        jest.useFakeTimers({ now: 0 });
+        try {
+            const rtt = () => new Promise((r) => setTimeout(r, 2));
+            let tokens = 1;
+            let at = 0;
+            const accepted: number[] = [];
+            let refused = 0;
+            const base = async (config: unknown) => {
+                await rtt();
+                tokens = Math.min(1, tokens + (Date.now() - at) / 1000);
+                at = Date.now();
+                const ok_ = tokens >= 1;
+                if (ok_) tokens -= 1, accepted.push(Date.now());
+                else refused++;
+                await rtt();
+                return ok_ ? ok(config) : Promise.reject(tooMany());
+            };
+            const adapter = throttled(RATE_LIMIT_BACKOFF, undefined, undefined, base as never);
+            const burst = Promise.all(Array.from({ length: 15 }, () => adapter({} as never))); // provider status reads ~15 getters at once
+            await jest.advanceTimersByTimeAsync(60_000);
+            await burst;
+            expect(accepted).toHaveLength(15);
+            // The burst's first refusal sets the gap from the one request let through in that second
+            // (1100 ms); its other 13 refusals do not move it. The gap then narrows until one more
+            // refusal, and never back under the spacing refused.
+            expect(refused).toBeLessThanOrEqual(14 + 2);
+            expect(accepted[14]).toBeLessThan(17_000); // 15 requests at 1 request/s
+            const spacings = accepted.slice(-5).map((t, i, all) => (i ? t - all[i - 1] : 1000));
+            expect(Math.min(...spacings)).toBeGreaterThanOrEqual(1000); // the pace it settled at is the endpoint's
+        } finally {
+            jest.useRealTimers();
+        }
     });
 });
 
