@@ -4,7 +4,7 @@
 import '@ton/test-utils';
 import { Address, beginCell, Cell, external, toNano } from '@ton/core';
 import { protocol, Protocol, newEnclave, OFFER } from './fixtures/protocol';
-import { openSession, voucher, settle, settleExternal, closeWithVoucher, DEPOSIT, SETTLE_VALUE, CLIENT_SESSION_KEY } from './fixtures/session';
+import { openSession, voucher, settle, settleExternal, closeWithVoucher, closeExternal, DEPOSIT, SETTLE_VALUE, CLIENT_SESSION_KEY } from './fixtures/session';
 import { Exit } from '../protocol/errors';
 import { bigintFromBytes } from '../protocol/signed';
 import { priceOf, voucherMessage } from '../protocol/voucher';
@@ -187,6 +187,41 @@ describe('Closing', () => {
         expect(received).toBeLessThan(s.deposit - charge);
         expect(await p.provider.getSession(sessionId)).toBeNull();
         expect((await p.provider.getLedger()).sessionDeposits).toBe(0n);
+    });
+
+    it('cooperative close by external message: the client pays the delivery out of its refund, the contract pays nothing', async () => {
+        const s = await session();
+        const before = await p.provider.getLedger();
+        const balanceBefore = await balance(p.provider);
+        const v = voucher(p, sessionId, 1n, 40_000n, 5_000n, { final: true });
+        const res = await closeExternal(p, sessionId, v);
+        const charge = price(40_000n, 5_000n);
+        const fee = (charge * FEE_BPS) / 10000n;
+        const refund = res.transactions.find((t) => t.inMessage?.info.dest?.toString() === p.client.address.toString())!;
+        const refunded = refund.inMessage!.info.type === 'internal' ? refund.inMessage!.info.value.coins : 0n;
+        const l = await p.provider.getLedger();
+        expect([l.earnings - before.earnings, l.fees - before.fees, l.sessionDeposits]).toEqual([charge - fee, fee, 0n]);
+        // What left the Provider is the refund and the delivery; the client bore the delivery.
+        const spent = balanceBefore - (await balance(p.provider));
+        const charged = s.deposit - charge - refunded; // the delivery as charged, including the refund's forward fee
+        expect(spent).toBeLessThanOrEqual(s.deposit - charge);
+        expect(charged).toBeGreaterThan(0n);
+        expect(charged).toBeLessThan(toNano('0.012'));
+        expect(await p.provider.getSession(sessionId)).toBeNull();
+        await expect(closeExternal(p, sessionId, v)).rejects.toThrow(); // replay: dropped at no cost
+    });
+
+    it('drops external closes that are not final, padded, or whose rest cannot pay the delivery', async () => {
+        const before = await balance(p.provider);
+        await expect(closeExternal(p, sessionId, voucher(p, sessionId, 1n, 10n, 10n))).rejects.toThrow();
+        // Charges all but 0.005 TON of the deposit (1,000 nanotons an input token): less than the delivery's bound.
+        const deposit = (await session()).deposit;
+        const all = voucher(p, sessionId, 1n, (deposit - toNano('0.005')) / 1000n, 0n, { final: true });
+        expect(deposit - all.charge).toBeLessThan(toNano('0.006'));
+        await expect(closeExternal(p, sessionId, all)).rejects.toThrow();
+        expect(await balance(p.provider)).toBe(before);
+        // The client's wallet can always close it instead.
+        expect((await closeWithVoucher(p, p.client, sessionId, all)).transactions).toHaveTransaction({ to: p.provider.address, success: true });
     });
 
     it('a voucher that is not final cannot close at once', async () => {
