@@ -17,6 +17,7 @@ import { createRunner } from '../enclave/runner';
 import { runtimeConfigFor } from '../enclave/runtime';
 import { createEnclaveServer, EnclaveServer, ServerLimits } from '../enclave/server';
 import { chainJobSource } from '../enclave/chainJobs';
+import { chainSessionSource } from '../enclave/chainSessions';
 import { defaultParams, modelIdOf, REFERENCE_MODEL_NAME } from '../protocol/defaults';
 import { DEV_GLOBAL_ID } from '../protocol/networks';
 import { bigintFromBytes } from '../protocol/signed';
@@ -100,7 +101,7 @@ export async function deployProtocol(devnet: Devnet, client: TonClient, clock: D
 
     const runner = await createRunner({ ...runnerSettings, provider: providerAddress, globalId: DEMO_GLOBAL_ID });
     const logger = createLogger(opts.runnerLogDestination, opts.runnerLogLevel ?? 'warn');
-    const server = createEnclaveServer({ ...runner, logger, limits: opts.runnerLimits, jobs: chainJobSource(client, providerAddress) });
+    const server = createEnclaveServer({ ...runner, logger, limits: opts.runnerLimits, jobs: chainJobSource(client, providerAddress), sessions: chainSessionSource(client, providerAddress) });
     const runnerUrl = await server.listen(opts.runnerPort ?? 0);
 
     // What a provider operator does: fetch the runner's attestation and have it certified.
