@@ -4,6 +4,7 @@
  * sealed chunks. The runner specs use it; the SDK specs go through sdk/session.ts instead.
  */
 import { Writable } from 'node:stream';
+import type { Address } from '@ton/core';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { ClientChannel, ed25519Signer, Ed25519Signer, startHandshake } from '../../crypto';
 import type { AnswerStream } from '../../crypto/sessionChannel';
@@ -73,16 +74,27 @@ export const binding = (sessionId: bigint) => ({ globalId: GLOBAL_ID, provider: 
 export const post = (url: string, path: string, body: Uint8Array, headers: Record<string, string> = { 'content-type': 'application/octet-stream' }) =>
     fetch(url + path, { method: 'POST', headers, body });
 
+/** Where a bare client talks: a runner's URL, its enclave key, and the session's network and Provider. */
+export interface Target {
+    url: string;
+    enclaveKey: Uint8Array;
+    globalId: number;
+    provider: Address;
+}
+
+const targetOf = (t: Harness | Target): Target => ('runner' in t ? { url: t.url, enclaveKey: t.runner.ctx.keys.ed25519Public, globalId: GLOBAL_ID, provider: PROVIDER } : t);
+
 /** A handshake as the client makes it: the channel, or the refused Response. */
-export async function handshake(h: Harness, sessionId: bigint, client: Ed25519Signer): Promise<{ channel: ClientChannel; id: string; res: Response }> {
-    const hs = startHandshake({ ...binding(sessionId), enclaveKey: h.runner.ctx.keys.ed25519Public, client });
-    const res = await post(h.url, '/v1/session/hello', hs.hello);
+export async function handshake(h: Harness | Target, sessionId: bigint, client: Ed25519Signer): Promise<{ channel: ClientChannel; id: string; res: Response }> {
+    const t = targetOf(h);
+    const hs = startHandshake({ globalId: t.globalId, provider: t.provider, sessionId, enclaveKey: t.enclaveKey, client });
+    const res = await post(t.url, '/v1/session/hello', hs.hello);
     if (res.status !== 200) return { channel: undefined as never, id: '', res };
     const channel = hs.finish(Buffer.from(await res.arrayBuffer()));
     return { channel, id: channel.channelId.toString('hex'), res };
 }
 
-export async function mustHandshake(h: Harness, sessionId: bigint, client: Ed25519Signer) {
+export async function mustHandshake(h: Harness | Target, sessionId: bigint, client: Ed25519Signer) {
     const r = await handshake(h, sessionId, client);
     if (r.res.status !== 200) throw new Error(`handshake refused: ${r.res.status} ${JSON.stringify(await r.res.json())}`);
     return r;
@@ -125,10 +137,10 @@ export async function exchange(url: string, route: 'request' | 'close', channelI
 }
 
 /** Seals `body` (JSON) on `channel` and exchanges it. */
-export async function ask(h: Harness, c: { channel: ClientChannel; id: string }, body: unknown, onText?: (t: string) => void): Promise<Answer & { plaintext: Buffer }> {
+export async function ask(h: Harness | Target, c: { channel: ClientChannel; id: string }, body: unknown, onText?: (t: string) => void): Promise<Answer & { plaintext: Buffer }> {
     const plaintext = Buffer.from(typeof body === 'string' ? body : JSON.stringify(body), 'utf8');
     const { seq, sealed, answer } = c.channel.sealRequest(plaintext);
-    return { ...(await exchange(h.url, 'request', c.id, seq, sealed, answer, onText)), plaintext };
+    return { ...(await exchange(targetOf(h).url, 'request', c.id, seq, sealed, answer, onText)), plaintext };
 }
 
 export const chat = (content: string, extra: Record<string, unknown> = {}) => ({ model: REFERENCE_MODEL_NAME, messages: [{ role: 'user', content }], ...extra });
