@@ -90,7 +90,7 @@ async function main() {
         client: demo.client, registry: demo.protocol.registry.address, signer, pollMs: POLL_MS, snapshotTtlMs: 60_000,
         attestation: { trustAnchorPem: demo.protocol.attestation.devRootPem, runnerUrl: (p) => (p.equals(provider) ? demo.protocol.runnerUrl : undefined) },
     });
-    const gateway = await startGateway({ sdk, port: 0 });
+    const gateway = await startGateway({ sdk, port: 0, mode: 'job' }); // per-job figures; session mode is not benchmarked yet
     const direct = await directServer();
     const viaGateway = new OpenAI({ baseURL: gateway.url, apiKey: 'bench', maxRetries: 0 });
     const viaDirect = new OpenAI({ baseURL: direct.url, apiKey: 'bench', maxRetries: 0 });

@@ -63,7 +63,7 @@ async function main() {
         say(`ended         ${end.kind}, refunded ${ton(end.refund)}`);
     }
 
-    // The gateway: OpenAI clients pay per job from this wallet (no deposit to lock first).
+    // The gateway: OpenAI clients are served from one session per model, whose deposit this wallet pays.
     const signer = await MnemonicSigner.fromMnemonic(demo.client, await mnemonicNew(), { now: demo.clock.now });
     await demo.devnet.faucet(signer.address, toNano('100'));
     const sdk = new CocoonClient({

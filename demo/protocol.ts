@@ -12,11 +12,13 @@ import { certifyQuote } from '../attestation/issuer';
 import { devEnclaveMeasurement } from '../attestation/devQuote';
 import type { Devnet } from '../devnet';
 import type { AttestationDocument } from '../enclave/attestation';
+import type { RuntimeConfig } from '../attestation/runtimeConfig';
 import { createLogger } from '../enclave/log';
 import { createRunner } from '../enclave/runner';
 import { runtimeConfigFor } from '../enclave/runtime';
 import { createEnclaveServer, EnclaveServer, ServerLimits } from '../enclave/server';
 import { chainJobSource } from '../enclave/chainJobs';
+import { chainSessionSource } from '../enclave/chainSessions';
 import { defaultParams, modelIdOf, REFERENCE_MODEL_NAME } from '../protocol/defaults';
 import { DEV_GLOBAL_ID } from '../protocol/networks';
 import { bigintFromBytes } from '../protocol/signed';
@@ -39,6 +41,12 @@ export interface ProtocolOptions {
     runnerLogDestination?: Parameters<typeof createLogger>[0];
     runnerLogLevel?: string;
     runnerJobTimeoutMs?: number;
+    /**
+     * Further runner configurations governance allow-lists from genesis (their enclave measurement,
+     * and the models they serve beyond the reference one, offered by the Provider at OFFER prices):
+     * tests start runners with other engines and register them with `registerRunner`.
+     */
+    extraRuntimes?: RuntimeConfig[];
 }
 
 export interface DeployedProtocol {
@@ -51,6 +59,11 @@ export interface DeployedProtocol {
     runner: EnclaveServer;
     runnerUrl: string;
     attestation: AttestationDocument;
+    /**
+     * What a provider operator does for another runner (a restart, a second engine): fetch its
+     * attestation, have the demo's verifier certify it, RegisterEnclave. Resolves to the attestation.
+     */
+    registerRunner: (runnerUrl: string) => Promise<AttestationDocument>;
 }
 
 /**
@@ -62,12 +75,12 @@ export interface DeployedProtocol {
  * listed, and its clock stays real time (docs/spec/devnet.md, "Time"). Listing by message, with
  * its delay, is what scripts/governance.ts and tests/registry.governance.spec.ts exercise.
  */
-function genesisAllowLists(measurement: Uint8Array, verifierKey: bigint) {
+function genesisAllowLists(measurements: Uint8Array[], modelNames: string[], verifierKey: bigint) {
     const ACTIVE_SINCE_GENESIS = 0;
     const images = Dictionary.empty(Dictionary.Keys.BigUint(256), Dictionary.Values.Uint(32));
-    images.set(bigintFromBytes(measurement), ACTIVE_SINCE_GENESIS);
+    for (const m of measurements) images.set(bigintFromBytes(m), ACTIVE_SINCE_GENESIS);
     const models = Dictionary.empty(Dictionary.Keys.BigUint(256), dictValueParserModelListing());
-    models.set(MODEL_ID, { $$type: 'ModelListing', name: REFERENCE_MODEL_NAME, activatesAt: BigInt(ACTIVE_SINCE_GENESIS) });
+    for (const name of modelNames) models.set(modelIdOf(name), { $$type: 'ModelListing', name, activatesAt: BigInt(ACTIVE_SINCE_GENESIS) });
     const verifiers = Dictionary.empty(Dictionary.Keys.BigUint(256), Dictionary.Values.Uint(32));
     verifiers.set(verifierKey, ACTIVE_SINCE_GENESIS);
     return [images, models, verifiers] as const;
@@ -88,8 +101,9 @@ export async function deployProtocol(devnet: Devnet, client: TonClient, clock: D
         maxContext: Number(OFFER.maxContext), host: '127.0.0.1', port: opts.runnerPort ?? 0, jobTimeoutMs: opts.runnerJobTimeoutMs ?? 30_000,
     } as const;
     // The enclave measurement governance lists: the dev image together with the runner's runtime configuration.
-    const measurement = devEnclaveMeasurement(await runtimeConfigFor(runnerSettings));
-    const registryContract = await Registry.fromInit(owner.address, BigInt(DEMO_GLOBAL_ID), params, null, null, ...genesisAllowLists(measurement, verifierKey));
+    const runtimes = [await runtimeConfigFor(runnerSettings), ...(opts.extraRuntimes ?? [])];
+    const modelNames = [...new Set(runtimes.flatMap((r) => r.models.map((m) => m.name)))];
+    const registryContract = await Registry.fromInit(owner.address, BigInt(DEMO_GLOBAL_ID), params, null, null, ...genesisAllowLists(runtimes.map(devEnclaveMeasurement), modelNames, verifierKey));
     const registry = client.open(registryContract);
     await registry.send(owner, { value: toNano('1') }, { $$type: 'TopUp', queryId: 0n });
 
@@ -100,31 +114,38 @@ export async function deployProtocol(devnet: Devnet, client: TonClient, clock: D
 
     const runner = await createRunner({ ...runnerSettings, provider: providerAddress, globalId: DEMO_GLOBAL_ID });
     const logger = createLogger(opts.runnerLogDestination, opts.runnerLogLevel ?? 'warn');
-    const server = createEnclaveServer({ ...runner, logger, limits: opts.runnerLimits, jobs: chainJobSource(client, providerAddress) });
+    const server = createEnclaveServer({ ...runner, logger, limits: opts.runnerLimits, jobs: chainJobSource(client, providerAddress), sessions: chainSessionSource(client, providerAddress) });
     const runnerUrl = await server.listen(opts.runnerPort ?? 0);
 
     // What a provider operator does: fetch the runner's attestation and have it certified.
-    const attestation = (await (await fetch(`${runnerUrl}/v1/attestation`)).json()) as AttestationDocument;
-    const outcome = certifyQuote(
-        {
-            quote: Buffer.from(attestation.quote, 'base64'),
-            globalId: DEMO_GLOBAL_ID,
-            registry: registryContract.address,
-            provider: providerAddress,
-            enclaveEd25519: Buffer.from(attestation.enclaveEd25519, 'hex'),
-            enclaveX25519: Buffer.from(attestation.enclaveX25519, 'hex'),
-            runtime: attestation.runtime,
-        },
-        { secretKey: verifierSecret, verify: { trustAnchorPem: attestation.devRootPem }, now: () => new Date(clock.now() * 1000) },
-    );
-    if (!outcome.issued) throw new Error(`the dev quote was not certified: ${JSON.stringify(outcome.verdict)}`);
-    await provider.send(providerOwner, { value: MESSAGE_VALUE }, { $$type: 'RegisterEnclave', queryId: 0n, verifierKey, signature: outcome.signature, certificate: outcome.cell });
-    await provider.send(providerOwner, { value: MESSAGE_VALUE }, { $$type: 'SetModelOffer', queryId: 0n, modelId: MODEL_ID, offer: { $$type: 'ModelOffer', ...OFFER } });
+    const registerRunner = async (url: string): Promise<AttestationDocument> => {
+        const attestation = (await (await fetch(`${url}/v1/attestation`)).json()) as AttestationDocument;
+        const outcome = certifyQuote(
+            {
+                quote: Buffer.from(attestation.quote, 'base64'),
+                globalId: DEMO_GLOBAL_ID,
+                registry: registryContract.address,
+                provider: providerAddress,
+                enclaveEd25519: Buffer.from(attestation.enclaveEd25519, 'hex'),
+                enclaveX25519: Buffer.from(attestation.enclaveX25519, 'hex'),
+                runtime: attestation.runtime,
+            },
+            { secretKey: verifierSecret, verify: { trustAnchorPem: attestation.devRootPem }, now: () => new Date(clock.now() * 1000) },
+        );
+        if (!outcome.issued) throw new Error(`the dev quote was not certified: ${JSON.stringify(outcome.verdict)}`);
+        await provider.send(providerOwner, { value: MESSAGE_VALUE }, { $$type: 'RegisterEnclave', queryId: 0n, verifierKey, signature: outcome.signature, certificate: outcome.cell });
+        const deployed = open(client, Provider.fromAddress(providerAddress));
+        if (!(await deployed.getEnclave(BigInt('0x' + attestation.enclaveEd25519)))) throw new Error('the enclave was not registered (check the allow-lists and the certificate)');
+        return attestation;
+    };
+    const attestation = await registerRunner(runnerUrl);
+    for (const name of modelNames) {
+        await provider.send(providerOwner, { value: MESSAGE_VALUE }, { $$type: 'SetModelOffer', queryId: 0n, modelId: modelIdOf(name), offer: { $$type: 'ModelOffer', ...OFFER } });
+    }
     await provider.send(providerOwner, { value: MESSAGE_VALUE }, { $$type: 'SetRunnerUrl', queryId: 0n, url: runnerUrl });
 
     const deployed = open(client, Provider.fromAddress(providerAddress));
     if (!(await deployed.getOffer(MODEL_ID))) throw new Error('the model offer was not approved');
-    if (!(await deployed.getEnclave(BigInt('0x' + attestation.enclaveEd25519)))) throw new Error('the enclave was not registered (check the allow-lists and the certificate)');
     if ((await deployed.getRunnerUrl()) !== runnerUrl) throw new Error('the runner URL was not published');
-    return { registry: registryContract, provider: Provider.fromAddress(providerAddress), params, owner, providerOwner, treasury, runner: server, runnerUrl, attestation };
+    return { registry: registryContract, provider: Provider.fromAddress(providerAddress), params, owner, providerOwner, treasury, runner: server, runnerUrl, attestation, registerRunner };
 }

@@ -20,10 +20,14 @@ export interface Billed {
     response: Record<string, unknown>;
 }
 
-/** `ownInputTokens`: the runner's count of the request's input (countTokens(inputText(req))), made once when the job's limit was checked. */
-export function bill(job: JobInput, ownInputTokens: number, result: InferenceResult): Billed {
+/**
+ * `ownInputTokens`: the runner's count of the request's input (countTokens(inputText(req))), made once
+ * when the limit was checked. `answer`: the text the client receives, by default every choice's text
+ * in the response; in session mode the text streamed to the client (enclave/sessions.ts).
+ */
+export function bill(limits: Pick<JobInput, 'maxOutputTokens'>, ownInputTokens: number, result: InferenceResult, answer = answerText(result.response)): Billed {
     const inputTokens = Math.min(result.inputTokens, ownInputTokens);
-    const outputTokens = Math.min(result.outputTokens, countTokens(answerText(result.response)), job.maxOutputTokens);
+    const outputTokens = Math.min(result.outputTokens, countTokens(answer), limits.maxOutputTokens);
     const usage = { prompt_tokens: inputTokens, completion_tokens: outputTokens, total_tokens: inputTokens + outputTokens };
     return { inputTokens, outputTokens, response: { ...result.response, usage } };
 }

@@ -24,7 +24,11 @@ export interface RunnerConfig {
     jobTimeoutMs: number;
     chainEndpoint: string; // toncenter v2 JSON-RPC URL the runner reads jobs from before signing
     chainApiKey?: string; // from env only
+    voucherToken?: string; // from env only: bearer token of GET /v1/session/vouchers (off without one)
 }
+
+/** A voucher feed token shorter than this is refused at start: it guards what the provider is owed. */
+export const MIN_VOUCHER_TOKEN_CHARS = 16;
 
 export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): RunnerConfig {
     const o = new Command()
@@ -53,6 +57,10 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
     if (!['dev', 'tdx'].includes(o.quote)) throw new Error('--quote must be dev or tdx');
     if (!['reference', 'openai'].includes(o.backend)) throw new Error('--backend must be reference or openai');
     if (o.backend === 'openai' && (!o.upstream || !o.model || !o.weights)) throw new Error('--backend openai needs --upstream, --model and --weights');
+    const voucherToken = env.COCOON_RUNNER_VOUCHER_TOKEN || undefined;
+    if (voucherToken !== undefined && (voucherToken.length < MIN_VOUCHER_TOKEN_CHARS || /\s/.test(voucherToken))) {
+        throw new Error(`COCOON_RUNNER_VOUCHER_TOKEN must be at least ${MIN_VOUCHER_TOKEN_CHARS} characters without spaces`);
+    }
     if (o.backend === 'openai' && !isLoopbackUrl(o.upstream)) {
         throw new Error('--upstream must be a loopback URL (127.0.0.1 or [::1], an address, not a name): the engine must run inside this attested VM, since it sees decrypted prompts');
     }
@@ -79,6 +87,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
         jobTimeoutMs: int(o.jobTimeoutMs, '--job-timeout-ms'),
         chainEndpoint: o.chainEndpoint,
         chainApiKey: env.COCOON_CHAIN_API_KEY || undefined,
+        voucherToken,
     };
 }
 

@@ -54,13 +54,23 @@ function withinLimits(job: JobInput, entry: ModelEntry, req: InferenceRequest): 
     // Counted once: the same count caps the bill (enclave/billing.ts), and tokenising 256 KB is not free.
     const inputTokens = countTokens(inputText(req));
     if (inputTokens > job.maxInputTokens) throw new Decline(DeclineReason.InputTooLong, 'input exceeds the job limit');
-    const room = entry.maxContext - inputTokens;
-    const asked = Math.min(req.body.max_tokens ?? job.maxOutputTokens, (req.body.max_completion_tokens as number | undefined) ?? job.maxOutputTokens);
-    const maxTokens = Math.min(asked, job.maxOutputTokens, room);
-    if (maxTokens < 1) throw new Decline(DeclineReason.InputTooLong, 'no room left for output in the context');
+    const clamped = clampOutput(req, entry, inputTokens, job.maxOutputTokens);
+    if (!clamped) throw new Decline(DeclineReason.InputTooLong, 'no room left for output in the context');
+    return { req: clamped.req, inputTokens };
+}
+
+/**
+ * The request with its output limit clamped to `cap` (what is paid for) and to the model's context
+ * after `inputTokens`; `cap` is also the limit when the request sets none. Null when not even one
+ * output token fits. Shared by jobs and sessions (enclave/sessions.ts).
+ */
+export function clampOutput(req: InferenceRequest, entry: ModelEntry, inputTokens: number, cap: number): { req: InferenceRequest; maxTokens: number } | null {
+    const asked = Math.min(req.body.max_tokens ?? cap, (req.body.max_completion_tokens as number | undefined) ?? cap);
+    const maxTokens = Math.min(asked, cap, entry.maxContext - inputTokens);
+    if (maxTokens < 1) return null;
     // Engines read either name (vLLM prefers max_completion_tokens): both carry the clamp.
-    const clamped = req.body.max_completion_tokens === undefined ? { max_tokens: maxTokens } : { max_tokens: maxTokens, max_completion_tokens: maxTokens };
-    return { req: { ...req, body: { ...req.body, ...clamped } } as InferenceRequest, inputTokens };
+    const limit = req.body.max_completion_tokens === undefined ? { max_tokens: maxTokens } : { max_tokens: maxTokens, max_completion_tokens: maxTokens };
+    return { req: { ...req, body: { ...req.body, ...limit } } as InferenceRequest, maxTokens };
 }
 
 async function infer(ctx: RunnerContext, backend: InferenceBackend, req: InferenceRequest, signal?: AbortSignal): Promise<InferenceResult> {

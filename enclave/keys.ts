@@ -8,8 +8,8 @@
 import { Cell } from '@ton/core';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { signCell } from '../protocol/signed';
-import { generateX25519KeyPair, recipientFromSecret } from '../crypto';
-import type { Recipient } from '../crypto';
+import { ed25519Signer, generateX25519KeyPair, recipientFromSecret } from '../crypto';
+import type { Ed25519Signer, Recipient } from '../crypto';
 
 export interface EnclaveKeys {
     readonly ed25519Public: Uint8Array; // verifies receipts and declines
@@ -18,6 +18,13 @@ export interface EnclaveKeys {
     sign(cell: Cell): Buffer;
     /** The prepared X25519 secret for opening request envelopes. */
     recipient(): Recipient;
+    /**
+     * The same Ed25519 key for the session handshake (crypto/sessionHandshake.ts acceptHello), which
+     * signs only the tagged transcript hash it computes itself: such a digest is never a cell's
+     * representation hash, so a Welcome signature can never pass for a receipt, decline or voucher
+     * (docs/spec/session-channel.md, "Tags and the other signed structures").
+     */
+    readonly session: Ed25519Signer;
 }
 
 export function createEnclaveKeys(): EnclaveKeys {
@@ -26,12 +33,14 @@ export function createEnclaveKeys(): EnclaveKeys {
     const encryption = generateX25519KeyPair();
     const prepared = recipientFromSecret(encryption.secretKey);
     encryption.secretKey.fill(0); // the KeyObject inside `prepared` is the only copy kept
+    const session = ed25519Signer(signingSecret);
     const publicView = { ed25519Public: Buffer.from(ed25519Public).toString('hex'), x25519Public: Buffer.from(encryption.publicKey).toString('hex') };
     return Object.freeze({
         ed25519Public,
         x25519Public: encryption.publicKey,
         sign: (cell: Cell) => signCell(cell, signingSecret),
         recipient: () => prepared,
+        session,
         toJSON: () => publicView,
     });
 }

@@ -10,15 +10,16 @@ import { createRunner } from './runner';
 import { createEnclaveServer } from './server';
 import { chainClient } from '../sdk/chain';
 import { chainJobSource } from './chainJobs';
+import { chainSessionSource } from './chainSessions';
 
 async function main() {
     const logger = createLogger();
     const config = parseConfig(process.argv.slice(2));
     const runner = await createRunner(config);
     const chain = chainClient(config.chainEndpoint, { apiKey: config.chainApiKey });
-    const server = createEnclaveServer({ ...runner, logger, jobs: chainJobSource(chain, config.provider) });
+    const server = createEnclaveServer({ ...runner, logger, jobs: chainJobSource(chain, config.provider), sessions: chainSessionSource(chain, config.provider), voucherToken: config.voucherToken });
     const url = await server.listen(config.port, config.host);
-    logger.info({ url, quote: config.quote, backend: config.backend, provider: runner.attestation.provider, enclaveEd25519: runner.attestation.enclaveEd25519 }, 'enclave runner listening');
+    logger.info({ url, quote: config.quote, backend: config.backend, provider: runner.attestation.provider, enclaveEd25519: runner.attestation.enclaveEd25519, voucherFeed: Boolean(config.voucherToken) }, 'enclave runner listening');
     const stop = (signal: string) => {
         logger.info({ signal }, 'shutting down');
         server.close().then(() => process.exit(0));

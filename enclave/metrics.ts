@@ -9,6 +9,7 @@ export interface RunnerMetrics {
     jobs: Counter<'outcome' | 'reason'>;
     latency: Histogram<'outcome'>;
     rejected: Counter<'status'>;
+    sessionEvents: Counter<'event' | 'outcome'>;
 }
 
 export function createMetrics(): RunnerMetrics {
@@ -24,5 +25,11 @@ export function createMetrics(): RunnerMetrics {
             registers: [registry],
         }),
         rejected: new Counter({ name: 'cocoon_enclave_http_rejected_total', help: 'Requests refused before reaching a job (400/404/413/503)', labelNames: ['status'], registers: [registry] }),
+        sessionEvents: new Counter({
+            name: 'cocoon_enclave_session_events_total',
+            help: 'Session handshakes, requests and closes, by outcome (accepted, served, cut, closed, or the refusal code)',
+            labelNames: ['event', 'outcome'],
+            registers: [registry],
+        }),
     };
 }

@@ -1,6 +1,7 @@
 /**
  * The runner's HTTP API (docs/spec/enclave.md): POST /v1/jobs, GET /v1/attestation, GET /healthz,
- * GET /metrics. The relayer in front is untrusted, so every limit is enforced here: body size (413),
+ * GET /metrics, and the session routes /v1/session/* (sessionServer.ts). The relayer in front is
+ * untrusted, so every limit is enforced here: body size (413),
  * a body read in full before it may take a job slot and short header/request timeouts (a slow body
  * holds nobody out; both from the shared layer, http/), bounded concurrency and queue (503), the
  * job checked on chain before anything is signed (409, chainJobs.ts), per-job timeout (signed
@@ -9,10 +10,14 @@
 import { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { DeclineReason } from '../protocol/signed';
 import type { AttestationDocument } from './attestation';
+import { Address } from '@ton/core';
 import { Gate } from './gate';
 import { handleJob, RunnerContext } from './handleJob';
 import { LateJobError, OneOutcomePerJob } from './oneOutcome';
 import { JobSource, mismatch } from './chainJobs';
+import type { SessionSource } from './chainSessions';
+import { SessionBook } from './sessions';
+import { sessionHttpError, sessionRoutes } from './sessionServer';
 import { bigintFromBytes } from '../protocol/signed';
 import { readJson } from '../http/body';
 import { HttpError, methodNotAllowed, notFound } from '../http/errors';
@@ -41,17 +46,25 @@ export interface ServerDeps {
     outcomes?: OneOutcomePerJob;
     /** The Provider's jobs as the chain holds them: nothing is signed for a job that is not open there. */
     jobs: JobSource;
+    /** The Provider's sessions as the chain holds them; without it the session routes answer 404. */
+    sessions?: SessionSource;
+    /** Bearer token of GET /v1/session/vouchers (COCOON_RUNNER_VOUCHER_TOKEN); the feed is off without one. */
+    voucherToken?: string;
 }
 
 export interface EnclaveServer {
     server: Server;
     metrics: RunnerMetrics;
+    /** The sessions this runner serves (undefined without a session source). */
+    sessions?: SessionBook;
     listen(port: number, host?: string): Promise<string>; // resolves to the base URL
     close(): Promise<void>;
 }
 
 /** The job on chain, checked against the request; throws the HTTP answer when nothing may be signed. */
-async function checkOnChain(deps: Required<Omit<ServerDeps, 'limits'>>, job: JobInput) {
+type JobDeps = Required<Omit<ServerDeps, 'limits' | 'sessions' | 'voucherToken'>>;
+
+async function checkOnChain(deps: JobDeps, job: JobInput) {
     if (job.globalId !== deps.attestation.globalId || job.provider.toRawString() !== deps.attestation.provider) {
         throw new HttpError(409, 'WrongTarget', 'this runner serves another network or provider');
     }
@@ -66,7 +79,7 @@ async function checkOnChain(deps: Required<Omit<ServerDeps, 'limits'>>, job: Job
     return onChain;
 }
 
-async function postJob(deps: Required<Omit<ServerDeps, 'limits'>>, limits: ServerLimits, gate: Gate, req: IncomingMessage, res: ServerResponse) {
+async function postJob(deps: JobDeps, limits: ServerLimits, gate: Gate, req: IncomingMessage, res: ServerResponse) {
     // The whole body is read before a slot is taken: a slow sender holds only its own connection.
     let job: JobInput;
     try {
@@ -102,11 +115,18 @@ export function createEnclaveServer(input: ServerDeps): EnclaveServer {
     const deps = { ...input, metrics: input.metrics ?? createMetrics(), outcomes: input.outcomes ?? new OneOutcomePerJob() };
     const gate = new Gate(limits.concurrency, limits.queue);
     deps.ctx = { ...deps.ctx, onInternalError: (e) => deps.logger.error({ err: (e as Error)?.name ?? 'unknown' }, 'internal error; job declined') };
+    const book = input.sessions && new SessionBook({
+        ctx: deps.ctx, globalId: deps.attestation.globalId, provider: Address.parseRaw(deps.attestation.provider), source: input.sessions,
+        onInternalError: (e) => deps.logger.error({ err: (e as Error)?.name ?? 'unknown' }, 'internal error; session answer ended with an error'),
+    });
+    // Session requests share the engine slots with jobs: one bound on what the engine runs at once.
+    const sessions = sessionRoutes(book && { book, gate, bodyLimitBytes: limits.bodyLimitBytes, logger: deps.logger, metrics: deps.metrics, voucherToken: input.voucherToken });
 
     const route = async (req: IncomingMessage, res: ServerResponse) => {
         const path = (req.url ?? '/').split('?')[0];
         const method = req.method ?? 'GET';
         if (path === '/v1/jobs' && method === 'POST') return postJob(deps, limits, gate, req, res);
+        if (await sessions(req, res, path, method)) return;
         if (path === '/v1/attestation' && method === 'GET') return sendJson(res, 200, deps.attestation);
         if (path === '/healthz' && method === 'GET') return sendJson(res, 200, { ok: true, ...gate.load });
         if (path === '/metrics' && method === 'GET') {
@@ -121,8 +141,9 @@ export function createEnclaveServer(input: ServerDeps): EnclaveServer {
     const server = createHttpServer(
         {
             limits,
+            classify: sessionHttpError,
             onError: (error, { cause }) => {
-                if (!(cause instanceof HttpError)) deps.logger.error({ err: (cause as Error)?.name ?? 'unknown' }, 'request failed');
+                if (!(cause instanceof HttpError) && !sessionHttpError(cause)) deps.logger.error({ err: (cause as Error)?.name ?? 'unknown' }, 'request failed');
                 deps.metrics.rejected.inc({ status: String(error.status) });
             },
         },
@@ -132,6 +153,7 @@ export function createEnclaveServer(input: ServerDeps): EnclaveServer {
     return {
         server,
         metrics: deps.metrics,
+        sessions: book,
         listen: (port, host = '127.0.0.1') => listen(server, port, host),
         close: () => new Promise((resolve) => server.close(() => resolve())),
     };

@@ -28,6 +28,8 @@ export interface GatewayConfig {
     spendingDb: string; // SQLite file keeping API keys' spending across restarts
     allowedHosts: string[]; // Host names accepted beyond loopback names (http/browser.ts)
     corsOrigins: string[]; // browser origins allowed to call
+    mode: 'session' | 'job'; // one session per model (default) or one on-chain job per request
+    sessionDeposit: bigint; // value sent with each OpenSession and each top-up (nanotons)
 }
 
 export const GATEWAY_ENV = {
@@ -46,6 +48,8 @@ export const GATEWAY_ENV = {
     spendingDb: 'COCOON_GATEWAY_SPENDING_DB',
     allowedHosts: 'COCOON_GATEWAY_ALLOWED_HOSTS',
     corsOrigins: 'COCOON_GATEWAY_CORS_ORIGINS',
+    mode: 'COCOON_GATEWAY_MODE',
+    sessionDeposit: 'COCOON_SESSION_DEPOSIT',
 } as const;
 
 /** The variable that used to switch quote verification off; setting it is now a configuration error. */
@@ -72,6 +76,8 @@ export interface GatewayFlags {
     allowedHosts?: string;
     corsOrigins?: string;
     spendingDb?: string;
+    mode?: string;
+    sessionDeposit?: string;
 }
 
 const list = (raw: string | undefined): string[] => (raw ?? '').split(',').map((x) => x.trim()).filter(Boolean);
@@ -186,6 +192,10 @@ export function parseGatewayConfig(flags: GatewayFlags, env: NodeJS.ProcessEnv =
     if (env[REMOVED_VERIFY_QUOTE_ENV] !== undefined) problems.push(`${REMOVED_VERIFY_QUOTE_ENV} is set: ${QUOTE_VERIFICATION_REMOVED}; unset it`);
     const { collateral, acceptTcb } = parseTcbPolicy(pick(flags.collateral, GATEWAY_ENV.collateral), pick(flags.acceptTcb, GATEWAY_ENV.acceptTcb), problems);
     const ttlRaw = pick(flags.ttl, GATEWAY_ENV.ttl);
+    const mode = pick(flags.mode, GATEWAY_ENV.mode) ?? 'session';
+    if (mode !== 'session' && mode !== 'job') problems.push(`--mode: "${mode}" is neither session nor job`);
+    const depositRaw = pick(flags.sessionDeposit, GATEWAY_ENV.sessionDeposit) ?? '1';
+    if (!/^\d+(\.\d{1,9})?$/.test(depositRaw) || toNano(depositRaw) < toNano('0.05')) problems.push(`--session-deposit: "${depositRaw}" is not an amount in TON of at least 0.05`);
     const config: GatewayConfig = {
         endpoint: endpoint ?? '',
         witnesses,
@@ -203,6 +213,8 @@ export function parseGatewayConfig(flags: GatewayFlags, env: NodeJS.ProcessEnv =
         spendingDb: pick(flags.spendingDb, GATEWAY_ENV.spendingDb) ?? 'gateway-spending.sqlite',
         allowedHosts: list(pick(flags.allowedHosts, GATEWAY_ENV.allowedHosts)).map((h) => h.toLowerCase()),
         corsOrigins: list(pick(flags.corsOrigins, GATEWAY_ENV.corsOrigins)),
+        mode: mode === 'job' ? 'job' : 'session',
+        sessionDeposit: /^\d+(\.\d{1,9})?$/.test(depositRaw) ? toNano(depositRaw) : 0n,
     };
     if (problems.length) throw new GatewayConfigProblems(problems);
     return Object.freeze(config);

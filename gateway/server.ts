@@ -1,7 +1,9 @@
 /**
  * The OpenAI-compatible HTTP gateway (docs/spec/gateway.md): /v1/chat/completions (also streamed),
- * /v1/completions and /v1/models. Each completion request becomes one Cocoon job paid from the
- * gateway's wallet through the SDK; the response's `usage` is the token counts the enclave signed.
+ * /v1/completions and /v1/models. By default each model in use has one session (gateway/sessions.ts):
+ * requests go to the enclave directly and stream as the engine produces tokens, and `usage` is what
+ * the enclave's voucher billed. `mode: 'job'` makes each request one Cocoon job instead, paid from the
+ * gateway's wallet through the SDK, with `usage` the token counts the enclave's receipt signed.
  *
  * It binds loopback unless API keys are configured: anyone who can reach it spends its wallet.
  */
@@ -15,6 +17,10 @@ import { readJson } from '../http/body';
 import { BrowserPolicy, isLoopback } from '../http/browser';
 import { HttpError, methodNotAllowed, notFound } from '../http/errors';
 import { createHttpServer, listen, sendJson } from '../http/server';
+import { SessionPolicy, SessionPool } from './sessions';
+import { countTokens } from '../enclave/tokens';
+import { inputText, parseRequest } from '../enclave/request';
+import { toNano } from '@ton/core';
 
 export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_PORT = 8080;
@@ -33,7 +39,13 @@ export interface GatewayOptions {
     spendingDb?: string;
     /** Host names and browser origins allowed beyond loopback names and non-browser clients (http/browser.ts). */
     browser?: Partial<BrowserPolicy>;
+    /** 'session' (default): one session per model in use; 'job': one on-chain job per request. */
+    mode?: 'session' | 'job';
+    /** Deposit, top-up threshold and amount, lifetime of the gateway's sessions. */
+    sessions?: Partial<SessionPolicy>;
 }
+
+export const DEFAULT_SESSION_POLICY: SessionPolicy = { deposit: toNano('1'), topUpBelow: toNano('0.2'), topUpAmount: toNano('1'), ttl: 86400 };
 
 export interface Gateway {
     server: Server;
@@ -99,6 +111,8 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
         throw new GatewayConfigError(`refusing to bind ${host} without API keys: anyone reaching it would spend the wallet (set API keys or bind 127.0.0.1)`);
     }
     const log = o.log ?? (() => {});
+    const mode = o.mode ?? 'session';
+    const pool = mode === 'session' ? new SessionPool(o.sdk, { ...DEFAULT_SESSION_POLICY, ...o.sessions }, log) : undefined;
 
     const complete = async (req: IncomingMessage, res: ServerResponse, kind: 'chat' | 'completion', account: KeyAccount | null) => {
         const body = validate(await readJson(req, BODY_LIMIT_BYTES), kind);
@@ -114,6 +128,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
         }
         const stream = body.stream === true;
         const includeUsage = Boolean((body.stream_options as { include_usage?: boolean } | undefined)?.include_usage);
+        if (pool) return completeInSession(pool, res, kind, body, model, stream, includeUsage, account);
         let release: ((cost: bigint) => void) | null = null;
         let escrow = 0n;
         let sent = false;
@@ -143,10 +158,80 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
         res.end();
     };
 
+    /**
+     * One request in the model's session: headers go out at once, then each text delta as the runner
+     * streams it (SSE), or the whole response once the voucher is checked. The voucher that billed
+     * the request is at GET /v1/cocoon/vouchers/<session>/<seq> (named by response headers, and in
+     * the final SSE chunk's `cocoon` field), so an end user can verify what was charged.
+     */
+    const completeInSession = async (
+        pool: SessionPool, res: ServerResponse, kind: 'chat' | 'completion', body: OpenAIRequest,
+        model: { pricePerMillionIn: bigint; pricePerMillionOut: bigint; maxContext: number }, stream: boolean, includeUsage: boolean, account: KeyAccount | null,
+    ) => {
+        // What the request could cost at most, reserved against the API key's limit until the voucher says.
+        const input = countTokens(inputText(parseRequest(Buffer.from(JSON.stringify(body)))));
+        const maxOut = Math.max(0, Math.min(((body.max_completion_tokens ?? body.max_tokens) as number | undefined) ?? model.maxContext, model.maxContext) - input);
+        const release = reserve(account, (BigInt(input) * model.pricePerMillionIn + BigInt(maxOut) * model.pricePerMillionOut + 999_999n) / 1_000_000n);
+        let charged = 0n;
+        try {
+            const session = await pool.forModel(body.model as string);
+            const before = session.latestVoucher?.charge ?? 0n;
+            const chat = session.chat(body);
+            const kept = pool.keep(session.provider, session.id, chat, (await o.sdk.snapshot()).globalId);
+            const id = `cocoon-${session.id}-${Date.now().toString(36)}`;
+            const created = Math.floor(Date.now() / 1000);
+            const headers = { 'x-cocoon-session-id': session.id.toString(), 'x-cocoon-provider': session.provider.toString() };
+            const object = kind === 'chat' ? 'chat.completion.chunk' : 'text_completion';
+            const chunk = (choice: Record<string, unknown>, extra: Record<string, unknown> = {}) => `data: ${JSON.stringify({ id, object, created, model: body.model, choices: [choice], ...extra })}\n\n`;
+            if (stream) {
+                res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', ...headers });
+                if (kind === 'chat') res.write(chunk({ index: 0, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }));
+                for await (const text of chat) {
+                    res.write(kind === 'chat' ? chunk({ index: 0, delta: { content: text }, logprobs: null, finish_reason: null }) : chunk({ index: 0, text, logprobs: null, finish_reason: null }));
+                }
+            }
+            const r = await chat.result;
+            charged = r.voucher.charge - before;
+            const voucherKey = await kept;
+            const usage = { prompt_tokens: r.usage.inputTokens, completion_tokens: r.usage.outputTokens, total_tokens: r.usage.inputTokens + r.usage.outputTokens };
+            const cocoon = { session_id: session.id.toString(), voucher_seq: r.voucher.seq.toString(), charged_nanoton: charged.toString(), voucher_url: voucherKey ? `/v1/cocoon/vouchers/${voucherKey.replace(':', '/')}` : undefined };
+            log({ route: kind, sessionId: session.id.toString(), seq: r.voucher.seq.toString(), inputTokens: r.usage.inputTokens, outputTokens: r.usage.outputTokens, charged: charged.toString() });
+            if (stream) {
+                const finish = r.finishReason ?? 'stop';
+                res.write(kind === 'chat' ? chunk({ index: 0, delta: {}, logprobs: null, finish_reason: finish }) : chunk({ index: 0, text: '', logprobs: null, finish_reason: finish }));
+                if (includeUsage) res.write(`data: ${JSON.stringify({ id, object, created, model: body.model, choices: [], usage, cocoon })}\n\n`);
+                res.write('data: [DONE]\n\n');
+                res.end();
+                return;
+            }
+            const voucherHeaders = { ...headers, 'x-cocoon-voucher-seq': r.voucher.seq.toString(), 'x-cocoon-charged-nanoton': charged.toString(), ...(cocoon.voucher_url ? { 'x-cocoon-voucher-url': cocoon.voucher_url } : {}) };
+            const choice = kind === 'chat'
+                ? { index: 0, message: { role: 'assistant', content: r.text, refusal: null }, logprobs: null, finish_reason: r.finishReason ?? 'stop' }
+                : { index: 0, text: r.text, logprobs: null, finish_reason: r.finishReason ?? 'stop' };
+            return sendJson(res, 200, { id, object: kind === 'chat' ? 'chat.completion' : 'text_completion', created, model: body.model, choices: [choice], usage, cocoon }, voucherHeaders);
+        } catch (e) {
+            // Once streaming has begun the status is sent: the stream ends with an error event instead.
+            if (res.headersSent) {
+                res.write(`data: ${JSON.stringify({ error: { message: (e as Error).message, type: 'cocoon_error' } })}\n\n`);
+                res.end();
+                return;
+            }
+            throw e;
+        } finally {
+            release(charged);
+        }
+    };
+
     const route = async (req: IncomingMessage, res: ServerResponse) => {
         const path = (req.url ?? '/').split('?')[0].replace(/\/+$/, '');
         const method = req.method ?? 'GET';
         const account = keys.authenticate(req.headers.authorization);
+        const voucherPath = /^\/v1\/cocoon\/vouchers\/(\d{1,20})\/(\d{1,15})$/.exec(path);
+        if (voucherPath && method === 'GET') {
+            const v = pool?.voucher(voucherPath[1], voucherPath[2]);
+            if (!v) throw new HttpError(404, 'voucher_not_found', 'this gateway holds no such voucher (it keeps the latest few hundred)');
+            return sendJson(res, 200, v);
+        }
         if (path === '/v1/models' && method === 'GET') {
             return sendJson(res, 200, { object: 'list', data: (await o.sdk.models()).map(modelObject) });
         }
@@ -179,11 +264,12 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     );
     const url = `${await listen(server, o.port ?? DEFAULT_PORT, host)}/v1`;
     let closing: Promise<void> | undefined;
+    // Sessions close cooperatively on shutdown: the final voucher pays the provider, the rest returns.
     const close = () =>
         (closing ??= new Promise<void>((resolve) => {
             server.close(() => {
                 keys.close();
-                resolve();
+                void (pool?.close() ?? Promise.resolve()).then(() => resolve());
             });
             server.closeAllConnections();
         }));

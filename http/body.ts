@@ -43,6 +43,7 @@ export function readBody(req: IncomingMessage, limitBytes: number): Promise<Buff
 }
 
 const JSON_TYPE = /^application\/json\s*(;|$)/i;
+const BINARY_TYPE = /^application\/octet-stream\s*(;|$)/i;
 
 /** Whether the request carries a body at all (a GET, or a POST with Content-Length 0, does not). */
 function hasBody(req: IncomingMessage): boolean {
@@ -65,4 +66,14 @@ export async function readJson(req: IncomingMessage, limitBytes: number, options
     } catch {
         throw invalidJson();
     }
+}
+
+/**
+ * A binary body (the runner's session messages): it must be labelled `application/octet-stream`
+ * (415 otherwise), which, like `application/json`, a web page cannot send cross-site without a
+ * CORS preflight. Bodies are read with the same cap as JSON ones.
+ */
+export async function readBinary(req: IncomingMessage, limitBytes: number): Promise<Buffer> {
+    if (!BINARY_TYPE.test(req.headers['content-type'] ?? '')) throw unsupportedMediaType('application/octet-stream');
+    return readBody(req, limitBytes);
 }

@@ -23,7 +23,7 @@ export const requestTimeout = (ms: number) => new HttpError(408, 'request_timeou
 /** The client hung up before its body arrived: logged and counted, though nobody is left to read it. */
 export const requestAborted = () => new HttpError(400, 'request_aborted', 'the connection closed before the request body arrived');
 export const invalidJson = () => new HttpError(400, 'invalid_json', 'request body is not valid JSON');
-export const unsupportedMediaType = () => new HttpError(415, 'unsupported_media_type', 'request bodies must be sent as application/json');
+export const unsupportedMediaType = (type = 'application/json') => new HttpError(415, 'unsupported_media_type', `request bodies must be sent as ${type}`);
 export const forbiddenHost = (host: string | undefined) =>
     new HttpError(403, 'forbidden_host', `the Host header ${JSON.stringify(host ?? '')} does not name this loopback server (a DNS-rebinding page sends its own name)`);
 export const forbiddenOrigin = (origin: string) => new HttpError(403, 'forbidden_origin', `requests from the web origin ${JSON.stringify(origin)} are not allowed here`);

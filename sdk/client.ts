@@ -19,7 +19,8 @@ import { openJobResult, verifyReceipt } from './receipt';
 import { OpenAIRequest, prepareRequest, PreparedRequest, sealJob } from './request';
 import { Choice, chooseProvider, firstVerified, rankProviders, SelectionCriteria } from './selection';
 import { JobSigner, WALLET_FEE_MARGIN } from './signer';
-import type { NetworkSnapshot } from './types';
+import { openSession, Session, SessionOptions } from './session';
+import type { EnclaveInfo, NetworkSnapshot, ProviderInfo } from './types';
 
 export interface CocoonClientOptions {
     /** toncenter v2 client (`chainClient(url)`), e.g. pointed at the devnet's `/jsonRPC`; every read and send goes here. */
@@ -136,15 +137,38 @@ export class CocoonClient {
     private async verifiedChoice(prepared: PreparedRequest, snapshot: NetworkSnapshot, opts: SubmitOptions): Promise<Choice & { tcb?: TcbVerdict }> {
         const { ranked, rejected } = rankProviders(snapshot, this.criteria(prepared, snapshot, opts), prepared.modelId);
         if (!ranked.length) throw new NoProviderError(prepared.model, rejected);
-        return firstVerified<Choice & { tcb?: TcbVerdict }>(ranked, async (c) => {
-            const agreed = await readAttestationTarget([this.chain, ...(this.options.witnesses ?? [])], this.registry, c.provider.address, c.enclave.enclaveKey);
-            // Where to fetch the quote is a hint, not trust: the attestation decides.
-            const t = { ...agreed, runnerUrl: c.provider.runnerUrl, runnerUrlRefused: c.provider.runnerUrlRefused };
-            // The request is sealed to and bound by what was agreed, never by the snapshot's copy.
-            if (t.globalId !== snapshot.globalId) throw new ChainDisagreementError("the Registry's global id", [{ endpoint: 'snapshot', answer: String(snapshot.globalId) }, { endpoint: 'every endpoint', answer: String(t.globalId) }]);
-            const { tcb } = await this.verifier.verify(t);
-            return { ...c, enclave: t.enclave, tcb };
-        });
+        // The request is sealed to and bound by what was agreed, never by the snapshot's copy.
+        return firstVerified<Choice & { tcb?: TcbVerdict }>(ranked, async (c) => ({ ...c, ...(await this.verifyEnclave(c.provider, c.enclave.enclaveKey, snapshot.globalId)) }));
+    }
+
+    /**
+     * The enclave key's record on `provider`, every part agreed by every endpoint (crossCheck.ts),
+     * and its quote verified (AttestationVerifier): what a job is sealed to and a session bound to.
+     */
+    async verifyEnclave(provider: ProviderInfo, enclaveKey: bigint, globalId: number): Promise<{ enclave: EnclaveInfo; tcb: TcbVerdict }> {
+        const agreed = await readAttestationTarget([this.chain, ...(this.options.witnesses ?? [])], this.registry, provider.address, enclaveKey);
+        // Where to fetch the quote is a hint, not trust: the attestation decides.
+        const t = { ...agreed, runnerUrl: provider.runnerUrl, runnerUrlRefused: provider.runnerUrlRefused };
+        if (t.globalId !== globalId) throw new ChainDisagreementError("the Registry's global id", [{ endpoint: 'snapshot', answer: String(globalId) }, { endpoint: 'every endpoint', answer: String(t.globalId) }]);
+        const { tcb } = await this.verifier.verify(t);
+        return { enclave: t.enclave, tcb };
+    }
+
+    /**
+     * Opens a session (sdk/session.ts): a deposit on chain bound to an attested enclave and a fresh
+     * client key, and a channel to the enclave's runner. Needs a signer.
+     */
+    openSession(opts: SessionOptions): Promise<Session> {
+        const signer = this.requireSigner();
+        return openSession({
+            chain: this.chain,
+            signer,
+            pollMs: this.options.pollMs ?? 1000,
+            snapshot: () => this.snapshot(),
+            runnerUrl: (p) => this.options.attestation?.runnerUrl?.(p.address) ?? p.runnerUrl,
+            verifyEnclave: (p, key, globalId) => this.verifyEnclave(p, key, globalId),
+            fetchTimeoutMs: this.options.attestation?.fetchTimeoutMs,
+        }, opts);
     }
 
     /** Runs one request end to end and returns the verified, decrypted response. */

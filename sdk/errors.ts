@@ -16,7 +16,12 @@ export type CocoonErrorCode =
     | 'job_rejected'
     | 'bad_result'
     | 'request_too_large'
-    | 'chain_disagreement';
+    | 'chain_disagreement'
+    | 'session_rejected'
+    | 'session_gone'
+    | 'session_refused'
+    | 'bad_voucher'
+    | 'runner_unreachable';
 
 export abstract class CocoonError extends Error {
     abstract readonly code: CocoonErrorCode;
@@ -149,5 +154,59 @@ export class ChainDisagreementError extends CocoonError {
     readonly retryable = true;
     constructor(readonly what: string, readonly answers: { endpoint: string; answer: string }[]) {
         super(`chain endpoints disagree on ${what}: ${answers.map((a) => `${a.endpoint} says ${a.answer}`).join('; ')}; nothing was sent`);
+    }
+}
+
+/** The Provider refused a session message (OpenSession, TopUpSession, CloseSession, CloseWithVoucher, FinishSession); its value bounced back. */
+export class SessionRejectedError extends CocoonError {
+    readonly code = 'session_rejected';
+    readonly retryable = false;
+    constructor(readonly operation: string, readonly exitCode: number, readonly exitName: string) {
+        super(`${operation} refused by the Provider: ${exitName} (exit code ${exitCode})`);
+    }
+}
+
+/**
+ * The runner no longer serves this session: it restarted (new keys: the session is bound to the old
+ * one), or the session is closed, expired or unknown there. Vouchers already received still settle
+ * on chain; `reopen()` (or `autoReopen`) opens a new session.
+ */
+export class SessionGoneError extends CocoonError {
+    readonly code = 'session_gone';
+    readonly retryable = false;
+    constructor(readonly sessionId: bigint, readonly reason: string, detail: string) {
+        super(`session ${sessionId} is gone at its runner (${reason}): ${detail}`);
+    }
+}
+
+/**
+ * The runner refused a request, or cut its answer short: `reason` is the runner's code (OverDeposit,
+ * WrongModel, BadRequest, NoRoom, Busy, EngineFailed, EngineTimeout, SessionClosed...). `voucher` is
+ * set when text was streamed before the cut (it was billed); `text` is what arrived.
+ */
+export class SessionRequestError extends CocoonError {
+    readonly code = 'session_refused';
+    readonly retryable: boolean;
+    constructor(readonly sessionId: bigint, readonly reason: string, detail: string, readonly text = '', readonly voucher?: unknown) {
+        super(`session ${sessionId}: the runner refused the request (${reason}): ${detail}`);
+        this.retryable = ['Busy', 'EngineFailed', 'EngineTimeout', 'ChainUnavailable'].includes(reason);
+    }
+}
+
+/** A voucher from the runner does not verify (signature, price, sequence, counts, deposit): the session is no longer used. */
+export class BadVoucherError extends CocoonError {
+    readonly code = 'bad_voucher';
+    readonly retryable = false;
+    constructor(readonly sessionId: bigint, detail: string) {
+        super(`session ${sessionId}: refused a voucher from the runner: ${detail}`);
+    }
+}
+
+/** The runner could not be reached, or the answer's stream broke off; `text` is what arrived before. */
+export class RunnerUnreachableError extends CocoonError {
+    readonly code = 'runner_unreachable';
+    readonly retryable = true;
+    constructor(readonly url: string, detail: string, readonly text = '') {
+        super(`runner ${url}: ${detail}`);
     }
 }

@@ -4,7 +4,16 @@ export type { CocoonClientOptions, SubmitOptions, JobStage, JobResult, JobUsage,
 export {
     CocoonError, JobDeclinedError, JobExpiredError, BadReceiptSignatureError, TimeoutError, InsufficientBalanceError,
     AttestationError, NoProviderError, JobRejectedError, BadResultError, RequestTooLargeError, ChainDisagreementError,
+    SessionRejectedError, SessionGoneError, SessionRequestError, BadVoucherError, RunnerUnreachableError,
 } from './errors';
+export { Session, openSession, MIN_SESSION_TTL, DEFAULT_SESSION_TTL, SESSION_MESSAGE_VALUE, MAX_SESSION_REQUEST_BYTES } from './session';
+export type { SessionOptions, SessionStage, SessionHost, ChatOptions, ChatResult, ChatStream, SessionStatus, CloseResult } from './session';
+export { VoucherBook, VoucherCheckError } from './sessionVouchers';
+export type { VoucherContext } from './sessionVouchers';
+export { voucherToJson, voucherFromJson } from '../protocol/voucherJson';
+export type { VoucherJson, SessionVoucher } from '../protocol/voucherJson';
+export { verifyVoucher, voucherCell } from '../protocol/voucher';
+export type { SignedVoucher, SessionRef } from '../protocol/voucher';
 export { chainClient, throttled, RATE_LIMIT_BACKOFF } from './chain';
 export type { Chain, Backoff, ChainClientOptions } from './chain';
 export { agreed, agreedTime, readAttestationTarget, CHAIN_TIME_TOLERANCE_S } from './crossCheck';

@@ -13,7 +13,7 @@ const collect = (v: string, prev: string[] = []) => [...prev, v];
 export function register(program: Command): void {
     program
         .command('gateway')
-        .description('serve the OpenAI API (default http://127.0.0.1:8080/v1); each completion is a Cocoon job paid from the wallet (COCOON_WALLET_MNEMONIC)')
+        .description('serve the OpenAI API (default http://127.0.0.1:8080/v1); completions are served from sessions (or jobs with --mode job) paid from the wallet (COCOON_WALLET_MNEMONIC)')
         .option('--endpoint <urls>', 'toncenter v2 JSON-RPC endpoint (COCOON_ENDPOINT); several, comma-separated, cross-check the reads that decide trust')
         .option('--registry <address>', 'Registry address (COCOON_REGISTRY)')
         .option('--host <host>', 'bind address (COCOON_GATEWAY_HOST, default 127.0.0.1)')
@@ -24,6 +24,8 @@ export function register(program: Command): void {
         .option('--collateral <dir|file|url>', `Intel collateral for TCB evaluation: a directory or dcap-qvl JSON file, or an Intel PCS v4 / PCCS base URL (COCOON_COLLATERAL, default ${INTEL_PCS_URL})`)
         .option('--accept-tcb <statuses>', 'comma-separated TCB statuses accepted (COCOON_ACCEPT_TCB, default UpToDate)')
         .addOption(removedVerifyQuoteFlag())
+        .option('--mode <session|job>', 'session (default): one session per model, streamed straight from the enclave, paid by vouchers; job: one on-chain job per request (COCOON_GATEWAY_MODE)')
+        .option('--session-deposit <TON>', 'deposit of each session and of each top-up (COCOON_SESSION_DEPOSIT, default 1)')
         .option('--ttl <s>', 'job lifetime (COCOON_JOB_TTL)')
         .option('--poll-ms <n>', 'Provider transaction poll interval (COCOON_POLL_MS, default 500)')
         .option('--spending-db <file>', 'SQLite file keeping API keys\' spending across restarts (COCOON_GATEWAY_SPENDING_DB, default gateway-spending.sqlite)')
@@ -56,6 +58,7 @@ export function register(program: Command): void {
             });
             const gateway = await startGateway({
                 sdk, host: config.host, port: config.port, apiKeys: config.apiKeys, jobOptions: { ttl: config.ttl },
+                mode: config.mode, sessions: { deposit: config.sessionDeposit, topUpAmount: config.sessionDeposit, topUpBelow: config.sessionDeposit / 5n },
                 browser: { allowedHosts: config.allowedHosts, corsOrigins: config.corsOrigins }, spendingDb: config.spendingDb,
                 log: (entry) => process.stderr.write(`${toJson({ time: new Date().toISOString(), ...entry })}\n`),
             });

@@ -4,6 +4,7 @@
  * It answers with the request's last prompt text, words in reverse order, cut to `max_tokens`
  * cl100k tokens. Same request → same bytes (ids derive from the request hash, `created` is 0), so
  * tests and the demo can assert exact outputs, while token counts come from a real tokenizer.
+ * Streamed (session mode), the answer comes word by word, each word with the space before it.
  */
 import { createHash } from 'node:crypto';
 import { countTokens, truncateTokens } from '../tokens';
@@ -30,11 +31,12 @@ function responseId(req: InferenceRequest): string {
 export function referenceBackend(): InferenceBackend {
     return {
         kind: 'reference',
-        async run(req: InferenceRequest, signal: AbortSignal): Promise<InferenceResult> {
+        async run(req: InferenceRequest, signal: AbortSignal, onDelta?: (text: string) => void): Promise<InferenceResult> {
             signal.throwIfAborted();
             const inputTokens = countTokens(promptText(req));
             const { text, tokens } = truncateTokens(reply(req), req.body.max_tokens ?? Number.MAX_SAFE_INTEGER);
             const finish = tokens < countTokens(reply(req)) ? 'length' : 'stop';
+            if (onDelta) for (const word of text.split(/(?= )/)) if (word) onDelta(word);
             const usage = { prompt_tokens: inputTokens, completion_tokens: tokens, total_tokens: inputTokens + tokens };
             const base = { id: `${REFERENCE_ENGINE}-${responseId(req)}`, created: 0, model: req.body.model, system_fingerprint: REFERENCE_ENGINE, usage };
             const response =

@@ -33,17 +33,22 @@ async function* events(res: Response): AsyncGenerator<string> {
     }
 }
 
-function applyChunk(choices: Map<number, Choice>, chunk: Record<string, any>) {
+function applyChunk(choices: Map<number, Choice>, chunk: Record<string, any>, onDelta?: (text: string) => void) {
     for (const c of (chunk.choices ?? []) as Array<Record<string, any>>) {
         const choice = choices.get(c.index) ?? { index: c.index, text: '', role: 'assistant', finish_reason: null };
-        choice.text += c.delta?.content ?? c.text ?? '';
+        const piece = c.delta?.content ?? c.text ?? '';
+        if (typeof piece !== 'string') throw new BackendError('upstream stream chunk carries non-text content');
+        choice.text += piece;
+        // One answer per request (several are refused before the engine runs): choice 0 is it.
+        if (onDelta && piece && c.index === 0) onDelta(piece);
         if (c.delta?.role) choice.role = c.delta.role;
         if (c.finish_reason) choice.finish_reason = c.finish_reason;
         choices.set(c.index, choice);
     }
 }
 
-export async function assembleStream(kind: 'chat' | 'completion', res: Response): Promise<Record<string, unknown>> {
+/** `onDelta`: called with each piece of choice 0's text as it arrives (session mode streams it on). */
+export async function assembleStream(kind: 'chat' | 'completion', res: Response, onDelta?: (text: string) => void): Promise<Record<string, unknown>> {
     const choices = new Map<number, Choice>();
     let first: Record<string, any> | undefined;
     let usage: unknown;
@@ -61,7 +66,7 @@ export async function assembleStream(kind: 'chat' | 'completion', res: Response)
         }
         first ??= chunk;
         if (chunk.usage) usage = chunk.usage;
-        applyChunk(choices, chunk);
+        applyChunk(choices, chunk, onDelta);
     }
     if (!done) throw new BackendError('upstream stream ended without [DONE]');
     const ordered = [...choices.values()].sort((a, b) => a.index - b.index);

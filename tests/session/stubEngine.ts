@@ -1,0 +1,66 @@
+/**
+ * An OpenAI-compatible engine on 127.0.0.1 that streams its answer one token every `tokenMs`
+ * milliseconds (server-sent events with include_usage), the way vLLM does: the last user message's
+ * words in reverse order, one word per event, at most max_tokens of them. It writes what it does
+ * into `events` ('engine:start', 'engine:token', 'engine:done') so a test can order the client's
+ * own events against the engine's without timing anything, and counts its requests.
+ */
+import { createServer, IncomingMessage, ServerResponse } from 'node:http';
+import { AddressInfo } from 'node:net';
+
+export interface StubEngine {
+    baseUrl: string;
+    /** Requests received (a request refused before the engine runs never gets here). */
+    readonly requests: number;
+    /** Milliseconds between tokens; change it between tests. */
+    tokenMs: number;
+    /** A shared, ordered log: the engine writes its events, the test writes its own. */
+    events: string[];
+    close(): Promise<void>;
+}
+
+function answerWords(body: Record<string, any>): string[] {
+    const messages = Array.isArray(body.messages) ? body.messages : [];
+    const users = messages.filter((m: { role?: string }) => m.role === 'user');
+    const last = users[users.length - 1]?.content ?? body.prompt ?? '';
+    const words = String(last).split(/\s+/).filter(Boolean).reverse();
+    return words.slice(0, typeof body.max_tokens === 'number' ? body.max_tokens : words.length);
+}
+
+export async function startStubEngine(tokenMs = 20): Promise<StubEngine> {
+    const connections = new Set<ServerResponse>();
+    const engine = { requests: 0, tokenMs, events: [] as string[] };
+    const server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
+        const chunks: Buffer[] = [];
+        for await (const c of req) chunks.push(c as Buffer);
+        const body = JSON.parse(Buffer.concat(chunks).toString());
+        engine.requests++;
+        engine.events.push('engine:start');
+        connections.add(res);
+        res.once('close', () => connections.delete(res));
+        const words = answerWords(body);
+        const base = { id: 'stub-1', created: 1700000000, model: body.model, object: 'chat.completion.chunk' };
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        for (let i = 0; i < words.length; i++) {
+            if (res.destroyed) return;
+            const delta = i === 0 ? { role: 'assistant', content: words[i] } : { content: ` ${words[i]}` };
+            res.write(`data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta, finish_reason: null }] })}\n\n`);
+            engine.events.push('engine:token');
+            await new Promise((r) => setTimeout(r, engine.tokenMs));
+        }
+        res.write(`data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta: {}, finish_reason: words.length < answerWords({ ...body, max_tokens: undefined }).length ? 'length' : 'stop' }] })}\n\n`);
+        // A template's tokens inflate what an engine reports; the runner bills its own, smaller count.
+        res.write(`data: ${JSON.stringify({ ...base, choices: [], usage: { prompt_tokens: 100_000, completion_tokens: words.length * 2, total_tokens: 100_000 + words.length * 2 } })}\n\n`);
+        engine.events.push('engine:done');
+        res.end('data: [DONE]\n\n');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const { port } = server.address() as AddressInfo;
+    return Object.assign(engine, {
+        baseUrl: `http://127.0.0.1:${port}/v1`,
+        close: () => {
+            server.closeAllConnections();
+            return new Promise<void>((r) => server.close(() => r()));
+        },
+    });
+}
