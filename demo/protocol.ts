@@ -12,6 +12,7 @@ import { certifyQuote } from '../attestation/issuer';
 import { devEnclaveMeasurement } from '../attestation/devQuote';
 import type { Devnet } from '../devnet';
 import type { AttestationDocument } from '../enclave/attestation';
+import type { EnclaveKeys } from '../enclave/keys';
 import { createLogger } from '../enclave/log';
 import { createRunner } from '../enclave/runner';
 import { runtimeConfigFor } from '../enclave/runtime';
@@ -51,6 +52,8 @@ export interface DeployedProtocol {
     runner: EnclaveServer;
     runnerUrl: string;
     attestation: AttestationDocument;
+    /** The runner's keys, public parts and signing only (the secrets stay in their closure): tests sign session vouchers with them as the runner does. */
+    enclaveKeys: EnclaveKeys;
 }
 
 /**
@@ -126,5 +129,5 @@ export async function deployProtocol(devnet: Devnet, client: TonClient, clock: D
     if (!(await deployed.getOffer(MODEL_ID))) throw new Error('the model offer was not approved');
     if (!(await deployed.getEnclave(BigInt('0x' + attestation.enclaveEd25519)))) throw new Error('the enclave was not registered (check the allow-lists and the certificate)');
     if ((await deployed.getRunnerUrl()) !== runnerUrl) throw new Error('the runner URL was not published');
-    return { registry: registryContract, provider: Provider.fromAddress(providerAddress), params, owner, providerOwner, treasury, runner: server, runnerUrl, attestation };
+    return { registry: registryContract, provider: Provider.fromAddress(providerAddress), params, owner, providerOwner, treasury, runner: server, runnerUrl, attestation, enclaveKeys: runner.ctx.keys };
 }

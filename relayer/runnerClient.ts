@@ -7,7 +7,8 @@
 import { Address, Cell } from '@ton/core';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { bigintFromBytes, bytesFromBigint, declineCell, receiptCell } from '../protocol/signed';
-import { classify, fatal, isRetryableStatus, RelayerError, retryable } from './errors';
+import { readCappedText, ResponseTooLarge } from '../http/response';
+import { classify, fatal, isRetryableStatus, retryable } from './errors';
 
 export interface JobInputJson {
     globalId: number;
@@ -45,10 +46,11 @@ export async function postJob(runnerUrl: string, input: JobInputJson, timeoutMs:
         throw isRetryableStatus(res.status) ? retryable('dispatch', message) : fatal('dispatch', message);
     }
     try {
-        return JSON.parse(await readCapped(res, MAX_RUNNER_REPLY_BYTES));
+        return JSON.parse(await readCappedText(res, MAX_RUNNER_REPLY_BYTES));
     } catch (e) {
-        if (e instanceof RelayerError) throw e;
-        throw retryable('dispatch', 'runner answered something that is not JSON');
+        if (e instanceof ResponseTooLarge) throw retryable('dispatch', `runner ${e.message}`);
+        if (e instanceof SyntaxError) throw retryable('dispatch', 'runner answered something that is not JSON');
+        throw classify('dispatch', e);
     }
 }
 
@@ -57,23 +59,6 @@ export async function postJob(runnerUrl: string, input: JobInputJson, timeoutMs:
  * review sent three 400 MB replies and the relayer held them all in memory (RSS 176 → 1,805 MB).
  */
 export const MAX_RUNNER_REPLY_BYTES = 1024 * 1024;
-
-async function readCapped(res: Response, limit: number): Promise<string> {
-    const declared = Number(res.headers.get('content-length') ?? 0);
-    if (declared > limit) {
-        await res.body?.cancel().catch(() => undefined);
-        throw retryable('dispatch', `runner answer above ${limit} bytes`);
-    }
-    const chunks: Uint8Array[] = [];
-    let size = 0;
-    for await (const chunk of res.body ?? []) {
-        size += chunk.length;
-        // Leaving the loop cancels the stream (the iterator holds its lock).
-        if (size > limit) throw retryable('dispatch', `runner answer above ${limit} bytes`);
-        chunks.push(chunk);
-    }
-    return Buffer.concat(chunks).toString('utf8');
-}
 
 const isUint32 = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 0xffffffff;
 
