@@ -7,8 +7,8 @@
  * against the chain by the settlement service before it is kept (sessions.ts).
  */
 import type { Address } from '@ton/core';
-import { readCappedText, ResponseTooLarge } from '../http/response';
-import { classify, fatal, isRetryableStatus, retryable } from './errors';
+import { fatal, retryable } from './errors';
+import { runnerJson } from './runnerClient';
 import type { RunnerDirectory } from './runners';
 
 export const VOUCHER_FEED_PATH = '/v1/session/vouchers';
@@ -24,30 +24,12 @@ export interface FeedLimits {
 }
 
 export async function fetchVoucherFeed(runnerUrl: string, token: string, limits: FeedLimits, signal?: AbortSignal): Promise<unknown[]> {
-    const timeout = AbortSignal.timeout(limits.timeoutMs);
-    let res: Response;
-    try {
-        res = await fetch(`${runnerUrl}${VOUCHER_FEED_PATH}`, {
-            headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
-            redirect: 'error',
-            signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
-        });
-    } catch (e) {
-        throw classify('feed', e);
-    }
-    if (res.status !== 200) {
-        await res.body?.cancel().catch(() => undefined);
-        const message = `voucher feed answered HTTP ${res.status}${res.status === 401 || res.status === 403 ? ' (is the feed token the runner\'s?)' : ''}`;
-        throw isRetryableStatus(res.status) ? retryable('feed', message) : fatal('feed', message);
-    }
-    let body: unknown;
-    try {
-        body = JSON.parse(await readCappedText(res, limits.maxBytes ?? MAX_FEED_BYTES));
-    } catch (e) {
-        if (e instanceof ResponseTooLarge) throw retryable('feed', `voucher feed ${e.message}`);
-        if (e instanceof SyntaxError) throw retryable('feed', 'voucher feed answered something that is not JSON');
-        throw classify('feed', e);
-    }
+    const body = await runnerJson('feed', 'voucher feed', `${runnerUrl}${VOUCHER_FEED_PATH}`, { headers: { authorization: `Bearer ${token}`, accept: 'application/json' } }, {
+        timeoutMs: limits.timeoutMs,
+        maxBytes: limits.maxBytes ?? MAX_FEED_BYTES,
+        signal,
+        statusHint: (status) => (status === 401 || status === 403 ? " (is the feed token the runner's?)" : ''),
+    });
     const vouchers = (body as { vouchers?: unknown } | null)?.vouchers;
     if (typeof body !== 'object' || body === null || !Array.isArray(vouchers)) throw retryable('feed', 'voucher feed answer has no "vouchers" array');
     return vouchers;
