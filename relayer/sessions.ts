@@ -46,7 +46,7 @@ export const MAX_WALLET_SENDS_PER_VOUCHER = 2;
 /** Sessions first seen in one feed poll whose record is read; the rest wait for the next poll (a hostile feed cannot make a poll read the chain thousands of times). */
 export const MAX_LOOKUPS_PER_POLL = 100;
 export const MAX_SETTLE_PER_ROUND = 100;
-/** Session terms kept in memory (they never change for a session); the store holds them for sessions with a voucher. */
+/** Sessions looked up and kept in memory until they have a stored voucher (the store holds the terms then). */
 export const TERMS_CACHE_SIZE = 10_000;
 
 export interface SessionSettings {
@@ -101,7 +101,8 @@ export interface SessionDeps {
 }
 
 export class SessionSettler {
-    private readonly terms = new Map<string, SessionTerms>();
+    /** Sessions looked up without a stored voucher yet (a forged voucher for one costs no second read); the terms never change, a stale reading is read again before use. */
+    private readonly known = new Map<string, { terms: SessionTerms; snapshot: SessionSnapshot; checkedAt: number }>();
     private readonly unknownUntil = new Map<string, number>(); // sessions the chain did not know, not asked again before then (ms)
     private readonly globalIds = new Map<string, number>();
     private readonly inStep = new Set<string>();
@@ -169,10 +170,8 @@ export class SessionSettler {
             const row = store.get(raw, session.sessionId);
             // Nothing newer than what is held (or the session is over for this relayer): no chain read.
             if (row && (row.state === 'ended' || row.seq >= v.seq)) continue;
-            let terms: SessionTerms | undefined = row ?? this.terms.get(key);
-            let snapshot: SessionSnapshot | undefined = row ?? undefined;
-            let checkedAt = row?.checkedAt ?? Date.now();
-            if (!terms || !snapshot) {
+            let known = row ? { terms: row as SessionTerms, snapshot: row as SessionSnapshot, checkedAt: row.checkedAt } : this.known.get(key);
+            if (!known) {
                 if ((this.unknownUntil.get(key) ?? 0) > Date.now()) {
                     refuse('unknown_session');
                     continue;
@@ -190,11 +189,14 @@ export class SessionSettler {
                 }
                 const window = record.closing ? await chain.sessionWindow(provider, session.sessionId) : Number(record.settleUntil - record.expiresAt);
                 if (window === null) continue; // ended between the two reads
-                terms = { enclaveKey: hex32(record.enclaveKey), priceIn: record.pricePerMillionIn, priceOut: record.pricePerMillionOut, window, feeBps: Number(record.protocolFeeBps) };
-                this.remember(key, terms);
-                snapshot = snapshotOf(record);
-                checkedAt = Date.now();
+                known = {
+                    terms: { enclaveKey: hex32(record.enclaveKey), priceIn: record.pricePerMillionIn, priceOut: record.pricePerMillionOut, window, feeBps: Number(record.protocolFeeBps) },
+                    snapshot: snapshotOf(record),
+                    checkedAt: Date.now(),
+                };
+                this.remember(key, known);
             }
+            const { terms, snapshot, checkedAt } = known;
             const problem = voucherProblem(session, v, { globalId, provider }, { enclaveKey: BigInt(`0x${terms.enclaveKey}`), pricePerMillionIn: terms.priceIn, pricePerMillionOut: terms.priceOut });
             if (problem) {
                 refuse(problem);
@@ -370,9 +372,9 @@ export class SessionSettler {
         return id;
     }
 
-    private remember(key: string, terms: SessionTerms): void {
-        this.terms.set(key, terms);
-        if (this.terms.size > TERMS_CACHE_SIZE) this.terms.delete(this.terms.keys().next().value!);
+    private remember(key: string, known: { terms: SessionTerms; snapshot: SessionSnapshot; checkedAt: number }): void {
+        this.known.set(key, known);
+        if (this.known.size > TERMS_CACHE_SIZE) this.known.delete(this.known.keys().next().value!);
     }
 
     /** How long a waiting session's reading may age: the check interval, or a quarter of its margin if sooner. */

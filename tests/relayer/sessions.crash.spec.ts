@@ -64,6 +64,8 @@ describe('relayer: kill -9 with vouchers stored and not yet settled', () => {
                 expect(rec.paid).toBe(BigInt(vouchers[i].charge));
                 expect(w.demo.clock.now()).toBeLessThanOrEqual(Number(rec.settleUntil));
             }
+            // The relayer confirms each on its next read of the record.
+            await until('the relayer to confirm every settlement', () => (second.output().match(/"msg":"settled"/g)?.length ?? 0) >= sessions.length || undefined, 20, 3000);
             expect(second.output()).not.toContain('"msg":"voucher stored"'); // nothing came from the feed
         } finally {
             second.proc.kill('SIGTERM');

@@ -242,6 +242,14 @@ describe('relayer: session settlement', () => {
             await until('the second voucher stored', () => row(r, s.id)?.seq === 2n);
             await polls(20);
             const below = calls(mark);
+            // A forged voucher for a real session with nothing stored: one lookup, however often the feed repeats it.
+            const other = await openSession(w);
+            const stranger = ed25519.keygen();
+            mark = proxy.calls.length;
+            feed.vouchers.push(voucherJson(w, other.id, 1n, 0n, tokensFor('0.5'), { sign: (h) => Buffer.from(ed25519.sign(h, stranger.secretKey)) }));
+            await polls(20);
+            const forged = calls(mark);
+            feed.vouchers.pop();
             mark = proxy.calls.length;
             feed.vouchers[0] = voucherJson(w, s.id, 3n, 0n, tokensFor('0.1'));
             await until('the third voucher settled', () => row(r, s.id)?.state === 'settled');
@@ -249,9 +257,11 @@ describe('relayer: session settlement', () => {
             expect(idle).toEqual([]);
             expect(first).toEqual(['runGetMethod']); // the session's record: its key, prices and window
             expect(below).toEqual([]);
+            expect(forged).toEqual(['runGetMethod']);
+            expect(row(r, other.id)).toBeNull();
             expect(settling.filter((m) => m === 'sendBoc')).toHaveLength(1);
             expect(settling.length).toBeLessThanOrEqual(6);
-            process.stdout.write(`chain calls: idle feed poll 0; first voucher of a session ${first.length}; a voucher below the threshold 0; a settlement ${settling.length} (${settling.join(', ')})\n`);
+            process.stdout.write(`chain calls: idle feed poll 0; first voucher of a session ${first.length}; a voucher below the threshold 0; a forged voucher repeated by 20 polls ${forged.length}; a settlement ${settling.length} (${settling.join(', ')})\n`);
         } finally {
             await proxy.close();
         }
