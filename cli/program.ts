@@ -10,6 +10,7 @@ import * as gateway from './commands/gateway';
 import * as job from './commands/job';
 import * as provider from './commands/provider';
 import * as registry from './commands/registry';
+import * as session from './commands/session';
 import * as verifier from './commands/verifier';
 import * as walletCommands from './commands/wallet';
 
@@ -17,7 +18,7 @@ export interface CommandGroup {
     register(program: Command): void;
 }
 
-export const COMMAND_GROUPS: CommandGroup[] = [attestation, devnet, registry, provider, job, gateway, verifier, walletCommands];
+export const COMMAND_GROUPS: CommandGroup[] = [attestation, devnet, registry, provider, job, session, gateway, verifier, walletCommands];
 
 export function buildProgram(): Command {
     const program = new Command('cocoon')

@@ -13,6 +13,7 @@ import { devEnclaveMeasurement } from '../attestation/devQuote';
 import type { Devnet } from '../devnet';
 import type { AttestationDocument } from '../enclave/attestation';
 import type { RuntimeConfig } from '../attestation/runtimeConfig';
+import type { EnclaveKeys } from '../enclave/keys';
 import { createLogger } from '../enclave/log';
 import { createRunner } from '../enclave/runner';
 import { runtimeConfigFor } from '../enclave/runtime';
@@ -64,6 +65,8 @@ export interface DeployedProtocol {
      * attestation, have the demo's verifier certify it, RegisterEnclave. Resolves to the attestation.
      */
     registerRunner: (runnerUrl: string) => Promise<AttestationDocument>;
+    /** The runner's keys, public parts and signing only (the secrets stay in their closure): tests sign session vouchers with them as the runner does. */
+    enclaveKeys: EnclaveKeys;
 }
 
 /**
@@ -147,5 +150,5 @@ export async function deployProtocol(devnet: Devnet, client: TonClient, clock: D
     const deployed = open(client, Provider.fromAddress(providerAddress));
     if (!(await deployed.getOffer(MODEL_ID))) throw new Error('the model offer was not approved');
     if ((await deployed.getRunnerUrl()) !== runnerUrl) throw new Error('the runner URL was not published');
-    return { registry: registryContract, provider: Provider.fromAddress(providerAddress), params, owner, providerOwner, treasury, runner: server, runnerUrl, attestation, registerRunner };
+    return { registry: registryContract, provider: Provider.fromAddress(providerAddress), params, owner, providerOwner, treasury, runner: server, runnerUrl, attestation, registerRunner, enclaveKeys: runner.ctx.keys };
 }

@@ -6,7 +6,7 @@
 import { Address, beginCell, Cell, external, storeMessage } from '@ton/core';
 import type { TonClient } from '@ton/ton';
 import { chainClient } from '../sdk/chain';
-import { Provider } from '../wrappers/Provider';
+import { Provider, SessionRecord } from '../wrappers/Provider';
 import { open } from '../protocol/tonClient';
 import { classify, Stage } from './errors';
 import type { PageSource } from './cursor';
@@ -58,6 +58,17 @@ export class Chain {
         return this.call('dispatch', () => open(this.client, Provider.fromAddress(provider)).getRunnerUrl());
     }
 
+    /** A session's record (getter `session`); null once it has ended, or for an id never issued. */
+    session(provider: Address, sessionId: bigint): Promise<SessionRecord | null> {
+        return this.call('settle', () => open(this.client, Provider.fromAddress(provider)).getSession(sessionId));
+    }
+
+    /** The challenge window a session was opened with (its binding), or null when the session is gone. */
+    async sessionWindow(provider: Address, sessionId: bigint): Promise<number | null> {
+        const binding = await this.call('settle', () => open(this.client, Provider.fromAddress(provider)).getSessionBinding(sessionId));
+        return binding ? Number(binding.challengeWindow) : null;
+    }
+
     globalId(provider: Address): Promise<number> {
         return this.call('watch', async () => Number(await this.client.open(Provider.fromAddress(provider)).getGlobalId()));
     }
@@ -71,8 +82,8 @@ export class Chain {
     }
 
     /** The time of the last block the endpoint knows (a lower bound of the chain's "now"). */
-    async chainTime(address: Address): Promise<number> {
-        const state = await this.call('expire', () => this.client.getContractState(address));
+    async chainTime(address: Address, stage: Stage = 'expire'): Promise<number> {
+        const state = await this.call(stage, () => this.client.getContractState(address));
         return state.timestampt;
     }
 
@@ -80,7 +91,7 @@ export class Chain {
         return this.call('wallet', () => this.client.getBalance(address));
     }
 
-    sendExternal(to: Address, body: Cell): Promise<void> {
-        return this.call('deliver', () => this.client.sendFile(beginCell().store(storeMessage(external({ to, body }))).endCell().toBoc()));
+    sendExternal(to: Address, body: Cell, stage: Stage = 'deliver'): Promise<void> {
+        return this.call(stage, () => this.client.sendFile(beginCell().store(storeMessage(external({ to, body }))).endCell().toBoc()));
     }
 }

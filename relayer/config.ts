@@ -3,13 +3,29 @@
  * main.ts first). Every variable is checked at start and all problems are reported together, so a
  * misconfigured relayer exits before it touches the chain. relayer/.env.example documents each one.
  */
-import { Address } from '@ton/core';
+import { Address, toNano } from '@ton/core';
 import { NETWORK_ENV, WalletNetwork, walletNetworkFromEnv } from '../protocol/wallet';
 import { RUNNER_URL_REFRESH_MS } from './runners';
 
 export interface WatchedProvider {
     address: Address;
     runnerUrl?: string; // base URL of the provider's enclave runner (POST /v1/jobs); absent: the one it publishes on chain
+}
+
+/** A Provider whose runner's voucher feed this relayer reads and settles (docs/spec/relayer.md, "Sessions"). */
+export interface SessionFeed {
+    address: Address;
+    token: string; // the feed's bearer token; never logged
+}
+
+export interface SessionConfig {
+    feeds: SessionFeed[];
+    thresholdNano: bigint; // settle once a voucher adds this much over what the chain paid
+    marginSeconds?: number; // settle whatever is owed this long before a session ends; default a third of its challenge window
+    pollMs: number; // how often each feed is read
+    checkMs: number; // a waiting session's record is read again at least this often
+    feedTimeoutMs: number; // one feed read, body included
+    walletSettle: boolean; // too-small vouchers of ending sessions go from the keeper wallet (when one is configured)
 }
 
 export interface RelayerConfig {
@@ -30,6 +46,7 @@ export interface RelayerConfig {
     keeperMnemonic?: string[]; // never logged
     keeperNetwork: WalletNetwork; // whose wallet id the keeper's mnemonic stands for (protocol/wallet.ts)
     keeperIntervalMs: number;
+    sessions: SessionConfig;
     logLevel: string;
 }
 
@@ -56,6 +73,13 @@ export const ENV = {
     keeper: 'COCOON_RELAYER_KEEPER',
     keeperMnemonic: 'COCOON_RELAYER_KEEPER_MNEMONIC',
     keeperIntervalMs: 'COCOON_RELAYER_KEEPER_INTERVAL_MS',
+    sessionFeeds: 'COCOON_RELAYER_SESSION_FEEDS',
+    sessionThreshold: 'COCOON_RELAYER_SESSION_THRESHOLD_TON',
+    sessionMargin: 'COCOON_RELAYER_SESSION_MARGIN_SECONDS',
+    sessionPollMs: 'COCOON_RELAYER_SESSION_POLL_MS',
+    sessionCheckMs: 'COCOON_RELAYER_SESSION_CHECK_MS',
+    sessionFeedTimeoutMs: 'COCOON_RELAYER_SESSION_FEED_TIMEOUT_MS',
+    sessionWalletSettle: 'COCOON_RELAYER_SESSION_WALLET_SETTLE',
     network: NETWORK_ENV,
     logLevel: 'LOG_LEVEL',
 } as const;
@@ -99,6 +123,15 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env, argv: string[]
     } catch (e) {
         problems.push((e as Error).message);
     }
+    const sessions: SessionConfig = {
+        feeds: parseFeeds(env[ENV.sessionFeeds], providers, problems),
+        thresholdNano: ton(ENV.sessionThreshold, env[ENV.sessionThreshold], '0.1', problems),
+        marginSeconds: env[ENV.sessionMargin] ? int(ENV.sessionMargin, 0, 1, 7 * 86400) : undefined,
+        pollMs: int(ENV.sessionPollMs, 5000, 10),
+        checkMs: int(ENV.sessionCheckMs, 300_000, 10),
+        feedTimeoutMs: int(ENV.sessionFeedTimeoutMs, 10_000, 100),
+        walletSettle: env[ENV.sessionWalletSettle] !== '0' && env[ENV.sessionWalletSettle] !== 'false',
+    };
     const logLevel = env[ENV.logLevel] ?? 'info';
     if (!LOG_LEVELS.includes(logLevel)) problems.push(`${ENV.logLevel} must be one of ${LOG_LEVELS.join(', ')}`);
 
@@ -120,6 +153,7 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env, argv: string[]
         keeperMnemonic,
         keeperNetwork,
         keeperIntervalMs: int(ENV.keeperIntervalMs, 5000, 10),
+        sessions: Object.freeze(sessions),
         logLevel,
     };
     if (problems.length) throw new ConfigError(problems);
@@ -147,4 +181,37 @@ function parseProviders(raw: string | undefined, problems: string[], url: (name:
         out.push(eq < 0 ? { address } : { address, runnerUrl: url(ENV.providers, entry.slice(eq + 1)) });
     }
     return out;
+}
+
+/** An RFC 6750 bearer token of at least 16 characters (a shorter one is guessable). */
+const TOKEN = /^[A-Za-z0-9\-._~+/]{16,1024}=*$/;
+
+/** "addr=token,...": the Providers whose voucher feed is read, each one also watched (COCOON_RELAYER_PROVIDERS), whose runner serves the feed. */
+function parseFeeds(raw: string | undefined, providers: WatchedProvider[], problems: string[]): SessionFeed[] {
+    const out: SessionFeed[] = [];
+    for (const entry of (raw ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+        const eq = entry.indexOf('=');
+        let address: Address;
+        try {
+            address = Address.parse(eq < 0 ? entry : entry.slice(0, eq));
+        } catch {
+            problems.push(`${ENV.sessionFeeds}: "${eq < 0 ? entry : entry.slice(0, eq)}" is not a TON address`);
+            continue;
+        }
+        const token = eq < 0 ? '' : entry.slice(eq + 1);
+        if (!TOKEN.test(token)) problems.push(`${ENV.sessionFeeds}: the feed token of ${address} must be a bearer token of 16 to 1024 characters (A-Z a-z 0-9 - . _ ~ + /, then = padding)`);
+        if (!providers.some((p) => p.address.equals(address))) problems.push(`${ENV.sessionFeeds}: ${address} is not in ${ENV.providers} (its runner serves the feed and its transactions tell when a session closes)`);
+        if (out.some((f) => f.address.equals(address))) problems.push(`${ENV.sessionFeeds}: ${address} is listed twice`);
+        out.push({ address, token });
+    }
+    return out;
+}
+
+function ton(name: string, raw: string | undefined, fallback: string, problems: string[]): bigint {
+    const value = raw === undefined || raw === '' ? fallback : raw;
+    if (!/^\d+(\.\d{1,9})?$/.test(value)) {
+        problems.push(`${name} must be an amount in TON (up to 9 decimals), got "${value}"`);
+        return toNano(fallback);
+    }
+    return toNano(value);
 }

@@ -4,13 +4,17 @@
  * runner refusing the request itself) ends the job's handling at once. Messages carry the stage and
  * a status, never a request or response body: bodies hold ciphertext and signatures.
  */
-export type Stage = 'watch' | 'dispatch' | 'deliver' | 'confirm' | 'expire' | 'sync' | 'wallet';
+import { refusalExitCode } from '../sdk/chain';
+
+export type Stage = 'watch' | 'dispatch' | 'deliver' | 'confirm' | 'expire' | 'sync' | 'wallet' | 'feed' | 'settle';
 
 export class RelayerError extends Error {
     constructor(
         readonly stage: Stage,
         readonly retryable: boolean,
         message: string,
+        /** The contract's exit code when the endpoint refused an external message (not accepted), else null. */
+        readonly exitCode: number | null = null,
     ) {
         super(message);
     }
@@ -43,9 +47,10 @@ export function classify(stage: Stage, e: unknown): RelayerError {
     const status = err.response?.status;
     if (status !== undefined) {
         const reason = typeof err.response?.data?.error === 'string' ? `: ${err.response.data.error.slice(0, 200)}` : '';
-        return new RelayerError(stage, isRetryableStatus(status), `HTTP ${status}${reason}`);
+        return new RelayerError(stage, isRetryableStatus(status), `HTTP ${status}${reason}`, refusalExitCode(e));
     }
-    const code = err.code ?? err.cause?.code;
+    // A DOMException (an aborted or timed-out fetch, its body included) has a numeric legacy code: its name says more.
+    const code = typeof err.code === 'string' ? err.code : err.cause?.code;
     if (err.name === 'TimeoutError' || err.name === 'AbortError' || (code && NETWORK_CODES.has(code))) {
         return retryable(stage, `${code ?? err.name}`);
     }

@@ -4,7 +4,10 @@
  * events that end a job. Anything else is ignored.
  */
 import { Cell, Transaction } from '@ton/core';
-import { loadCreateJob, loadSubmitDecline, loadSubmitResult, loadJobCreated, loadJobDeclined, loadJobExpired, loadJobSettled, JobTerms } from '../wrappers/Provider';
+import {
+    loadCreateJob, loadSubmitDecline, loadSubmitResult, loadJobCreated, loadJobDeclined, loadJobExpired, loadJobSettled, JobTerms,
+    loadCloseSession, loadCloseWithVoucher, loadFinishSession, loadSettleVoucher, loadTopUpSession,
+} from '../wrappers/Provider';
 import type { FinalKind } from './store';
 
 export const OP_CREATE_JOB = 0x51000020;
@@ -14,6 +17,14 @@ export const OP_JOB_CREATED = 0x45000001;
 export const OP_JOB_SETTLED = 0x45000002;
 export const OP_JOB_DECLINED = 0x45000003;
 export const OP_JOB_EXPIRED = 0x45000004;
+/** The messages that change a session's record, and how to read the session id from each. */
+const SESSION_MESSAGES: Record<number, (body: Cell) => bigint> = {
+    0x51000031: (b) => loadSettleVoucher(b.beginParse()).sessionId,
+    0x51000032: (b) => loadTopUpSession(b.beginParse()).sessionId,
+    0x51000033: (b) => loadCloseSession(b.beginParse()).sessionId,
+    0x51000034: (b) => loadCloseWithVoucher(b.beginParse()).sessionId,
+    0x51000035: (b) => loadFinishSession(b.beginParse()).sessionId,
+};
 
 export type ProviderEvent =
     | { kind: 'created'; jobId: bigint; enclaveKey: bigint; deadline: number; terms: JobTerms; payload: Cell }
@@ -69,4 +80,21 @@ export function deliveryOf(tx: Transaction): bigint | null {
         // Not a delivery we can read; a transaction that ended the job still says so by its event.
     }
     return null;
+}
+
+/**
+ * The session whose record this transaction's in-message may have changed (a settlement by anyone,
+ * a top-up, a close request, a cooperative close, the end), or null. Whether it succeeded is left to
+ * the settlement service, which reads the record again: a failed one only costs that read.
+ */
+export function sessionTouchedBy(tx: Transaction): bigint | null {
+    const body = tx.inMessage?.body;
+    const op = body ? opOf(body) : null;
+    const read = op === null ? undefined : SESSION_MESSAGES[op];
+    if (!read) return null;
+    try {
+        return read(body!);
+    } catch {
+        return null;
+    }
 }

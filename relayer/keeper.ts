@@ -6,55 +6,35 @@
  * Both are internal messages (they pay gas); the Provider returns what is left of the value. All
  * due messages of a round go in one transfer.
  */
-import { Address, beginCell, internal, SendMode, toNano } from '@ton/core';
-import { mnemonicToPrivateKey, KeyPair } from '@ton/crypto';
-import type { WalletContractV5R1 } from '@ton/ton';
-import { cocoonWallet, WalletNetwork } from '../protocol/wallet';
-import { Provider, storeExpireJob, storeRequestSync } from '../wrappers/Provider';
+import { Address, beginCell, internal, toNano } from '@ton/core';
+import { storeExpireJob, storeRequestSync } from '../wrappers/Provider';
 import { LastSync, syncDue, SYNC_VALUE_TON } from '../protocol/paramsFreshness';
 import type { Chain } from './chain';
-import { classify } from './errors';
 import type { Logger } from './log';
 import type { RelayerMetrics } from './metrics';
 import type { Store } from './store';
+import type { OperatorWallet } from './wallet';
 
 export const EXPIRE_VALUE = toNano('0.05'); // covers ExpireJob gas; the rest comes back
 export const MAX_MESSAGES_PER_TRANSFER = 200; // V5R1 takes up to 255 actions
-export const TRANSFER_VALIDITY_SECONDS = 300;
 export const RESEND_AFTER_MS = 30_000; // an expiry not seen on chain by then is sent again
-export const SEQNO_WAIT_ATTEMPTS = 50;
 
 export class Keeper {
-    private keys?: KeyPair;
-    private wallet?: WalletContractV5R1;
     private readonly sentAt = new Map<string, number>();
     private readonly syncs = new Map<string, LastSync>();
 
     constructor(
-        private readonly mnemonic: string[],
-        private readonly deps: { chain: Chain; store: Store; log: Logger; metrics: RelayerMetrics; providers: Address[]; network?: WalletNetwork },
+        private readonly wallet: OperatorWallet,
+        private readonly deps: { chain: Chain; store: Store; log: Logger; metrics: RelayerMetrics; providers: Address[] },
     ) {}
-
-    async address(): Promise<Address> {
-        await this.init();
-        return this.wallet!.address;
-    }
-
-    private async init(): Promise<void> {
-        if (this.wallet) return;
-        this.keys = await mnemonicToPrivateKey(this.mnemonic);
-        this.wallet = cocoonWallet(this.keys.publicKey, this.deps.network);
-    }
 
     /** One round: expire every overdue open job and sync every copy about to go stale; returns how many messages were sent. */
     async tick(): Promise<number> {
-        await this.init();
         const { chain, store, metrics, log } = this.deps;
-        const wallet = this.wallet!;
-        metrics.walletBalance.set(Number(await chain.balance(wallet.address)));
+        metrics.walletBalance.set(Number(await this.wallet.balance()));
         // The chain's clock decides what is overdue, never ours: a relayer whose clock runs ahead would
         // send expiries the contract refuses (ERR_JOB_NOT_EXPIRED) and pay for each.
-        const chainNow = await chain.chainTime(this.deps.providers[0] ?? wallet.address);
+        const chainNow = await chain.chainTime(this.deps.providers[0] ?? (await this.wallet.address()));
         const due: { provider: Address; jobId: bigint }[] = [];
         for (const row of store.overdue(chainNow, MAX_MESSAGES_PER_TRANSFER)) {
             const key = `${row.provider}/${row.jobId}`;
@@ -69,21 +49,16 @@ export class Keeper {
         const syncs = await this.syncsDue(chainNow);
         if (due.length === 0 && syncs.length === 0) return 0;
 
-        const opened = chain.client.open(wallet);
-        const seqno = await opened.getSeqno().catch((e) => Promise.reject(classify('wallet', e)));
         const messages = [
             ...due.map((d) => internal({ to: d.provider, value: EXPIRE_VALUE, bounce: true, body: beginCell().store(storeExpireJob({ $$type: 'ExpireJob', queryId: d.jobId, jobId: d.jobId })).endCell() })),
             ...syncs.map((p) => internal({ to: p, value: toNano(SYNC_VALUE_TON), bounce: true, body: beginCell().store(storeRequestSync({ $$type: 'RequestSync', queryId: BigInt(chainNow) })).endCell() })),
         ];
-        await opened
-            .sendTransfer({ seqno, secretKey: this.keys!.secretKey, messages, sendMode: SendMode.PAY_GAS_SEPARATELY, timeout: chainNow + TRANSFER_VALIDITY_SECONDS })
-            .catch((e) => Promise.reject(classify('expire', e)));
+        const seqno = await this.wallet.transfer(messages, chainNow, 'expire');
         const now = Date.now();
         for (const d of due) this.sentAt.set(`${d.provider.toRawString()}/${d.jobId}`, now);
         if (due.length > 0) metrics.expirations.inc(due.length);
         if (syncs.length > 0) metrics.paramSyncs.inc(syncs.length);
         log.info({ expirations: due.length, syncs: syncs.length, seqno }, 'keeper messages sent');
-        await this.waitSeqno(opened, seqno);
         return messages.length;
     }
 
@@ -100,12 +75,5 @@ export class Keeper {
             due.push(provider);
         }
         return due;
-    }
-
-    private async waitSeqno(opened: { getSeqno(): Promise<number> }, seqno: number): Promise<void> {
-        for (let i = 0; i < SEQNO_WAIT_ATTEMPTS; i++) {
-            if ((await opened.getSeqno().catch(() => seqno)) > seqno) return;
-            await new Promise((r) => setTimeout(r, 200));
-        }
     }
 }

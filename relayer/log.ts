@@ -5,7 +5,7 @@
  */
 import pino, { DestinationStream, Logger } from 'pino';
 
-const FIELDS = ['payload', 'input', 'outcome', 'result', 'signature', 'mnemonic', 'secretKey', 'body', 'boc'];
+const FIELDS = ['payload', 'input', 'outcome', 'result', 'signature', 'mnemonic', 'secretKey', 'body', 'boc', 'token', 'authorization', 'voucher'];
 const REDACT = [...FIELDS, ...FIELDS.map((f) => `*.${f}`)];
 
 export function createLogger(level: string, destination?: DestinationStream): Logger {

@@ -1,6 +1,7 @@
 /**
  * Assembles a relayer from its configuration: store, chain client, one watcher per Provider, the job
- * pipeline, the keeper when asked, and the HTTP endpoints. One shutdown path (`stop`): stop polling,
+ * pipeline, the keeper when asked, the session settlement service for the Providers with a voucher
+ * feed, and the HTTP endpoints. One shutdown path (`stop`): stop polling,
  * let in-flight steps end, close the HTTP server and the store. main.ts, the demo and the tests all
  * start it through `startRelayer`.
  */
@@ -15,7 +16,10 @@ import { createLogger, Logger } from './log';
 import { createMetrics, RelayerMetrics } from './metrics';
 import { Pipeline } from './pipeline';
 import { RunnerDirectory } from './runners';
+import { SessionSettler } from './sessions';
 import { Store } from './store';
+import { httpVoucherSource, VoucherSource } from './voucherFeed';
+import { OperatorWallet } from './wallet';
 import { Watcher } from './watcher';
 
 /** /healthz turns 503 when a watcher has not reached its head for this many poll intervals (and at least the floor). */
@@ -28,12 +32,20 @@ export interface RelayerHandle {
     metrics: RelayerMetrics;
     log: Logger;
     keeperAddress?: string;
+    sessions?: SessionSettler;
     /** Resolves once every watcher has polled (successfully) at least once since start. */
     caughtUp(): Promise<void>;
     stop(): Promise<void>;
 }
 
-export async function startRelayer(config: RelayerConfig, options: { logDestination?: DestinationStream; logger?: Logger } = {}): Promise<RelayerHandle> {
+export interface RelayerOptions {
+    logDestination?: DestinationStream;
+    logger?: Logger;
+    /** Where the settlement service reads vouchers (default: each runner's feed over HTTP). */
+    voucherSource?: VoucherSource;
+}
+
+export async function startRelayer(config: RelayerConfig, options: RelayerOptions = {}): Promise<RelayerHandle> {
     const log = options.logger ?? createLogger(config.logLevel, options.logDestination);
     const store = new Store(config.dbPath);
     let storeOpen = true;
@@ -41,14 +53,24 @@ export async function startRelayer(config: RelayerConfig, options: { logDestinat
     const chain = new Chain({ endpoint: config.endpoint, apiKey: config.apiKey, timeoutMs: config.rpcTimeoutMs });
     const deps = { chain, store, log, metrics };
     const watchers = config.providers.map((p) => new Watcher(p.address, { ...deps, pageSize: config.pageSize }));
+    const runners = new RunnerDirectory(chain, new Map(config.providers.flatMap((p) => (p.runnerUrl ? [[p.address.toRawString(), p.runnerUrl] as const] : []))), config.runnerUrlRefreshMs);
     const pipeline = new Pipeline(deps, {
-        runners: new RunnerDirectory(chain, new Map(config.providers.flatMap((p) => (p.runnerUrl ? [[p.address.toRawString(), p.runnerUrl] as const] : []))), config.runnerUrlRefreshMs),
+        runners,
         concurrency: config.concurrency,
         graceSeconds: config.graceSeconds,
         pollMs: config.pollMs,
         runnerTimeoutMs: config.runnerTimeoutMs,
     });
-    const keeper = config.keeper && config.keeperMnemonic ? new Keeper(config.keeperMnemonic, { ...deps, providers: config.providers.map((p) => p.address), network: config.keeperNetwork }) : undefined;
+    const wallet = config.keeperMnemonic ? new OperatorWallet(config.keeperMnemonic, chain, config.keeperNetwork) : undefined;
+    const keeper = config.keeper && wallet ? new Keeper(wallet, { ...deps, providers: config.providers.map((p) => p.address) }) : undefined;
+    const feeds = config.sessions.feeds;
+    const settler = feeds.length === 0 ? undefined : new SessionSettler(
+        { chain, store: store.sessions, log, metrics, wallet },
+        config.sessions,
+        options.voucherSource ?? httpVoucherSource(runners, new Map(feeds.map((f) => [f.address.toRawString(), f.token])), { timeoutMs: config.sessions.feedTimeoutMs }),
+    );
+    // Whatever happened to the waiting sessions while the relayer was down is read before anything is sent.
+    if (settler) store.sessions.touchAll();
 
     const stopping = new AbortController();
     const staleMs = Math.max(HEALTH_STALE_FLOOR_MS, HEALTH_STALE_POLLS * config.pollMs);
@@ -56,7 +78,10 @@ export async function startRelayer(config: RelayerConfig, options: { logDestinat
         const now = Date.now();
         const providers = watchers.map((w) => ({ address: w.raw, lagSeconds: Number.isFinite(w.lagSeconds(now)) ? w.lagSeconds(now) : null }));
         const ok = storeOpen && !stopping.signal.aborted && watchers.every((w) => now - w.lastHeadAt < staleMs);
-        return { ok, providers, jobs: storeOpen ? store.countsByState() : null, deliveries: storeOpen ? store.deliveryCounts() : null, keeper: Boolean(keeper) };
+        return {
+            ok, providers, jobs: storeOpen ? store.countsByState() : null, deliveries: storeOpen ? store.deliveryCounts() : null, keeper: Boolean(keeper),
+            sessions: settler && storeOpen ? store.sessions.countsByState() : null,
+        };
     };
     const http = await startHttp(config.host, config.port, metrics, health);
 
@@ -83,6 +108,7 @@ export async function startRelayer(config: RelayerConfig, options: { logDestinat
             pipeline.recordFresh(w.lastCreated);
             pipeline.recordEnded(w.lastFinished);
             pipeline.kick();
+            settler?.touch(w.address, w.lastSessions);
         }, (e) => {
             const err = classify('watch', e);
             metrics.errors.inc({ stage: 'watch', class: err.retryable ? 'retryable' : 'fatal' });
@@ -99,8 +125,11 @@ export async function startRelayer(config: RelayerConfig, options: { logDestinat
             log.warn({ error: err.message }, 'keeper round failed');
         }));
     }
-    const keeperAddress = keeper ? (await keeper.address()).toString() : undefined;
-    log.info({ url: http.url, providers: watchers.map((w) => w.raw), keeper: keeperAddress ?? false, pollMs: config.pollMs }, 'relayer started');
+    if (settler) {
+        for (const f of feeds) loops.push(loop(`sessions ${f.address.toRawString()}`, config.sessions.pollMs, () => settler.round(f.address, stopping.signal), () => undefined));
+    }
+    const keeperAddress = keeper ? (await wallet!.address()).toString() : undefined;
+    log.info({ url: http.url, providers: watchers.map((w) => w.raw), keeper: keeperAddress ?? false, sessionFeeds: feeds.map((f) => f.address.toRawString()), pollMs: config.pollMs }, 'relayer started');
 
     let stopped: Promise<void> | undefined;
     const stop = () =>
@@ -118,5 +147,5 @@ export async function startRelayer(config: RelayerConfig, options: { logDestinat
             log.info('relayer stopped');
         })());
 
-    return { url: http.url, store, metrics, log, keeperAddress, caughtUp: () => Promise.all(firstPolls).then(() => undefined), stop };
+    return { url: http.url, store, metrics, log, keeperAddress, sessions: settler, caughtUp: () => Promise.all(firstPolls).then(() => undefined), stop };
 }

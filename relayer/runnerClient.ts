@@ -7,7 +7,8 @@
 import { Address, Cell } from '@ton/core';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { bigintFromBytes, bytesFromBigint, declineCell, receiptCell } from '../protocol/signed';
-import { classify, fatal, isRetryableStatus, RelayerError, retryable } from './errors';
+import { readCappedText, ResponseTooLarge } from '../http/response';
+import { classify, fatal, isRetryableStatus, retryable, Stage } from './errors';
 
 export interface JobInputJson {
     globalId: number;
@@ -25,30 +26,44 @@ export type Outcome =
     | { kind: 'decline'; jobId: string; reason: number; signature: string };
 
 export async function postJob(runnerUrl: string, input: JobInputJson, timeoutMs: number, signal?: AbortSignal): Promise<unknown> {
+    return runnerJson('dispatch', 'runner', `${runnerUrl}/v1/jobs`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(input),
+    }, { timeoutMs, maxBytes: MAX_RUNNER_REPLY_BYTES, signal });
+}
+
+/**
+ * One JSON exchange with a runner (a job, the voucher feed): within `timeoutMs` (the body included),
+ * redirects refused (the URL may be the one a Provider publishes on chain: a redirect would let it
+ * aim the request, and whatever it carries, anywhere), the answer read up to `maxBytes`. A status
+ * other than 200 is retryable or fatal as errors.ts says; a too large or garbled answer is retryable.
+ */
+export async function runnerJson(
+    stage: Stage,
+    what: string,
+    url: string,
+    init: RequestInit,
+    o: { timeoutMs: number; maxBytes: number; signal?: AbortSignal; statusHint?: (status: number) => string },
+): Promise<unknown> {
     let res: Response;
     try {
-        const timeout = AbortSignal.timeout(timeoutMs);
-        res = await fetch(`${runnerUrl}/v1/jobs`, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json' },
-            body: JSON.stringify(input),
-            // The URL may be the one a Provider publishes on chain: a redirect would let it aim this POST anywhere.
-            redirect: 'error',
-            signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
-        });
+        const timeout = AbortSignal.timeout(o.timeoutMs);
+        res = await fetch(url, { ...init, redirect: 'error', signal: o.signal ? AbortSignal.any([o.signal, timeout]) : timeout });
     } catch (e) {
-        throw classify('dispatch', e);
+        throw classify(stage, e);
     }
     if (res.status !== 200) {
         await res.body?.cancel().catch(() => undefined);
-        const message = `runner answered HTTP ${res.status}`;
-        throw isRetryableStatus(res.status) ? retryable('dispatch', message) : fatal('dispatch', message);
+        const message = `${what} answered HTTP ${res.status}${o.statusHint?.(res.status) ?? ''}`;
+        throw isRetryableStatus(res.status) ? retryable(stage, message) : fatal(stage, message);
     }
     try {
-        return JSON.parse(await readCapped(res, MAX_RUNNER_REPLY_BYTES));
+        return JSON.parse(await readCappedText(res, o.maxBytes));
     } catch (e) {
-        if (e instanceof RelayerError) throw e;
-        throw retryable('dispatch', 'runner answered something that is not JSON');
+        if (e instanceof ResponseTooLarge) throw retryable(stage, `${what} ${e.message}`);
+        if (e instanceof SyntaxError) throw retryable(stage, `${what} answered something that is not JSON`);
+        throw classify(stage, e);
     }
 }
 
@@ -57,23 +72,6 @@ export async function postJob(runnerUrl: string, input: JobInputJson, timeoutMs:
  * review sent three 400 MB replies and the relayer held them all in memory (RSS 176 → 1,805 MB).
  */
 export const MAX_RUNNER_REPLY_BYTES = 1024 * 1024;
-
-async function readCapped(res: Response, limit: number): Promise<string> {
-    const declared = Number(res.headers.get('content-length') ?? 0);
-    if (declared > limit) {
-        await res.body?.cancel().catch(() => undefined);
-        throw retryable('dispatch', `runner answer above ${limit} bytes`);
-    }
-    const chunks: Uint8Array[] = [];
-    let size = 0;
-    for await (const chunk of res.body ?? []) {
-        size += chunk.length;
-        // Leaving the loop cancels the stream (the iterator holds its lock).
-        if (size > limit) throw retryable('dispatch', `runner answer above ${limit} bytes`);
-        chunks.push(chunk);
-    }
-    return Buffer.concat(chunks).toString('utf8');
-}
 
 const isUint32 = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 0xffffffff;
 

@@ -1,6 +1,7 @@
 /**
  * The relayer's durable state in SQLite: one cursor per watched Provider (lt + hash of the last
- * transaction whose events are recorded) and the progress of every job it has seen.
+ * transaction whose events are recorded), the progress of every job it has seen, and the session
+ * vouchers it settles (sessionStore.ts).
  *
  * A batch of events and the cursor move in one SQLite transaction, so a crash (kill -9) either
  * records the whole batch or none of it; replaying a batch is harmless (INSERT OR IGNORE). WAL mode
@@ -12,6 +13,7 @@
  * at once after a restart; it confirms first and re-sends only on the backoff schedule.
  */
 import Database from 'better-sqlite3';
+import { SessionStore } from './sessionStore';
 
 export type JobState = 'seen' | 'dispatched' | 'delivered' | 'final' | 'abandoned';
 export type FinalKind = 'settled' | 'declined' | 'expired' | 'gone';
@@ -110,6 +112,8 @@ export type Batch = { created: NewJob[]; finished: { provider: string; jobId: bi
 
 export class Store {
     private readonly db: Database.Database;
+    /** The settlement service's vouchers and progress, in the same database (sessionStore.ts). */
+    readonly sessions: SessionStore;
 
     constructor(path: string) {
         this.db = new Database(path);
@@ -119,6 +123,8 @@ export class Store {
         this.db.exec(SCHEMA);
         const have = new Set((this.db.prepare('pragma table_info(jobs)').all() as Raw[]).map((c) => c.name));
         for (const [name, type] of ADDED_COLUMNS) if (!have.has(name)) this.db.exec(`alter table jobs add column ${name} ${type}`);
+        // A database written before sessions gains their table here.
+        this.sessions = new SessionStore(this.db);
     }
 
     cursor(provider: string): Cursor | null {

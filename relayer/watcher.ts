@@ -6,7 +6,7 @@
 import type { Address } from '@ton/core';
 import type { Chain } from './chain';
 import { advance, ChainGapError, newTransactions, TxRef } from './cursor';
-import { deliveryOf, eventsOf } from './events';
+import { deliveryOf, eventsOf, sessionTouchedBy } from './events';
 import { jobInputOf } from './jobInput';
 import type { Logger } from './log';
 import type { RelayerMetrics } from './metrics';
@@ -35,11 +35,14 @@ export class Watcher {
     lastCreated: string[] = [];
     /** Keys of the jobs whose ending event the latest poll recorded. */
     lastFinished: string[] = [];
+    /** Sessions whose record a transaction of the latest poll may have changed (the settlement service reads them again). */
+    lastSessions: bigint[] = [];
 
     /** One poll; returns how many new jobs it recorded. */
     async poll(): Promise<number> {
         this.lastCreated = [];
         this.lastFinished = [];
+        this.lastSessions = [];
         const { chain, store, metrics, pageSize } = this.deps;
         this.globalId ??= await chain.globalId(this.address);
         const stored = store.cursor(this.raw);
@@ -63,6 +66,8 @@ export class Watcher {
 
         const batch: Batch = { created: [], finished: [], accepted: [] };
         for (const tx of txs) {
+            const touched = sessionTouchedBy(tx);
+            if (touched !== null) this.lastSessions.push(touched);
             const events = eventsOf(tx);
             const delivered = deliveryOf(tx);
             if (delivered !== null) {

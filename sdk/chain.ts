@@ -161,6 +161,17 @@ export function endpointOf(client: Chain): string {
     return url.replace(/([?&]api_key=)[^&]*/i, '$1…');
 }
 
+/**
+ * The exit code a liteserver (and the devnet, which answers as one) reports for an external message
+ * the contract refused before accepting it ("...rejected by transaction ...: exitcode=1218, steps=..."),
+ * from the error TonClient throws; null for any other failure.
+ */
+export function refusalExitCode(e: unknown): number | null {
+    const text = (e as { response?: { data?: { error?: unknown } } })?.response?.data?.error;
+    const m = typeof text === 'string' ? /exitcode=(\d+)/.exec(text) : null;
+    return m ? Number(m[1]) : null;
+}
+
 /** Time of the latest block the endpoint knows, in unix seconds. */
 export async function chainTime(client: Chain, anyAddress: Address): Promise<number> {
     return (await client.getContractState(anyAddress)).timestampt;

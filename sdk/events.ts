@@ -2,12 +2,13 @@
  * Reading a job's life from the Provider's transactions: the CreateJob that opened it (matched by
  * its body hash, which is unique per job because the result key is fresh), and the event that
  * ended it — JobSettled with the SubmitResult that carried the encrypted result, JobDeclined or
- * JobExpired (external-out messages of the Provider, contracts/common/messages.tact).
+ * JobExpired (external-out messages of the Provider, contracts/common/messages.tact); and a session's
+ * SessionOpened event and the SessionRefund that ended it.
  */
-import { Cell, Transaction } from '@ton/core';
+import { Address, Cell, Transaction } from '@ton/core';
 import {
-    loadJobCreated, loadJobDeclined, loadJobExpired, loadJobSettled, loadSubmitResult,
-    JobCreated, JobDeclined, JobExpired, JobSettled,
+    loadJobCreated, loadJobDeclined, loadJobExpired, loadJobSettled, loadSessionOpened, loadSessionRefund, loadSubmitResult,
+    JobCreated, JobDeclined, JobExpired, JobSettled, SessionOpened,
 } from '../wrappers/Provider';
 
 export const OP = {
@@ -16,6 +17,8 @@ export const OP = {
     JobDeclined: 0x45000003,
     JobExpired: 0x45000004,
     SubmitResult: 0x51000021,
+    SessionOpened: 0x45000006,
+    SessionRefund: 0x43000003,
 } as const;
 
 function op(body: Cell): number | null {
@@ -76,6 +79,25 @@ export function jobEndIn(tx: Transaction, jobId: bigint): JobEnd | null {
         if (code === OP.JobExpired) {
             const event = loadJobExpired(body.beginParse());
             if (event.jobId === jobId) return { kind: 'expired', event, tx };
+        }
+    }
+    return null;
+}
+
+/** The SessionOpened event of `tx` (an OpenSession the Provider took), or null. */
+export function sessionOpenedIn(tx: Transaction): SessionOpened | null {
+    for (const body of events(tx)) if (op(body) === OP.SessionOpened) return loadSessionOpened(body.beginParse());
+    return null;
+}
+
+/** What the Provider refunded to session `sessionId`'s client in `tx` (SessionRefund, sent when the session ended), or null. */
+export function sessionRefundIn(tx: Transaction, sessionId: bigint): { to: Address; amount: bigint } | null {
+    for (const m of tx.outMessages.values()) {
+        if (m.info.type !== 'internal' || op(m.body) !== OP.SessionRefund) continue;
+        try {
+            if (loadSessionRefund(m.body.beginParse()).sessionId === sessionId) return { to: m.info.dest, amount: m.info.value.coins };
+        } catch {
+            // not a refund body we can read
         }
     }
     return null;

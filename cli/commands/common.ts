@@ -12,8 +12,10 @@
 import { Address, beginCell, Builder, Cell, fromNano, toNano } from '@ton/core';
 import { Command, Option } from 'commander';
 import { config as loadDotenv } from 'dotenv';
-import { MnemonicSigner, QUOTE_VERIFICATION_REMOVED, WALLET_FEE_MARGIN } from '../../sdk';
-import { parseEndpoints, REMOVED_VERIFY_QUOTE_ENV } from '../../gateway/config';
+import { readFileSync } from 'node:fs';
+import { AttestationPolicy, MnemonicSigner, QUOTE_VERIFICATION_REMOVED, WALLET_FEE_MARGIN } from '../../sdk';
+import { collateralSourceFrom } from '../../attestation/collateralSource';
+import { parseEndpoints, parseRunners, parseTcbPolicy, REMOVED_VERIFY_QUOTE_ENV } from '../../gateway/config';
 import { Chain, chainClient } from '../../sdk/chain';
 import { confirmMessage, describeRefusal } from '../../sdk/confirm';
 import { transactionsBetween } from '../../sdk/feed';
@@ -58,6 +60,47 @@ export function removedVerifyQuoteFlag(): Option {
 export function refuseRemovedVerifyQuote(flags: { verifyQuote?: boolean }, env: NodeJS.ProcessEnv = process.env): void {
     if (flags.verifyQuote === false) throw new InputError(`--no-verify-quote: ${QUOTE_VERIFICATION_REMOVED}`);
     if (env[REMOVED_VERIFY_QUOTE_ENV] !== undefined) throw new InputError(`${REMOVED_VERIFY_QUOTE_ENV} is set: ${QUOTE_VERIFICATION_REMOVED}; unset it`);
+}
+
+export interface AttestationFlags {
+    runner?: string[];
+    trustRoot?: string;
+    collateral?: string;
+    acceptTcb?: string;
+    verifyQuote?: boolean;
+}
+
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+/** The flags of a command that checks an enclave's attestation and quote before paying it (job submit, session open). */
+export function attestationOptions(cmd: Command): Command {
+    return cmd
+        .option('--runner <provider=url>', 'enclave runner URL of a Provider, overriding the one it publishes on chain (repeatable)', collect)
+        .option('--trust-root <pem-file>', 'trust anchor for quotes (e.g. a development root); default the Intel SGX Root CA')
+        .option('--collateral <dir|file|url>', 'Intel collateral for TCB evaluation: directory, dcap-qvl JSON file, or Intel PCS v4 / PCCS base URL (default Intel PCS)')
+        .option('--accept-tcb <statuses>', 'comma-separated TCB statuses accepted (default UpToDate)')
+        .addOption(removedVerifyQuoteFlag());
+}
+
+/** The SDK's attestation policy from those flags; every problem is exit 2. */
+export function attestationPolicy(flags: AttestationFlags): AttestationPolicy {
+    refuseRemovedVerifyQuote(flags);
+    const problems: string[] = [];
+    const runners = parseRunners(flags.runner ?? [], problems);
+    const tcb = parseTcbPolicy(flags.collateral, flags.acceptTcb, problems);
+    if (problems.length) throw new InputError(problems.join('; '));
+    let trustAnchorPem: string | undefined;
+    if (flags.trustRoot) {
+        try {
+            trustAnchorPem = readFileSync(flags.trustRoot, 'utf8');
+        } catch (e) {
+            throw new InputError(`--trust-root: ${(e as Error).message}`);
+        }
+    }
+    return {
+        trustAnchorPem, runnerUrl: (p: Address) => runners.get(p.toRawString()),
+        collateralSource: collateralSourceFrom(tcb.collateral), acceptedTcbStatuses: tcb.acceptTcb,
+    };
 }
 
 export function parseAddress(value: string | undefined, flag: string): Address {

@@ -3,7 +3,7 @@
  * check before paying: provider, attestation and quote, balance), its state, and expiring it
  * after its deadline to collect the refund and compensation.
  */
-import { Address, Transaction } from '@ton/core';
+import { Transaction } from '@ton/core';
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { DeclineReason } from '../../protocol/signed';
@@ -13,27 +13,20 @@ import { chainTime, openProvider } from '../../sdk/chain';
 import { jobEndIn } from '../../sdk/events';
 import { transactionsBetween } from '../../sdk/feed';
 import { storeExpireJob } from '../../wrappers/Provider';
-import { parseRunners, parseTcbPolicy } from '../../gateway/config';
-import { collateralSourceFrom } from '../../attestation/collateralSource';
 import {
-    action, body, client, InputError, NetFlags, netOptions, output, parseAddress, parseInt_, parseTon, PreconditionError,
-    progressFor, RefusedError, refuseRemovedVerifyQuote, registryOf, removedVerifyQuoteFlag, requireDeployed, sendAndConfirm, ton, wallet, witnesses,
+    action, AttestationFlags, attestationOptions, attestationPolicy, body, client, InputError, NetFlags, netOptions, output, parseAddress, parseInt_, parseTon,
+    PreconditionError, progressFor, RefusedError, registryOf, requireDeployed, sendAndConfirm, ton, wallet, witnesses,
 } from './common';
 
 const EXPIRE_VALUE = 50_000_000n;
 
-interface SubmitFlags extends NetFlags {
+interface SubmitFlags extends NetFlags, AttestationFlags {
     model: string;
     prompt?: string;
     messagesFile?: string;
     maxTokens?: string;
     ttl?: string;
     provider?: string;
-    runner?: string[];
-    trustRoot?: string;
-    collateral?: string;
-    acceptTcb?: string;
-    verifyQuote?: boolean;
     maxPriceIn?: string;
     maxPriceOut?: string;
 }
@@ -56,52 +49,30 @@ function requestOf(flags: SubmitFlags): OpenAIRequest {
     return req;
 }
 
-const collect = (v: string, prev: string[] = []) => [...prev, v];
 const iso = (t: number) => new Date(t * 1000).toISOString();
 
 export function register(program: Command): void {
     const group = program.command('job').description('confidential jobs: submit, status, expire');
 
-    netOptions(group.command('submit').description('seal a chat request to an attested enclave, pay the escrow from the wallet, wait for the verified result'))
+    attestationOptions(netOptions(group.command('submit').description('seal a chat request to an attested enclave, pay the escrow from the wallet, wait for the verified result'))
         .requiredOption('--model <name>', 'model name as allow-listed, e.g. cocoon-reference-v1')
         .option('--prompt <text>', 'one user message')
         .option('--messages-file <json>', 'a JSON array of chat messages instead of --prompt')
         .option('--max-tokens <n>', 'output tokens to escrow for (default 256)')
         .option('--ttl <seconds>', 'job lifetime (default max(120, the Registry minimum))')
-        .option('--provider <address>', 'use only this Provider')
-        .option('--runner <provider=url>', 'enclave runner URL of a Provider, overriding the one it publishes on chain (repeatable)', collect)
-        .option('--trust-root <pem-file>', 'trust anchor for quotes (e.g. a development root); default the Intel SGX Root CA')
-        .option('--collateral <dir|file|url>', 'Intel collateral for TCB evaluation: directory, dcap-qvl JSON file, or Intel PCS v4 / PCCS base URL (default Intel PCS)')
-        .option('--accept-tcb <statuses>', 'comma-separated TCB statuses accepted (default UpToDate)')
-        .addOption(removedVerifyQuoteFlag())
+        .option('--provider <address>', 'use only this Provider'))
         .option('--max-price-in <ton>', 'refuse offers above this many TON per million input tokens')
         .option('--max-price-out <ton>', 'refuse offers above this many TON per million output tokens')
         .action(action(async (flags: SubmitFlags) => {
-            refuseRemovedVerifyQuote(flags);
+            const attestation = attestationPolicy(flags);
             const request = requestOf(flags);
             const registry = registryOf(flags);
-            const problems: string[] = [];
-            const runners = parseRunners(flags.runner ?? [], problems);
-            const tcb = parseTcbPolicy(flags.collateral, flags.acceptTcb, problems);
-            if (problems.length) throw new InputError(problems.join('; '));
             const only = flags.provider ? [parseAddress(flags.provider, '--provider').toString()] : undefined;
-            let trustAnchorPem: string | undefined;
-            if (flags.trustRoot) {
-                try {
-                    trustAnchorPem = readFileSync(flags.trustRoot, 'utf8');
-                } catch (e) {
-                    throw new InputError(`--trust-root: ${(e as Error).message}`);
-                }
-            }
             const chain = client(flags);
             await requireDeployed(chain, registry, 'Registry');
             const signer = await wallet(chain);
             const sdk = new CocoonClient({
-                client: chain, witnesses: witnesses(flags), registry, signer, pollMs: 200,
-                attestation: {
-                    trustAnchorPem, runnerUrl: (p: Address) => runners.get(p.toRawString()),
-                    collateralSource: collateralSourceFrom(tcb.collateral), acceptedTcbStatuses: tcb.acceptTcb,
-                },
+                client: chain, witnesses: witnesses(flags), registry, signer, pollMs: 200, attestation,
             });
             const snapshot = await sdk.snapshot();
             const listing = snapshot.models.find((m) => m.modelId === modelIdOf(flags.model));

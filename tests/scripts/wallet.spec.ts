@@ -7,7 +7,7 @@ import { mnemonicNew, mnemonicToPrivateKey } from '@ton/crypto';
 import { MnemonicProvider } from '@ton/blueprint/dist/network/send/MnemonicProvider';
 import { MnemonicSigner } from '../../sdk/signer';
 import { chainClient } from '../../sdk/chain';
-import { Keeper } from '../../relayer/keeper';
+import { OperatorWallet } from '../../relayer/wallet';
 import { parseConfig } from '../../relayer/config';
 import { cocoonWallet, WALLET_NETWORK_ID, walletNetworkFromEnv } from '../../protocol/wallet';
 
@@ -48,8 +48,8 @@ describe('one wallet per mnemonic (protocol/wallet.ts)', () => {
             COCOON_NETWORK: 'testnet',
         }, ['--keeper']);
         expect(config.keeperNetwork).toBe('testnet');
-        const keeper = new Keeper(mnemonic, { network: config.keeperNetwork } as never);
-        expect((await keeper.address()).equals(await blueprintAddress(mnemonic, 'testnet'))).toBe(true);
+        const operator = new OperatorWallet(mnemonic, undefined as never, config.keeperNetwork);
+        expect((await operator.address()).equals(await blueprintAddress(mnemonic, 'testnet'))).toBe(true);
     });
 
     it('a testnet endpoint without COCOON_NETWORK, or an unknown network, is refused with the fix named', () => {
