@@ -148,6 +148,7 @@ interface Bound {
     channels: number; // made and not discarded
     waiting: Array<() => void>;
     broken?: Error; // a voucher failed its check: nothing more is sent on this session
+    closed?: boolean; // close() was called: chat refuses, and never reopens it
 }
 
 /** Opens a session; CocoonClient.openSession is the usual way in. */
@@ -222,6 +223,7 @@ export class Session {
      */
     async close(): Promise<CloseResult> {
         const b = this.current;
+        b.closed = true;
         let voucher: SignedVoucher | undefined;
         try {
             voucher = await this.finalVoucher(b);
@@ -273,7 +275,7 @@ export class Session {
                 push(t);
             });
         } catch (e) {
-            if (!(e instanceof SessionGoneError) || !this.options.autoReopen || streamed) throw e;
+            if (!(e instanceof SessionGoneError) || !this.options.autoReopen || streamed || this.current.closed) throw e;
             await this.reopen();
             return this.request(this.current, body, opts, push);
         }
@@ -281,6 +283,7 @@ export class Session {
 
     private async request(b: Bound, body: OpenAIRequest, opts: ChatOptions, push: (text: string) => void): Promise<ChatResult> {
         if (b.broken) throw b.broken;
+        if (b.closed) throw new SessionGoneError(b.ref.sessionId, 'SessionClosed', 'this session was closed (close())');
         const { stream: _stream, stream_options: _options, ...rest } = body as Record<string, unknown>;
         if (rest.model !== b.model) throw new SessionRequestError(b.ref.sessionId, 'WrongModel', `this session is for model ${b.model}, the request names ${String(rest.model)}`);
         const plaintext = Buffer.from(JSON.stringify(rest), 'utf8');

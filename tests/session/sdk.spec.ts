@@ -72,6 +72,8 @@ describe('sessions through the SDK', () => {
         expect(closed.refund!).toBeGreaterThanOrEqual(record.deposit - last!.charge);
         expect(closed.refund!).toBeLessThan(record.deposit - last!.charge + toNano('0.05'));
         expect((await session.status()).open).toBe(false);
+        await expect(session.chat(chat('after the close')).result).rejects.toMatchObject({ code: 'session_gone', reason: 'SessionClosed' });
+        expect(w.engine.requests).toBe(requests + 3);
     });
 
     it('streams: the first text reaches the SDK before the engine has finished', async () => {
