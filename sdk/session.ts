@@ -151,9 +151,15 @@ interface Bound {
     closed?: boolean; // close() was called: chat refuses, and never reopens it
 }
 
-/** Opens a session; CocoonClient.openSession is the usual way in. */
+/**
+ * Opens a session and handshakes with its runner; CocoonClient.openSession is the usual way in. A
+ * handshake that fails does not fail the opening (the deposit is on chain, and this object is what
+ * closes it): the first chat reports it.
+ */
 export async function openSession(host: SessionHost, opts: SessionOptions): Promise<Session> {
-    return new Session(host, opts, await bind(host, opts));
+    const session = new Session(host, opts, await bind(host, opts));
+    await session.connect();
+    return session;
 }
 
 export class Session {
@@ -186,6 +192,16 @@ export class Session {
     /** The deposit as last read on chain. */
     get deposit(): bigint {
         return this.current.book.deposit;
+    }
+
+    /** Makes one channel ahead of the first chat (a failed handshake is left for the chat to report). */
+    async connect(): Promise<void> {
+        const b = this.current;
+        try {
+            this.release(b, await this.acquire(b));
+        } catch {
+            // reported by the next chat, which handshakes again
+        }
     }
 
     /**
@@ -257,6 +273,7 @@ export class Session {
     async reopen(): Promise<this> {
         const old = this.current;
         this.current = await bind(this.host, this.options);
+        await this.connect();
         this.retired.push({ sessionId: old.ref.sessionId, provider: old.provider, latest: old.book.latest });
         this.options.onProgress?.('reopened', { from: old.ref.sessionId, sessionId: this.current.ref.sessionId });
         try {
