@@ -31,7 +31,7 @@ import { fetchBundle } from './attestation';
 import { Chain, openProvider } from './chain';
 import { refusalOf, waitForTransaction } from './confirm';
 import {
-    AttestationError, BadVoucherError, InsufficientBalanceError, NoProviderError, RequestTooLargeError, RunnerUnreachableError, SessionGoneError, SessionRejectedError, SessionRequestError, TimeoutError,
+    AttestationError, BadVoucherError, CocoonError, InsufficientBalanceError, NoProviderError, RequestTooLargeError, RunnerUnreachableError, SessionGoneError, SessionRejectedError, SessionRequestError, TimeoutError,
 } from './errors';
 import { transactionsBetween } from './feed';
 import type { OpenAIRequest } from './request';
@@ -165,6 +165,7 @@ export async function openSession(host: SessionHost, opts: SessionOptions): Prom
 export class Session {
     /** Sessions this object used before a reopen: their vouchers settle, and `finish(id)` returns their rest. */
     readonly retired: { sessionId: bigint; provider: Address; latest?: SignedVoucher }[] = [];
+    private reopening?: Promise<unknown>;
 
     constructor(private readonly host: SessionHost, private readonly options: SessionOptions, private current: Bound) {}
 
@@ -244,7 +245,8 @@ export class Session {
         try {
             voucher = await this.finalVoucher(b);
         } catch (e) {
-            if (e instanceof BadVoucherError || !(e instanceof SessionGoneError || e instanceof SessionRequestError || e instanceof RunnerUnreachableError)) throw e;
+            // Gone, refusing, unreachable, or handing out bad vouchers: the window closes it without the runner.
+            if (!(e instanceof CocoonError)) throw e;
         }
         const id = b.ref.sessionId;
         if (voucher) {
@@ -285,15 +287,18 @@ export class Session {
     }
 
     private async run(body: OpenAIRequest, opts: ChatOptions, push: (text: string) => void): Promise<ChatResult> {
+        const b = this.current;
         let streamed = false;
         try {
-            return await this.request(this.current, body, opts, (t) => {
+            return await this.request(b, body, opts, (t) => {
                 streamed = true;
                 push(t);
             });
         } catch (e) {
-            if (!(e instanceof SessionGoneError) || !this.options.autoReopen || streamed || this.current.closed) throw e;
-            await this.reopen();
+            if (!(e instanceof SessionGoneError) || !this.options.autoReopen || streamed || b.closed) throw e;
+            // Chats that fail together reopen once: the first starts it, the others wait for it.
+            if (this.current === b) await (this.reopening ??= this.reopen().finally(() => (this.reopening = undefined)));
+            else await this.reopening;
             return this.request(this.current, body, opts, push);
         }
     }
