@@ -108,6 +108,12 @@ async function postSealed(d: SessionRoutesDeps, req: IncomingMessage, res: Serve
     }
     const started = process.hrtime.bigint();
     try {
+        // A client gone while its request waited for a slot: nothing is opened, its sequence number stays unused.
+        if (res.destroyed || req.socket.destroyed) return;
+        const gone = new AbortController();
+        res.once('close', () => {
+            if (!res.writableFinished) gone.abort();
+        });
         let opened: OpenedRequest;
         try {
             opened = d.book.open(channel, seq, sealed);
@@ -118,10 +124,6 @@ async function postSealed(d: SessionRoutesDeps, req: IncomingMessage, res: Serve
         }
         res.writeHead(200, { 'content-type': 'application/octet-stream', 'cache-control': 'no-store' });
         res.flushHeaders();
-        const gone = new AbortController();
-        res.once('close', () => {
-            if (!res.writableFinished) gone.abort();
-        });
         const emit = (chunk: Buffer) => {
             if (!res.destroyed) res.write(encodeFrame(chunk));
         };

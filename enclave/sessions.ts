@@ -41,7 +41,9 @@ export class SessionRefusal extends Error {
 }
 
 /** Why an opened request got no answer, or not all of it (the `error` of its sealed final chunk). */
-export type AnswerErrorCode = 'BadRequest' | 'WrongModel' | 'SessionClosed' | 'SessionClosing' | 'SessionExpired' | 'OverDeposit' | 'NoRoom' | 'ChainUnavailable' | 'EngineFailed' | 'EngineTimeout' | 'InternalError';
+export type AnswerErrorCode =
+    | 'BadRequest' | 'WrongModel' | 'SessionClosed' | 'SessionClosing' | 'SessionExpired' | 'OverDeposit' | 'NoRoom' | 'ChainUnavailable'
+    | 'EngineFailed' | 'EngineTimeout' | 'ClientGone' | 'InternalError';
 
 class AnswerRefusal extends Error {
     constructor(readonly code: AnswerErrorCode, message: string) {
@@ -251,7 +253,10 @@ export class SessionBook {
                 out.more(Buffer.from(text, 'utf8'));
             });
         } catch {
-            failure = timeout.aborted ? new AnswerRefusal('EngineTimeout', 'the engine did not finish within the runner\'s timeout') : new AnswerRefusal('EngineFailed', 'the engine failed');
+            failure =
+                gone.aborted ? new AnswerRefusal('ClientGone', 'the client went away before the answer ended')
+                : timeout.aborted ? new AnswerRefusal('EngineTimeout', 'the engine did not finish within the runner\'s timeout')
+                : new AnswerRefusal('EngineFailed', 'the engine failed');
         }
         // What the client was sent is billed: the engine's usage when it finished, else the own count
         // of the streamed text; nothing when nothing was produced.

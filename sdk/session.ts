@@ -31,7 +31,7 @@ import { fetchBundle } from './attestation';
 import { Chain, openProvider } from './chain';
 import { refusalOf, waitForTransaction } from './confirm';
 import {
-    AttestationError, BadVoucherError, InsufficientBalanceError, NoProviderError, RequestTooLargeError, RunnerUnreachableError, SessionGoneError, SessionRejectedError, SessionRequestError, TimeoutError,
+    AttestationError, BadVoucherError, CocoonError, InsufficientBalanceError, NoProviderError, RequestTooLargeError, RunnerUnreachableError, SessionGoneError, SessionRejectedError, SessionRequestError, TimeoutError,
 } from './errors';
 import { transactionsBetween } from './feed';
 import type { OpenAIRequest } from './request';
@@ -148,16 +148,24 @@ interface Bound {
     channels: number; // made and not discarded
     waiting: Array<() => void>;
     broken?: Error; // a voucher failed its check: nothing more is sent on this session
+    closed?: boolean; // close() was called: chat refuses, and never reopens it
 }
 
-/** Opens a session; CocoonClient.openSession is the usual way in. */
+/**
+ * Opens a session and handshakes with its runner; CocoonClient.openSession is the usual way in. A
+ * handshake that fails does not fail the opening (the deposit is on chain, and this object is what
+ * closes it): the first chat reports it.
+ */
 export async function openSession(host: SessionHost, opts: SessionOptions): Promise<Session> {
-    return new Session(host, opts, await bind(host, opts));
+    const session = new Session(host, opts, await bind(host, opts));
+    await session.connect();
+    return session;
 }
 
 export class Session {
     /** Sessions this object used before a reopen: their vouchers settle, and `finish(id)` returns their rest. */
     readonly retired: { sessionId: bigint; provider: Address; latest?: SignedVoucher }[] = [];
+    private reopening?: Promise<unknown>;
 
     constructor(private readonly host: SessionHost, private readonly options: SessionOptions, private current: Bound) {}
 
@@ -185,6 +193,16 @@ export class Session {
     /** The deposit as last read on chain. */
     get deposit(): bigint {
         return this.current.book.deposit;
+    }
+
+    /** Makes one channel ahead of the first chat (a failed handshake is left for the chat to report). */
+    async connect(): Promise<void> {
+        const b = this.current;
+        try {
+            this.release(b, await this.acquire(b));
+        } catch {
+            // reported by the next chat, which handshakes again
+        }
     }
 
     /**
@@ -222,11 +240,13 @@ export class Session {
      */
     async close(): Promise<CloseResult> {
         const b = this.current;
+        b.closed = true;
         let voucher: SignedVoucher | undefined;
         try {
             voucher = await this.finalVoucher(b);
         } catch (e) {
-            if (e instanceof BadVoucherError || !(e instanceof SessionGoneError || e instanceof SessionRequestError || e instanceof RunnerUnreachableError)) throw e;
+            // Gone, refusing, unreachable, or handing out bad vouchers: the window closes it without the runner.
+            if (!(e instanceof CocoonError)) throw e;
         }
         const id = b.ref.sessionId;
         if (voucher) {
@@ -255,6 +275,7 @@ export class Session {
     async reopen(): Promise<this> {
         const old = this.current;
         this.current = await bind(this.host, this.options);
+        await this.connect();
         this.retired.push({ sessionId: old.ref.sessionId, provider: old.provider, latest: old.book.latest });
         this.options.onProgress?.('reopened', { from: old.ref.sessionId, sessionId: this.current.ref.sessionId });
         try {
@@ -266,21 +287,25 @@ export class Session {
     }
 
     private async run(body: OpenAIRequest, opts: ChatOptions, push: (text: string) => void): Promise<ChatResult> {
+        const b = this.current;
         let streamed = false;
         try {
-            return await this.request(this.current, body, opts, (t) => {
+            return await this.request(b, body, opts, (t) => {
                 streamed = true;
                 push(t);
             });
         } catch (e) {
-            if (!(e instanceof SessionGoneError) || !this.options.autoReopen || streamed) throw e;
-            await this.reopen();
+            if (!(e instanceof SessionGoneError) || !this.options.autoReopen || streamed || b.closed) throw e;
+            // Chats that fail together reopen once: the first starts it, the others wait for it.
+            if (this.current === b) await (this.reopening ??= this.reopen().finally(() => (this.reopening = undefined)));
+            else await this.reopening;
             return this.request(this.current, body, opts, push);
         }
     }
 
     private async request(b: Bound, body: OpenAIRequest, opts: ChatOptions, push: (text: string) => void): Promise<ChatResult> {
         if (b.broken) throw b.broken;
+        if (b.closed) throw new SessionGoneError(b.ref.sessionId, 'SessionClosed', 'this session was closed (close())');
         const { stream: _stream, stream_options: _options, ...rest } = body as Record<string, unknown>;
         if (rest.model !== b.model) throw new SessionRequestError(b.ref.sessionId, 'WrongModel', `this session is for model ${b.model}, the request names ${String(rest.model)}`);
         const plaintext = Buffer.from(JSON.stringify(rest), 'utf8');

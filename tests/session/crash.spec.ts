@@ -37,7 +37,9 @@ describe('session runner: kill -9 mid-stream', () => {
         // Each dev runner makes its own quote authority: the client trusts the one the operator names
         // (a real runner's quotes chain to Intel's root and nothing here changes).
         const policy: AttestationPolicy = { trustAnchorPem: child.devRootPem, runnerUrl: () => child.url };
-        const session = await w.newSdk({ attestation: policy }).openSession({ model: STREAM_MODEL, deposit: toNano('1'), autoReopen: true });
+        const sdk = w.newSdk({ attestation: policy });
+        const session = await sdk.openSession({ model: STREAM_MODEL, deposit: toNano('1'), autoReopen: true });
+        const other = await sdk.openSession({ model: STREAM_MODEL, deposit: toNano('0.1') }); // closed once the runner is gone
         await session.chat(chat('one two three')).result;
         const held = (await session.chat(chat('four five six')).result).voucher;
 
@@ -60,8 +62,15 @@ describe('session runner: kill -9 mid-stream', () => {
         await child.exited;
         expect(session.latestVoucher).toEqual(held); // the cut answer was never paid for
 
-        // Anyone may settle a voucher: here the client's own wallet does.
+        // Without its runner a session closes the slow way: the challenge window starts, finish() after it.
         const provider = openProvider(w.demo.client, w.provider);
+        const closedAlone = await other.close();
+        expect(closedAlone.cooperative).toBe(false);
+        expect(closedAlone.voucher).toBeUndefined();
+        expect((await provider.getSession(other.id))?.closing).toBe(true);
+        expect(closedAlone.settleUntil).toBe(Number((await provider.getSession(other.id))!.settleUntil));
+
+        // Anyone may settle a voucher: here the client's own wallet does.
         const oldId = session.id;
         await w.signer.send({ to: w.provider, value: toNano('0.05'), body: beginCell().store(storeSettleVoucher({ $$type: 'SettleVoucher', sessionId: oldId, voucher: voucherMessage(held) })).endCell() });
         const settled = await until('the voucher to settle', async () => {

@@ -15,6 +15,8 @@ import { CLOSE_PLAINTEXT, FrameReader, INITIAL_TRANSCRIPT, MAX_CHANNELS_PER_SESS
 import { priceOf, verifyVoucher } from '../../protocol/voucher';
 import { voucherFromJson, VoucherJson } from '../../protocol/voucherJson';
 import { startHandshake } from '../../crypto';
+import { parseConfig } from '../../enclave/config';
+import { PROVIDER } from '../enclave/helpers';
 import { ask, binding, chat, exchange, handshake, Harness, mustHandshake, newClientKey, post, PRICE_IN, PRICE_OUT, startHarness } from './runnerHarness';
 
 const TOKEN = 'feed-token-0123456789abcdef';
@@ -379,6 +381,14 @@ describe('session runner: vouchers and close', () => {
         } finally {
             await off.close();
         }
+    });
+
+    it('reads the feed token from the environment only, and refuses a short one at start', () => {
+        const argv = ['--provider', PROVIDER.toRawString(), '--chain-endpoint', 'http://127.0.0.1:1/jsonRPC'];
+        expect(parseConfig(argv, {}).voucherToken).toBeUndefined();
+        expect(parseConfig(argv, { COCOON_RUNNER_VOUCHER_TOKEN: TOKEN }).voucherToken).toBe(TOKEN);
+        expect(() => parseConfig(argv, { COCOON_RUNNER_VOUCHER_TOKEN: 'short' })).toThrow(/at least 16 characters/);
+        expect(() => parseConfig([...argv, '--voucher-token', TOKEN], {})).toThrow(/unknown option/);
     });
 
     it('never logs or answers plaintext: logs carry ids, counts and codes', async () => {

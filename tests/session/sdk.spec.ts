@@ -9,9 +9,10 @@ import { toNano } from '@ton/core';
 import { openProvider } from '../../sdk/chain';
 import { CocoonClient, Session, SessionRequestError } from '../../sdk';
 import { verifyVoucher } from '../../protocol/voucher';
+import { voucherFromJson, VoucherJson } from '../../protocol/voucherJson';
 import { ledgerOf } from '../relayer/helpers';
 import { ask, exchange, handshake, mustHandshake, newClientKey, Target } from './runnerHarness';
-import { openRawSession, SessionWorld, startSessionWorld, startStreamRunner, STREAM_MODEL, StreamRunner } from './world';
+import { openRawSession, SessionWorld, startSessionWorld, startStreamRunner, STREAM_MODEL, StreamRunner, VOUCHER_TOKEN } from './world';
 import type { EnclaveServer } from '../../enclave/server';
 
 jest.setTimeout(120_000);
@@ -72,6 +73,8 @@ describe('sessions through the SDK', () => {
         expect(closed.refund!).toBeGreaterThanOrEqual(record.deposit - last!.charge);
         expect(closed.refund!).toBeLessThan(record.deposit - last!.charge + toNano('0.05'));
         expect((await session.status()).open).toBe(false);
+        await expect(session.chat(chat('after the close')).result).rejects.toMatchObject({ code: 'session_gone', reason: 'SessionClosed' });
+        expect(w.engine.requests).toBe(requests + 3);
     });
 
     it('streams: the first text reaches the SDK before the engine has finished', async () => {
@@ -108,6 +111,20 @@ describe('sessions through the SDK', () => {
         const served = await session.chat(chat('please answer at length', { max_tokens: 8000 })).result;
         expect(served.text).toBe('length at answer please');
         expect(w.engine.requests).toBe(requests + 1);
+        await session.close();
+    });
+    it('never gets two vouchers for one sequence number when chats run at once on several channels; the feed holds the latest', async () => {
+        const session = await sdk.openSession({ model: STREAM_MODEL, deposit: toNano('1') });
+        const prompts = Array.from({ length: 8 }, (_, i) => `concurrent chat ${i} ${'more '.repeat(i)}`.trim());
+        const results = await Promise.all(prompts.map((p) => session.chat(chat(p)).result));
+        results.forEach((r, i) => expect(r.text).toBe(reversed(prompts[i])));
+        const seqs = results.map((r) => r.voucher.seq).sort((a, b) => (a < b ? -1 : 1));
+        expect(seqs).toEqual(prompts.map((_, i) => BigInt(i + 1)));
+        const latest = results.find((r) => r.voucher.seq === 8n)!.voucher;
+        expect(latest.inputTokens).toBe(results.reduce((n, r) => n + BigInt(r.usage.inputTokens), 0n));
+        expect(latest.outputTokens).toBe(results.reduce((n, r) => n + BigInt(r.usage.outputTokens), 0n));
+        const feed = (await (await fetch(`${runner.url}/v1/session/vouchers`, { headers: { authorization: `Bearer ${VOUCHER_TOKEN}` } })).json()) as { vouchers: VoucherJson[] };
+        expect(feed.vouchers.filter((v) => v.sessionId === session.id.toString()).map((v) => voucherFromJson(v).voucher)).toEqual([latest]);
         await session.close();
     });
 });
