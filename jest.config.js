@@ -9,4 +9,7 @@ module.exports = {
   },
   transformIgnorePatterns: ['/node_modules/(?!@noble/)'],
   testTimeout: 60000,
+  // CI machines have 2 cores; jest's default (cores − 1) ran one suite at a time and took ~24 min with
+  // the session suites. Two workers: each spawning suite keeps a core (timeouts sized for a loaded machine).
+  maxWorkers: 2,
 };
