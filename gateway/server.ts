@@ -18,6 +18,7 @@ import { BrowserPolicy, isLoopback } from '../http/browser';
 import { HttpError, methodNotAllowed, notFound } from '../http/errors';
 import { createHttpServer, listen, sendJson } from '../http/server';
 import { SessionPolicy, SessionPool } from './sessions';
+import { priceOf } from '../protocol/voucher';
 import { countTokens } from '../enclave/tokens';
 import { inputText, parseRequest } from '../enclave/request';
 import { toNano } from '@ton/core';
@@ -171,7 +172,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
         // What the request could cost at most, reserved against the API key's limit until the voucher says.
         const input = countTokens(inputText(parseRequest(Buffer.from(JSON.stringify(body)))));
         const maxOut = Math.max(0, Math.min(((body.max_completion_tokens ?? body.max_tokens) as number | undefined) ?? model.maxContext, model.maxContext) - input);
-        const release = reserve(account, (BigInt(input) * model.pricePerMillionIn + BigInt(maxOut) * model.pricePerMillionOut + 999_999n) / 1_000_000n);
+        const release = reserve(account, priceOf(input, maxOut, model.pricePerMillionIn, model.pricePerMillionOut));
         let charged = 0n;
         try {
             const session = await pool.forModel(body.model as string);
