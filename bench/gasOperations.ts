@@ -8,7 +8,7 @@ import { WalletContractV5R1 } from '@ton/ton';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { protocol, signedResult, signedDecline, newEnclave, equivocationEvidence } from '../tests/fixtures/protocol';
 import { bytesToTree } from '../protocol/bytesTree';
-import { storeCloseSession, storeCloseWithVoucher, storeCreateJob, storeFinishSession, storeOpenSession, storeSettleVoucher } from '../wrappers/Provider';
+import { storeCloseSession, storeCloseWithVoucher, storeCreateJob, storeFinishSession, storeOpenSession, storeSettleVoucher, storeTopUpSession } from '../wrappers/Provider';
 import { voucherMessage } from '../protocol/voucher';
 import { SETTLE_VALUE, voucher } from '../tests/fixtures/session';
 import { costOf, Cost } from './measure';
@@ -170,13 +170,14 @@ const SESSION_SETTLE = 'session: relayer external SettleVoucher (wallet-free)';
 const SESSION_CLOSE_FINAL = 'session: client wallet → CloseWithVoucher (final) → refund';
 const SESSION_CLOSE_REQUEST = 'session: client wallet → CloseSession';
 const SESSION_FINISH = 'session: wallet → FinishSession after the window → refund';
+const SESSION_TOP_UP = 'session: client wallet → TopUpSession';
 
 /**
  * One session's life as real parties see it, every transaction counted: the client opens it from a
  * V5R1 wallet, the provider's relayer settles a voucher by external message (no wallet: the
  * provider pays the delivery out of what the voucher adds), and the client
- * closes it cooperatively with the enclave's final voucher; then, on a second session, the
- * unilateral close (request, window, finish).
+ * closes it cooperatively with the enclave's final voucher; then, on a second session, a top-up and
+ * the unilateral close (request, window, finish).
  */
 async function measureSessionLifecycle(): Promise<Operation[]> {
     const p = await protocol();
@@ -209,6 +210,7 @@ async function measureSessionLifecycle(): Promise<Operation[]> {
 
     const b = await open();
     ops.pop(); // the second opening costs what the first did
+    await run(SESSION_TOP_UP, client, toNano('0.5'), beginCell().store(storeTopUpSession({ $$type: 'TopUpSession', ...q, sessionId: b })).endCell());
     await relayer.send(p.provider.address, SETTLE_VALUE, settleBody(b, 1n, 1000n, false));
     await run(SESSION_CLOSE_REQUEST, client, toNano('0.02'), beginCell().store(storeCloseSession({ $$type: 'CloseSession', ...q, sessionId: b })).endCell());
     p.advance(Number(p.params.sessionChallengeWindow) + 1);

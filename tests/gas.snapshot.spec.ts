@@ -39,5 +39,6 @@ describe('gas snapshot', () => {
         const session = (name: string) => report.sessionLifecycle.find((o) => o.name.includes(name))!.gasUsed;
         expect(session('OpenSession')).toBeLessThan(constant('GAS_OPEN_SESSION'));
         expect(session('external SettleVoucher')).toBeLessThan(constant('GAS_SETTLE_VOUCHER_EXTERNAL'));
+        expect(session('TopUpSession')).toBeLessThan(constant('GAS_SESSION_TOPUP'));
     });
 });

@@ -4,7 +4,7 @@
 import '@ton/test-utils';
 import { Address, beginCell, Cell, external, toNano } from '@ton/core';
 import { protocol, Protocol, newEnclave, OFFER } from './fixtures/protocol';
-import { openSession, voucher, settle, settleExternal, closeWithVoucher, DEPOSIT, SETTLE_VALUE, CLIENT_SESSION_KEY } from './fixtures/session';
+import { openSession, voucher, settle, settleExternal, closeWithVoucher, sessionCharges, DEPOSIT, SETTLE_VALUE, CLIENT_SESSION_KEY } from './fixtures/session';
 import { Exit } from '../protocol/errors';
 import { bigintFromBytes } from '../protocol/signed';
 import { priceOf, voucherMessage } from '../protocol/voucher';
@@ -159,6 +159,34 @@ describe('Settlement', () => {
         expect(await balance(p.provider)).toBe(balanceBefore - spent);
     });
 
+    // Found by the property layer (tests/property/money.spec.ts, 'edge' vouchers): the pre-acceptance
+    // bound is what a delivery costs with one session open; each doubling of the session map adds
+    // ~625 gas. The measured cost was taken from the share alone (earnings += share − cost), so with
+    // the owner's earnings at zero it underflowed after acceptMessage(): the contract paid for a failed
+    // transaction and the same external could be replayed, again and again.
+    it('an external voucher whose share only just covers the bound never fails after acceptance with many sessions open', async () => {
+        for (let i = 0; i < 3; i++) await openSession(p);
+        const { externalBound } = sessionCharges(p.blockchain.configBase64);
+        // The fewest input tokens whose share after the fee covers the bound (1 TON per million: 1,000 nanotons a token).
+        let tokens = 1n;
+        while (price(tokens, 0n) - (price(tokens, 0n) * FEE_BPS) / 10000n < externalBound) tokens += 1n;
+        const charge = price(tokens, 0n);
+        const share = charge - (charge * FEE_BPS) / 10000n;
+        const before = await p.provider.getLedger();
+        expect(before.earnings).toBe(0n);
+        const balanceBefore = await balance(p.provider);
+        const v = voucher(p, sessionId, 1n, tokens, 0n);
+        const res = await settleExternal(p, sessionId, v);
+        expect(res.transactions).toHaveTransaction({ to: p.provider.address, success: true });
+        const l = await p.provider.getLedger();
+        const delivery = share - (l.earnings + l.stake + l.unbonding - (before.earnings + before.stake + before.unbonding));
+        expect(delivery).toBeGreaterThan(share); // the map made it cost more than the bound: the provider bears the rest
+        expect(delivery).toBeGreaterThanOrEqual(balanceBefore - (await balance(p.provider)));
+        expect(l.fees - before.fees).toBe(charge - share);
+        expect((await session()).paid).toBe(charge);
+        await expect(settleExternal(p, sessionId, v)).rejects.toThrow();
+    });
+
     it('drops an external voucher too small to pay its own delivery, and padded externals', async () => {
         await expect(settleExternal(p, sessionId, voucher(p, sessionId, 1n, 10n, 10n))).rejects.toThrow();
         const body = beginCell().store(storeSettleVoucher({ $$type: 'SettleVoucher', sessionId, voucher: voucherMessage(voucher(p, sessionId, 1n, 50_000n, 10_000n)) }));
@@ -230,6 +258,26 @@ describe('Closing', () => {
     });
 });
 
+describe('Storage rent', () => {
+    // Found by the property layer: CloseSession and FinishSession have no deadline, so they can be
+    // the first transaction in years; their storage phase took the rent from the balance and nothing
+    // booked it, leaving the ledger owing more than the balance (SPEC, "Storage rent").
+    it('closing or finishing a session years later books the rent from the owner\'s money, never from the deposit', async () => {
+        p.advance(2 * 365 * 86400);
+        const close = await p.provider.send(p.client.getSender(), { value: toNano('0.05') }, { $$type: 'CloseSession', queryId: 0n, sessionId });
+        expect(close.transactions).toHaveTransaction({ to: p.provider.address, success: true });
+        const owed = (l: Awaited<ReturnType<typeof p.provider.getLedger>>) => l.stake + l.unbonding + l.earnings + l.fees + l.escrowed + l.claimable + l.sessionDeposits;
+        expect(await balance(p.provider)).toBeGreaterThanOrEqual(owed(await p.provider.getLedger()));
+        p.advance(2 * 365 * 86400);
+        const s = await session();
+        const finish = await p.provider.send(p.stranger.getSender(), { value: toNano('0.05') }, { $$type: 'FinishSession', queryId: 0n, sessionId });
+        expect(finish.transactions).toHaveTransaction({ from: p.provider.address, to: p.client.address, value: s.deposit - s.paid });
+        const l = await p.provider.getLedger();
+        expect(l.rentPaid).toBeGreaterThan(0n);
+        expect(await balance(p.provider)).toBeGreaterThanOrEqual(owed(l));
+    });
+});
+
 describe('Equivocation', () => {
     const evidence = (a: ReturnType<typeof voucher>, b: ReturnType<typeof voucher>, id = sessionId, seq = a.seq) => ({
         $$type: 'ReportSessionEquivocation' as const, queryId: 0n, enclaveKey: p.enclave.publicKey, sessionId: id, seq,
@@ -284,5 +332,20 @@ describe('Top-ups', () => {
         const tiny = await p.provider.send(p.stranger.getSender(), { value: 1000n }, { $$type: 'TopUpSession', queryId: 0n, sessionId });
         expect(tiny.transactions).toHaveTransaction({ to: p.provider.address, success: false });
         expect((await session()).deposit - before).toBe(added);
+    });
+
+    // Found by the property layer (a top-up of the charge + 1 nanoton ran out of gas): the handler
+    // used 16,544 gas (17,364 when it tops the reserve up) and charged 15,000 (GAS_SESSION_TOPUP), so
+    // every top-up was partly paid from the Provider's reserve, that is, by its owner.
+    it('a top-up credits no more than the Provider keeps of its value', async () => {
+        const { topUp } = sessionCharges(p.blockchain.configBase64);
+        const balanceBefore = await balance(p.provider);
+        const depositBefore = (await session()).deposit;
+        const res = await p.provider.send(p.stranger.getSender(), { value: toNano('0.01') }, { $$type: 'TopUpSession', queryId: 0n, sessionId });
+        const tx = res.transactions.find((t) => t.inMessage?.info.dest?.toString() === p.provider.address.toString())!;
+        const credit = (await session()).deposit - depositBefore;
+        expect(credit).toBe(toNano('0.01') - topUp);
+        const storage = tx.description.type === 'generic' ? tx.description.storagePhase?.storageFeesCollected ?? 0n : 0n;
+        expect((await balance(p.provider)) - balanceBefore + storage).toBeGreaterThanOrEqual(credit);
     });
 });
