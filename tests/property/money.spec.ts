@@ -1,11 +1,20 @@
 /**
- * Money properties of Registry + 2 Providers under random operation sequences (fast-check).
+ * Money properties of Registry + 2 Providers under random operation sequences (fast-check): jobs and
+ * sessions side by side.
  *
- * Each run restores one sandbox snapshot (tests/property/world.ts) and interprets an array of
- * operation records in order. After every operation: (1) exact conservation of value over every
- * account involved, (2) solvency of each Provider, (3) ledger counters and escrow agree with the
- * jobs, each final job refunded exactly once, plus a few correct-behaviour oracles; at the end of a
- * run (4) liveness: past every deadline, expiring every open job leaves no escrow behind.
+ * Each run restores one sandbox snapshot (tests/property/world.ts, where two sessions are already
+ * open on each Provider) and interprets an array of operation records in order. After every
+ * operation: (1) exact conservation of value over every account involved, (2) solvency of each
+ * Provider (what it owes includes session deposits), (3) ledger counters and escrow agree with the
+ * jobs, each final job refunded exactly once, and the session ledger agrees with the session model
+ * (the same open sessions with the same deposit, pay, sequence and deadlines; sessionDeposits =
+ * Σ (deposit − paid) over open sessions; each ended session refunded exactly once, exactly deposit −
+ * paid, plus the rest of the client's own value when the client itself ended it), plus a few
+ * correct-behaviour oracles; at the end of a run (4) liveness: inside every open session's window its
+ * enclave's latest voucher that the deposit covers settles, then past every deadline and window,
+ * expiring every open job and finishing every open session leaves no escrow and no deposit behind,
+ * every client has recovered everything it was not charged, and each provider was paid exactly what
+ * its accepted vouchers added.
  *
  * The actors are adversarial as well as friendly: Providers deployed straight from their public
  * StateInit with value before the Registry touches them, external deliveries padded with trailing
@@ -14,24 +23,49 @@
  * cancelling around syncs, verifier and image removals mid-job, key rotation, and time jumps of days
  * to years (storage rent). Beyond the four invariants above, after every step: no accepted external
  * fails after acceptance or is accepted twice; a provider is slashed only for what its own enclave
- * did (an expiry on a key it still holds unrevoked, two receipts its key signed, an oversize result);
- * an expired job refunds at least its escrow; a Provider's parameters were in force at the Registry.
+ * did (an expiry on a key it still holds unrevoked, two receipts or two vouchers its key signed, an
+ * oversize result) or for its own delivery's cost; an expired job refunds at least its escrow; a
+ * Provider's parameters were in force at the Registry.
  *
- * Default: fixed seed, 20 runs × 100 operations. COCOON_DEEP=1: 200 runs × 100 operations.
+ * Sessions (tests/property/sessions.ts): openings with random deposits (down to one nanoton short of
+ * the minimum), lifetimes in and out of bounds, own, foreign or unregistered keys, from the ghost and
+ * from the masterchain; top-ups by the client or a stranger, also while closing or expired; settlement
+ * by internal and external message of the enclave's vouchers (latest, older unsettled, stale), of
+ * vouchers forged by another key or signed for another network, Provider or session, mispriced, past
+ * the deposit, padded externals and externals adding about what their delivery costs; close requests
+ * by the client and by strangers; finishes before and after the window; cooperative closes with final
+ * and non-final vouchers; equivocation evidence, real (the session's key signs two vouchers for one
+ * sequence) and forged; time jumps to a session's expiry and the end of its window. The enclave is
+ * honest (one cumulative voucher per sequence, never past the deposit) except in those explicitly
+ * hostile steps. Every session step's outcome is predicted by the model first (sessions.ts,
+ * voucherValid) and must match; an accepted voucher moves the provider's earnings and fees by exactly
+ * what it added (less, by external message, its delivery, which must cover what the contract paid and
+ * exceed it by no more than the tail bound); a step that settles nothing moves the owner's money only
+ * by storage rent.
+ *
+ * Default: fixed seed, 20 runs × 132 operations (about 100 job, stake and governance steps per run as
+ * before, and 32 session steps). COCOON_DEEP=1: 200 runs.
  */
 import fc from 'fast-check';
-import { Address, beginCell, Cell, external, toNano } from '@ton/core';
+import { Address, beginCell, Cell, external, toNano, Transaction } from '@ton/core';
 import { SendMessageResult, internal } from '@ton/sandbox';
 import { buildWorld, World, ProviderSide } from './world';
-import { summarize, conservation, solvency, counters, drained, owed, JobModel, LedgerView, fmt } from './invariants';
-import { MODEL_ID, IMAGE_HASH, signedResult, signedDecline, equivocationEvidence } from '../fixtures/protocol';
-import { Provider, storeCreateJob, storeClaimRefund, storeSubmitResult, storeSubmitDecline, storeAddStake } from '../../wrappers/Provider';
+import { summarize, conservation, solvency, counters, sessionCounters, drained, owed, JobModel, LedgerView, SessionModel, TxSummary, fmt } from './invariants';
+import { sessionOps, sessionModel, serve, nextBody, tokensFor, voucherValid, split, transcriptOf, Delivered, SessionRef } from './sessions';
+import { MODEL_ID, IMAGE_HASH, GLOBAL_ID, signedResult, signedDecline, equivocationEvidence } from '../fixtures/protocol';
+import {
+    Provider, storeCreateJob, storeClaimRefund, storeSubmitResult, storeSubmitDecline, storeAddStake,
+    storeOpenSession, storeTopUpSession, storeCloseSession, storeFinishSession, storeCloseWithVoucher, storeSettleVoucher,
+    OpenSession, TopUpSession, CloseSession, FinishSession, CloseWithVoucher, SettleVoucher,
+} from '../../wrappers/Provider';
 import { bytesToTree } from '../../protocol/bytesTree';
 import { bigintFromBytes } from '../../protocol/signed';
+import { signVoucher, SignedVoucher, voucherMessage } from '../../protocol/voucher';
 
 const DEEP = process.env.COCOON_DEEP === '1';
 const RUNS = Number(process.env.COCOON_RUNS ?? (DEEP ? 200 : 20));
-const OPS = Number(process.env.COCOON_OPS ?? 100);
+/** 132 so that, with the session operations' weight beside the others', about 100 per run are job, stake and governance steps as before. */
+const OPS = Number(process.env.COCOON_OPS ?? 132);
 const SEED = Number(process.env.COCOON_SEED ?? 0x0c0c00);
 /** Every job of these runs carries this payload; receipts and declines sign its hash. */
 const PAYLOAD = bytesToTree(Buffer.alloc(300, 7));
@@ -41,7 +75,11 @@ const PAYLOAD_HASH = bigintFromBytes(PAYLOAD.hash());
  * Solvency is checked strictly: balance >= everything the ledger owes, after every step. These runs
  * found three ways the contracts used to fall short (the creation's costs booked as escrow, storage
  * fees with no reserve, a bounce paying its own compute from owed funds); docs/SPEC.md ("Storage")
- * says how each is now paid.
+ * says how each is now paid. With sessions they found three more (tests/session.lifecycle.spec.ts
+ * reproduces each): CloseSession and FinishSession, which have no deadline, did not book storage
+ * rent; an external SettleVoucher whose share only just covered its bound failed after acceptance
+ * once the session map was deeper than one entry (and could be replayed); TopUpSession used more gas
+ * than it charged the deposit.
  */
 
 // ---------------------------------------------------------------- operations
@@ -123,6 +161,7 @@ const opArb = fc.oneof(
     { weight: 3, arbitrary: fc.record({ k: fc.constant('sync' as const), p: pIdx, by: sender }) },
     { weight: 2, arbitrary: fc.record({ k: fc.constant('register' as const), p: pIdx, e: pick }) },
     { weight: 1, arbitrary: fc.record({ k: fc.constant('deployGhost' as const) }) },
+    ...sessionOps,
 );
 type Op = typeof opArb extends fc.Arbitrary<infer T> ? T : never;
 
@@ -135,7 +174,40 @@ interface Stats {
     minMargin: bigint; strictViolations: number; checkMs: number; createExits: Record<number, number>;
     /** Adversarial steps and what they achieved (all must achieve nothing but their refusal). */
     adversary: Record<string, number>;
+    sessions: {
+        opened: number; settledInternal: number; settledExternal: number; consumedSlashed: number; closedWithVoucher: number;
+        finished: number; finishedAtEnd: number; toppedUp: number; slashes: number; openExits: Record<number, number>;
+    };
 }
+
+/** What a session step must do, set just before it is sent and checked by book() against its transaction. */
+interface Expectation {
+    p: number;
+    accept: boolean;
+    what: string;
+    /** The model's change when the Provider accepts (and only then). */
+    apply?: () => void;
+    /** Filled by book(): the Provider's transaction, and whether it succeeded. */
+    tx?: Transaction;
+    accepted?: boolean;
+}
+type SessionMessage = OpenSession | TopUpSession | CloseSession | FinishSession | CloseWithVoucher | SettleVoucher;
+const bodyOf = (m: SessionMessage): Cell => {
+    const b = beginCell();
+    switch (m.$$type) {
+        case 'OpenSession': return b.store(storeOpenSession(m)).endCell();
+        case 'TopUpSession': return b.store(storeTopUpSession(m)).endCell();
+        case 'CloseSession': return b.store(storeCloseSession(m)).endCell();
+        case 'FinishSession': return b.store(storeFinishSession(m)).endCell();
+        case 'CloseWithVoucher': return b.store(storeCloseWithVoucher(m)).endCell();
+        case 'SettleVoucher': return b.store(storeSettleVoucher(m)).endCell();
+    }
+};
+const succeeded = (tx: Transaction) => {
+    const d = tx.description;
+    return d.type === 'generic' && d.computePhase.type === 'vm' && d.computePhase.success && (!d.actionPhase || d.actionPhase.success);
+};
+const exitCode = (tx: Transaction | undefined) => (tx && tx.description.type === 'generic' && tx.description.computePhase.type === 'vm' ? tx.description.computePhase.exitCode : -1);
 
 async function run(world: World, ops: Op[], stats: Stats) {
     const { blockchain, sides, clients, relayer, reporter } = world;
@@ -175,6 +247,13 @@ async function run(world: World, ops: Op[], stats: Stats) {
     const unbookedRent: bigint[] = sides.map(() => 0n);
     /** Refund of each JobExpired event, by "provider:jobId". */
     const lastExpiry = new Map<string, bigint>();
+    /** Every session each Provider opened in this run, as the model knows it. */
+    const sessions: Map<bigint, SessionModel>[] = sides.map(() => new Map());
+    /** Σ of what accepted vouchers added to what clients paid, per Provider. */
+    const credited: bigint[] = sides.map(() => 0n);
+    let expectation: Expectation | null = null;
+    // The sessions the world opened before the snapshot.
+    for (const side of sides) for (const [id, rec] of (await side.contract.getLedger()).sessions) sessions[side.index].set(id, sessionModel(id, rec));
     const adversary = (what: string) => {
         stats.adversary[what] = (stats.adversary[what] ?? 0) + 1;
     };
@@ -191,6 +270,7 @@ async function run(world: World, ops: Op[], stats: Stats) {
     /** Books one executed batch of transactions and checks every invariant. */
     const book = async (r: SendMessageResult | null, note: string) => {
         const touched = new Set<number>();
+        let sum: TxSummary | null = null;
         if (r) {
             // An accepted external is paid by the contract: it must finish, and only once. (Sandbox
             // treasuries are driven by externals too; only the Providers' count.)
@@ -211,7 +291,7 @@ async function run(world: World, ops: Op[], stats: Stats) {
                 const ok = d.computePhase.type === 'vm' && d.computePhase.success && (!d.actionPhase || d.actionPhase.success);
                 unbookedRent[i] = ok ? 0n : unbookedRent[i] + (d.storagePhase?.storageFeesCollected ?? 0n);
             }
-            const sum = summarize(r.transactions);
+            sum = summarize(r.transactions);
             fees += sum.totalFees;
             inTransit += sum.inTransitFees;
             for (const a of sum.accounts) {
@@ -238,11 +318,40 @@ async function run(world: World, ops: Op[], stats: Stats) {
                 m.final.add(f.jobId);
                 if (clientOf[i].get(f.jobId) !== f.to.toRawString()) fail([`${note}: refund of job ${f.jobId} sent to ${f.to}, client was ${clientOf[i].get(f.jobId)}`]);
             }
+            stats.sessions.slashes += sum.sessionsSlashed.length;
             stats.bounces += r.transactions.filter((t) => t.inMessage?.info.type === 'internal' && t.inMessage.info.bounced).length;
         }
         trail.push(note);
         const t0 = performance.now();
         const errs: string[] = [];
+        // The session step's outcome against the model's, then the model's change (only if accepted).
+        const e = expectation;
+        expectation = null;
+        if (e) {
+            const P = sides[e.p].contract.address;
+            e.tx = r?.transactions.find((t) => t.inMessage && Address.isAddress(t.inMessage.info.dest) && P.equals(t.inMessage.info.dest as Address));
+            e.accepted = !!e.tx && succeeded(e.tx);
+            if (e.accepted !== e.accept) errs.push(`${e.what}: the Provider ${e.accepted ? 'accepted' : `refused (exit ${exitCode(e.tx)})`} what the model ${e.accept ? 'accepts' : 'refuses'}`);
+            if (e.accepted) e.apply?.();
+        }
+        for (const f of sum?.sessionRefunds ?? []) {
+            const i = sides.findIndex((s) => s.contract.address.equals(f.provider));
+            const m = sessions[i]?.get(f.sessionId);
+            if (!m) {
+                errs.push(`SessionRefund for session ${f.sessionId} that provider ${i} never opened`);
+                continue;
+            }
+            m.refunds++;
+            if (!f.to.equals(m.client)) errs.push(`refund of session ${m.id} sent to ${f.to}, its client is ${m.client}`);
+            // Ended by its client: the refund carries the rest of the client's own value, less the
+            // transaction's compute and the refund's forward fee. Ended by anyone else: exactly deposit − paid.
+            const byClient = !!f.from && f.from.equals(m.client);
+            const excess = byClient ? f.inValue - f.gasFees - f.fwdFees : 0n;
+            if (f.value !== m.deposit - m.paid + excess) {
+                errs.push(`refund of session ${m.id} ${f.value} != deposit ${m.deposit} − paid ${m.paid}${byClient ? ` + the client's excess ${excess}` : ''}`);
+            }
+            m.recovered += f.value - excess;
+        }
         errs.push(...conservation({ balances: await sumBalances(), fees, inTransit, initial, injected }));
         const registryParams = await world.registry.getParams();
         inForce.add(paramsKey(registryParams));
@@ -261,6 +370,18 @@ async function run(world: World, ops: Op[], stats: Stats) {
             const slashedBefore = ledgers[s.index]?.totalSlashed ?? 0n;
             if (touched.has(s.index) || !ledgers[s.index]) ledgers[s.index] = await ledger(s);
             const l = ledgers[s.index]!;
+            for (const o of sum?.sessionsOpened ?? []) {
+                if (!s.contract.address.equals(o.provider)) continue;
+                const rec = l.sessions.get(o.sessionId);
+                if (!rec) {
+                    errs.push(`provider ${s.index}: SessionOpened ${o.sessionId} with no record in the ledger`);
+                    continue;
+                }
+                // The terms the event announced, not the record's: sessionCounters compares the two.
+                const m = sessionModel(o.sessionId, rec);
+                sessions[s.index].set(o.sessionId, { ...m, client: o.client, enclaveKey: o.enclaveKey, deposit: o.deposit, paid: 0n, lastSeq: 0n, expiresAt: o.expiresAt, settleUntil: o.expiresAt + m.window, closing: false });
+                stats.sessions.opened++;
+            }
             if (l.totalSlashed > slashedBefore && !mayBeSlashed.has(s.index)) errs.push(`provider ${s.index} slashed ${l.totalSlashed - slashedBefore} by an action that was not its own`);
             if (touched.has(s.index)) {
                 const held = await s.contract.getParams();
@@ -281,6 +402,7 @@ async function run(world: World, ops: Op[], stats: Stats) {
                 }
             }
             errs.push(...counters(`provider ${s.index}`, l, models[s.index]));
+            if (touched.has(s.index)) errs.push(...sessionCounters(`provider ${s.index}`, l, sessions[s.index]));
         }
         if (phantomDeployed && (await isActive(world.phantom.address))) {
             const pl = await world.phantom.getLedger();
@@ -329,6 +451,79 @@ async function run(world: World, ops: Op[], stats: Stats) {
         return BigInt(j % (n + 1));
     };
     const wasCreated = (p: number, n: number) => models[p].open.size + models[p].final.size > n;
+    /** The key a job or session asks for: one provider p registered, the other provider's, or one never registered anywhere. */
+    const enclaveKeyFor = (p: number, how: 'own' | 'other-provider' | 'unregistered', e: number) =>
+        how === 'own' ? sides[p].enclaves[[...registered[p]][e % registered[p].size]].publicKey
+        : how === 'other-provider' ? sides[1 - p].enclaves[0].publicKey
+        : sides[p].enclaves[sides[p].enclaves.length - 1].publicKey ^ 1n;
+
+    // ------------------------------------------------------------ sessions
+    const { charges } = world;
+    const now = () => blockchain.now!;
+    const secretOf = (key: bigint) => sides.flatMap((x) => x.enclaves).find((e) => e.publicKey === key)?.secretKey;
+    const refOf = (p: number, sessionId: bigint): SessionRef => ({ globalId: GLOBAL_ID, provider: sides[p].contract.address, sessionId });
+    const isOpen = (m: SessionModel | undefined): m is SessionModel => !!m && m.refunds === 0;
+    /**
+     * A provider q (p, or the other one when only it has open sessions) and one of q's open sessions
+     * (3 picks in 4), else any id up to its nextSessionId (ended or unknown). `live`: open sessions
+     * not yet expired are preferred (the enclave serves only those).
+     */
+    const chooseSession = (p: number, j: number, live = false): { q: number; id: bigint; m?: SessionModel } => {
+        const openOf = (x: number) => {
+            const open = frozen.has(x) ? [] : [...sessions[x].values()].filter(isOpen);
+            const alive = open.filter((m) => BigInt(now()) < m.expiresAt);
+            return live && alive.length ? alive : open;
+        };
+        const q = openOf(p).length || !openOf(1 - p).length ? p : 1 - p;
+        const open = openOf(q);
+        if (open.length && j % 4 !== 0) return { q, id: open[j % open.length].id, m: open[j % open.length] };
+        const id = BigInt(j % (sessions[q].size + 1));
+        return { q, id, m: sessions[q].get(id) };
+    };
+    /** Sends a session message as `who`; the session's client may be the ghost, whose value comes from outside. */
+    const sendSession = (note: string, side: ProviderSide, who: 'client' | 'relayer' | 'reporter' | 'masterchain', client: Address | undefined, value: bigint, msg: SessionMessage) => {
+        if (who === 'client' && client?.equals(world.ghost)) {
+            injected += value;
+            return send(`${note} [ghost]`, () => world.fromGhost(side.contract.address, value, bodyOf(msg)));
+        }
+        const wallet = who === 'relayer' ? relayer : who === 'reporter' ? reporter : who === 'masterchain' ? world.mcReporter : clients.find((c) => client && c.address.equals(client)) ?? clients[0];
+        return send(note, () => side.contract.send(wallet.getSender(), { value }, msg));
+    };
+    const slashedKey = async (side: ProviderSide, key: bigint) => (await side.contract.getEnclave(key))?.slashed ?? false;
+    /** The Provider's ledger now, without a getter call when no transaction touched it since it was read. */
+    const ledgerNow = async (side: ProviderSide) => ledgers[side.index] ?? (ledgers[side.index] = await ledger(side));
+    /**
+     * What an accepted voucher did to the provider's money: an internal settlement adds exactly
+     * delta − fee to earnings and fee to fees; an external one as much less its delivery, which must
+     * cover what the transaction cost the contract and exceed it by no more than the tail bound's
+     * headroom. Where the delivery cost more than the share (a deep session map), the rest comes from
+     * the provider's earnings, then stake. A slashed key's external voucher pays nothing and its
+     * delivery is charged to the provider the same way.
+     */
+    const creditErrors = (before: LedgerView, after: LedgerView, delta: bigint, fee: bigint, how: 'internal' | 'external' | 'slashed', tx: Transaction | undefined): string[] => {
+        const errs: string[] = [];
+        const dEarnings = after.earnings - before.earnings;
+        const dFees = after.fees - before.fees;
+        const dOwner = dEarnings + (after.stake - before.stake) + (after.unbonding - before.unbonding);
+        const d = tx?.description;
+        const contractPaid = tx ? tx.totalFees.coins - (d?.type === 'generic' ? d.storagePhase?.storageFeesCollected ?? 0n : 0n) : 0n;
+        if (how === 'internal') {
+            if (dEarnings !== delta - fee || dFees !== fee || dOwner !== dEarnings) errs.push(`earnings +${dEarnings}, fees +${dFees}, owner's money +${dOwner}; the voucher added ${delta}, fee ${fee}`);
+        } else {
+            const delivery = (how === 'external' ? delta - fee : 0n) - dOwner;
+            if (dFees !== (how === 'external' ? fee : 0n)) errs.push(`fees +${dFees}, want ${how === 'external' ? fee : 0n}`);
+            if (how === 'external' && delivery <= delta - fee && dOwner !== dEarnings) errs.push(`stake or unbonding moved by ${dOwner - dEarnings} though the share covered the delivery`);
+            if (delivery < contractPaid) errs.push(`the delivery was charged ${delivery} but cost the contract ${contractPaid}`);
+            if (delivery > contractPaid + charges.externalTail) errs.push(`the delivery was charged ${delivery}, more than its cost ${contractPaid} + the tail bound ${charges.externalTail}`);
+            if (how === 'external' && delivery > delta - fee) adversary('voucher-delivery-above-share');
+        }
+        return errs;
+    };
+    /** Nothing but storage rent (Ledger.keepReserve) may move the owner's money in a step that settles nothing. */
+    const untouchedOwner = (before: LedgerView, after: LedgerView): string[] => {
+        const moved = after.earnings + after.stake + after.unbonding + after.fees - (before.earnings + before.stake + before.unbonding + before.fees);
+        return moved + (after.rentPaid - before.rentPaid) === 0n ? [] : [`the owner's money and fees moved by ${moved}, rent booked ${after.rentPaid - before.rentPaid}`];
+    };
 
     for (const op of ops) {
         stats.ops++;
@@ -344,11 +539,7 @@ async function run(world: World, ops: Op[], stats: Stats) {
                 break;
             }
             case 'create': {
-                const other = sides[1 - op.p];
-                const enclaveKey =
-                    op.enclave === 'own' ? s.enclaves[[...registered[op.p]][op.e % registered[op.p].size]].publicKey
-                    : op.enclave === 'other-provider' ? other.enclaves[0].publicKey
-                    : s.enclaves[s.enclaves.length - 1].publicKey ^ 1n; // never registered anywhere
+                const enclaveKey = enclaveKeyFor(op.p, op.enclave, op.e);
                 const terms = { $$type: 'JobTerms' as const, modelId: MODEL_ID, maxInputTokens: BigInt(op.maxIn), maxOutputTokens: BigInt(op.maxOut), ttl: BigInt(op.ttl), enclaveKey, resultKey: 0x5555n };
                 const required = await P.getRequiredEscrow(MODEL_ID, terms.maxInputTokens, terms.maxOutputTokens);
                 const value = op.escrow === 'exact' ? required : op.escrow === 'extra' ? required + op.extra : op.escrow === 'short' ? required - 1n : required / 2n;
@@ -595,6 +786,230 @@ async function run(world: World, ops: Op[], stats: Stats) {
                 if (owedBefore > 0n && (await P.getClaim(claimer)) === 0n) stats.claimsPaid++;
                 break;
             }
+            case 'openSession': {
+                const enclaveKey = enclaveKeyFor(op.p, op.enclave, op.e);
+                const value = op.deposit === 'min' ? charges.opening + charges.minDeposit : op.deposit === 'short' ? charges.opening + charges.minDeposit - 1n : op.deposit === 'tiny' ? toNano('0.005') : op.deposit;
+                const key = await P.getEnclave(enclaveKey);
+                const before = await ledgerNow(s);
+                const n = sessions[op.p].size;
+                const msg: OpenSession = { $$type: 'OpenSession', queryId: 0n, modelId: MODEL_ID, enclaveKey, clientKey: world.clientSessionKey, ttl: BigInt(op.ttl) };
+                const note = `open session p${op.p} client${op.client} value ${value} ttl ${op.ttl} enclave=${op.enclave}`;
+                let r: SendMessageResult | null;
+                if (op.client === 3) r = await sendSession(note, s, 'client', world.ghost, value, msg);
+                else if (op.client === 4) {
+                    adversary('session-masterchain-open');
+                    r = await send(note + ' [masterchain]', () => P.send(world.mcClient.getSender(), { value }, msg));
+                } else r = await sendSession(note, s, 'client', clients[op.client].address, value, msg);
+                const tx = r?.transactions.find((t) => t.inMessage && P.address.equals(t.inMessage.info.dest as Address));
+                stats.sessions.openExits[exitCode(tx)] = (stats.sessions.openExits[exitCode(tx)] ?? 0) + 1;
+                const m = sessions[op.p].get(BigInt(n));
+                const errs: string[] = untouchedOwner(before, await ledgerNow(s));
+                if (m) {
+                    // Oracles: a session exists only on the terms the contract promises, and records them.
+                    const params = (await P.getParams())!;
+                    const offer = (await P.getOffer(MODEL_ID))!;
+                    const sender = op.client === 3 ? world.ghost : op.client === 4 ? world.mcClient.address : clients[op.client].address;
+                    if (op.client === 4) errs.push('a session was opened for a masterchain client');
+                    if (op.enclave !== 'own' || !key || key.revoked || BigInt(now()) >= key.validUntil) errs.push(`a session was opened on a key that is not this provider's usable key (${op.enclave}, ${key ? `revoked ${key.revoked}, valid until ${key.validUntil}` : 'unknown'})`);
+                    if (BigInt(op.ttl) < charges.minTtl || BigInt(op.ttl) > params.maxSessionTtl) errs.push(`a session was opened with ttl ${op.ttl} outside [${charges.minTtl}, ${params.maxSessionTtl}]`);
+                    if (m.deposit !== value - charges.opening || m.deposit < charges.minDeposit) errs.push(`deposit ${m.deposit} != value ${value} − opening charge ${charges.opening}, or below the minimum`);
+                    const expiresAt = BigInt(now()) + BigInt(op.ttl) < (key?.validUntil ?? 0n) ? BigInt(now()) + BigInt(op.ttl) : key?.validUntil;
+                    if (m.expiresAt !== expiresAt) errs.push(`expiresAt ${m.expiresAt} != min(now + ttl, key valid until) ${expiresAt}`);
+                    if (m.window !== params.sessionChallengeWindow || m.feeBps !== params.protocolFeeBps) errs.push(`window ${m.window} / fee ${m.feeBps} are not the rules in force (${params.sessionChallengeWindow} / ${params.protocolFeeBps})`);
+                    if (m.pricePerMillionIn !== offer.pricePerMillionIn || m.pricePerMillionOut !== offer.pricePerMillionOut) errs.push(`prices ${m.pricePerMillionIn}/${m.pricePerMillionOut} are not the offer's`);
+                    if (!m.client.equals(sender) || m.enclaveKey !== enclaveKey) errs.push(`client ${m.client} / key are not the opener's`);
+                }
+                fail(errs.map((e) => `after [${note}]: ${e}`));
+                break;
+            }
+            case 'settle': {
+                const { q, id, m } = chooseSession(op.p, op.sess, true);
+                const side = sides[q];
+                const ref = refOf(q, id);
+                const secret = m ? secretOf(m.enclaveKey)! : side.enclaves[0].secretKey;
+                if (isOpen(m)) for (let i = 0; i < op.serve; i++) serve(m, ref, secret, now(), BigInt(op.inTok >> i), BigInt(op.outTok >> i));
+                const lastCharge = m?.signed[m.signed.length - 1]?.charge ?? 0n;
+                let d: Delivered | null = null;
+                let variant = op.variant;
+                if (!m) {
+                    // No such session (yet): a genuine voucher of another one.
+                    const donor = [...sessions[q].values()].find((o) => o.signed.length);
+                    if (donor) d = { v: donor.signed[donor.signed.length - 1], authentic: false };
+                    variant = 'otherSession';
+                } else if (variant === 'latest' || variant === 'older' || variant === 'stale') {
+                    const from = variant === 'latest' ? m.signed.slice(-1) : m.signed.filter((v) => (variant === 'older' ? v.seq > m.lastSeq : v.seq <= m.lastSeq));
+                    if (from.length) d = { v: from[op.sess % from.length], authentic: true };
+                } else if (variant === 'edge') {
+                    // The enclave's next voucher adds, after the fee, about what its external delivery may cost.
+                    const target = m.paid + ((charges.externalBound + BigInt(op.edge)) * 10_000n + 9_999n - m.feeBps) / (10_000n - m.feeBps);
+                    const v = isOpen(m) ? serve(m, ref, secret, now(), tokensFor(m, lastCharge, target), 0n) : null;
+                    if (v) d = { v, authentic: true };
+                } else if (variant === 'otherSession') {
+                    const donor = [...sessions[q].values()].find((o) => o.id !== id && o.signed.length);
+                    d = donor ? { v: donor.signed[donor.signed.length - 1], authentic: false } : { v: signVoucher(refOf(q, id + 1n), nextBody(m, 1000n), secret), authentic: false };
+                } else {
+                    const addIn = variant === 'aboveDeposit' ? tokensFor(m, lastCharge, m.deposit + 1n) + BigInt(op.inTok % 5000) : BigInt(op.inTok) + 1n;
+                    const body = nextBody(m, addIn, { transcript: transcriptOf(id, 0n, 7n) });
+                    if (variant === 'mispriced') body.charge = op.sess % 2 === 0 || body.charge === 0n ? body.charge + 1n : body.charge - 1n;
+                    const otherKey = sides.flatMap((x) => x.enclaves).find((e) => e.publicKey !== m.enclaveKey)!;
+                    const signer = variant === 'otherKey' ? otherKey.secretKey : secret;
+                    const signedFor = variant === 'otherNetwork' ? { ...ref, globalId: GLOBAL_ID + 1 } : variant === 'otherProvider' ? { ...ref, provider: sides[1 - q].contract.address } : ref;
+                    // Mispriced and past-the-deposit vouchers are the session key's own signature (a misbehaving enclave).
+                    d = { v: signVoucher(signedFor, body, signer), authentic: variant === 'mispriced' || variant === 'aboveDeposit' };
+                }
+                if (!d) break;
+                if (variant !== 'latest' && variant !== 'older') adversary(`voucher-${variant}`);
+                const via = variant === 'edge' ? 'external' : op.via;
+                const padded = via === 'external' && op.pad !== 'none';
+                const slashed = m ? await slashedKey(side, m.enclaveKey) : false;
+                const valid = voucherValid(m, d, now());
+                const { delta, fee } = m ? split(m, d.v) : { delta: 0n, fee: 0n };
+                const accept = via === 'internal' ? valid && !slashed : !padded && valid && delta - fee >= charges.externalBound;
+                if (variant === 'edge') adversary(accept ? 'voucher-edge-accepted' : 'voucher-edge-refused');
+                const how = via === 'internal' ? 'internal' : slashed ? 'slashed' : 'external';
+                const before = await ledgerNow(side);
+                const note = `settle p${q} session ${id} seq ${d.v.seq} charge ${d.v.charge} (${variant}, adds ${delta}) ${via}${padded ? '' : ` by ${op.by}`} (now ${now()})`;
+                // A delivery the share does not cover is the provider's own cost (earnings, then stake: the
+                // ledger counts what stake pays as slashed); creditErrors checks it is exactly the delivery.
+                if (via === 'external') mayBeSlashed.add(q);
+                const exp: Expectation = {
+                    p: q, accept, what: note,
+                    apply: () => {
+                        m!.lastSeq = d!.v.seq;
+                        if (how === 'slashed') return;
+                        m!.paid = d!.v.charge;
+                        credited[q] += delta;
+                    },
+                };
+                expectation = exp;
+                const msg: SettleVoucher = { $$type: 'SettleVoucher', sessionId: id, voucher: voucherMessage(d.v) };
+                if (padded) {
+                    adversary('voucher-padded');
+                    await deliverPadded(note, side, bodyOf(msg), op.pad as 'bits' | 'refs' | 'init');
+                } else if (via === 'external') await send(note, () => side.contract.sendExternal(msg));
+                else await sendSession(note, side, op.by, undefined, toNano('0.03'), msg);
+                if (exp.accepted) {
+                    if (how === 'internal') stats.sessions.settledInternal++;
+                    else if (how === 'external') stats.sessions.settledExternal++;
+                    else stats.sessions.consumedSlashed++;
+                    fail(creditErrors(before, await ledgerNow(side), delta, fee, how, exp.tx).map((e) => `after [${note}]: ${e}`));
+                }
+                break;
+            }
+            case 'topUp': {
+                const { q, id, m } = chooseSession(op.p, op.sess);
+                const side = sides[q];
+                const value = op.amount === 'fee' ? charges.topUp : op.amount;
+                const late = isOpen(m) && (m.closing || BigInt(now()) >= m.expiresAt);
+                if (late) adversary('topup-while-closing');
+                const before = await ledgerNow(side);
+                const note = `top up p${q} session ${id} by ${op.by} ${value}${late ? ' (closing or expired)' : ''}`;
+                expectation = {
+                    p: q, accept: isOpen(m) && !late && value > charges.topUp, what: note,
+                    apply: () => {
+                        m!.deposit += value - charges.topUp;
+                        stats.sessions.toppedUp++;
+                    },
+                };
+                await sendSession(note, side, op.by, m?.client, value, { $$type: 'TopUpSession', queryId: 0n, sessionId: id });
+                fail(untouchedOwner(before, await ledgerNow(side)).map((e) => `after [${note}]: ${e}`));
+                break;
+            }
+            case 'closeSession': {
+                const { q, id, m } = chooseSession(op.p, op.sess);
+                const side = sides[q];
+                if (!op.byClient) adversary('close-by-stranger');
+                const before = await ledgerNow(side);
+                const note = `close session p${q} ${id} by ${op.byClient ? 'its client' : 'a stranger'} (now ${now()})`;
+                expectation = {
+                    p: q, accept: isOpen(m) && op.byClient && !m.closing, what: note,
+                    apply: () => {
+                        m!.closing = true;
+                        const end = BigInt(now()) + m!.window;
+                        if (end < m!.settleUntil) m!.settleUntil = end;
+                    },
+                };
+                await sendSession(note, side, op.byClient ? 'client' : 'reporter', m?.client, toNano('0.05'), { $$type: 'CloseSession', queryId: 0n, sessionId: id });
+                fail(untouchedOwner(before, await ledgerNow(side)).map((e) => `after [${note}]: ${e}`));
+                break;
+            }
+            case 'finishSession': {
+                const { q, id, m } = chooseSession(op.p, op.sess);
+                const side = sides[q];
+                const early = isOpen(m) && BigInt(now()) <= m.settleUntil;
+                if (early) adversary('finish-early');
+                const before = await ledgerNow(side);
+                const note = `finish session p${q} ${id} by ${op.by} (now ${now()}, settle until ${m?.settleUntil})`;
+                expectation = { p: q, accept: isOpen(m) && !early, what: note, apply: () => stats.sessions.finished++ };
+                await sendSession(note, side, op.by, m?.client, toNano('0.05'), { $$type: 'FinishSession', queryId: 0n, sessionId: id });
+                fail(untouchedOwner(before, await ledgerNow(side)).map((e) => `after [${note}]: ${e}`));
+                break;
+            }
+            case 'closeWithVoucher': {
+                const { q, id, m } = chooseSession(op.p, op.sess, true);
+                const side = sides[q];
+                if (!m) break;
+                const ref = refOf(q, id);
+                const secret = secretOf(m.enclaveKey)!;
+                // The enclave's next voucher, final when the client asked to close; else a replay of its last.
+                const v: SignedVoucher | undefined = serve(m, ref, secret, now(), BigInt(op.inTok), BigInt(op.outTok), op.final) ?? (op.final ? serve(m, ref, secret, now(), 0n, 0n, true) : null) ?? m.signed[m.signed.length - 1];
+                if (!v) break;
+                if (!v.final) adversary('close-not-final');
+                const slashed = await slashedKey(side, m.enclaveKey);
+                const { delta, fee } = split(m, v);
+                const before = await ledgerNow(side);
+                const note = `close session p${q} ${id} with voucher seq ${v.seq} final=${v.final} charge ${v.charge} by ${op.byClient ? 'its client' : 'the relayer'} (now ${now()})`;
+                const exp: Expectation = {
+                    p: q, accept: voucherValid(m, { v, authentic: true }, now()) && v.final && !slashed, what: note,
+                    apply: () => {
+                        m.paid = v.charge;
+                        m.lastSeq = v.seq;
+                        credited[q] += delta;
+                        stats.sessions.closedWithVoucher++;
+                    },
+                };
+                expectation = exp;
+                await sendSession(note, side, op.byClient ? 'client' : 'relayer', m.client, toNano('0.05'), { $$type: 'CloseWithVoucher', sessionId: id, voucher: voucherMessage(v) });
+                if (exp.accepted) fail(creditErrors(before, await ledgerNow(side), delta, fee, 'internal', exp.tx).map((e) => `after [${note}]: ${e}`));
+                break;
+            }
+            case 'sessionEvidence': {
+                const { q, id: picked, m } = chooseSession(op.p, op.sess);
+                const side = sides[q];
+                const key = m?.enclaveKey ?? side.enclaves[0].publicKey;
+                const secret = secretOf(key)!;
+                const id = op.how === 'future' ? BigInt(sessions[q].size) + BigInt(op.sess % 3) : picked;
+                const ref = refOf(q, id);
+                const seq = BigInt((m?.signed.length ?? 0) + 1);
+                const a = { seq, inputTokens: 1000n, outputTokens: 2000n, charge: 0n, transcript: transcriptOf(id, seq, 11n), final: false };
+                const b = op.how === 'seqs' ? { ...a, seq: seq + 1n } : { ...a, transcript: transcriptOf(id, seq, 12n) };
+                const otherKey = side.enclaves.find((e) => e.publicKey !== key)!;
+                const signedFor = op.how === 'otherProvider' ? { ...ref, provider: sides[1 - q].contract.address } : ref;
+                const first = signVoucher(signedFor, a, secret);
+                const second = op.how === 'identical' ? first : signVoucher(signedFor, b, op.how === 'otherKey' ? otherKey.secretKey : secret);
+                const claim = (v: SignedVoucher) => ({ $$type: 'VoucherClaim' as const, inputTokens: v.inputTokens, outputTokens: v.outputTokens, charge: v.charge, transcript: v.transcript, final: v.final, signature: v.signature });
+                const enclave = await side.contract.getEnclave(key);
+                const real = op.how === 'real';
+                // Real evidence: the session's own key signed two vouchers for one sequence. Guilty.
+                if (real) mayBeSlashed.add(q);
+                else adversary(`session-evidence-${op.how}`);
+                const note = `session evidence (${op.how}) p${q} session ${id} seq ${seq} by ${op.by}`;
+                expectation = { p: q, accept: real && !!enclave && !enclave.slashed && id < BigInt(sessions[q].size), what: note };
+                await send(note, () => side.contract.send(by(op.by).getSender(), { value: toNano('0.1') }, { $$type: 'ReportSessionEquivocation', queryId: 0n, enclaveKey: key, sessionId: id, seq, first: claim(first), second: claim(second) }));
+                break;
+            }
+            case 'sessionTime': {
+                // The nearest such edge of any open session, at most 2 hours away: the job steps' keys and
+                // parameter copies age no faster than the 'advance' steps make them.
+                const edge = (m: SessionModel) => ({ 'expiry-1': m.expiresAt - 1n, expiry: m.expiresAt, 'expiry+1': m.expiresAt + 1n, until: m.settleUntil, 'until+1': m.settleUntil + 1n })[op.at];
+                const next = sides.flatMap((x) => (frozen.has(x.index) ? [] : [...sessions[x.index].values()].filter(isOpen)))
+                    .filter((m) => edge(m) > BigInt(now()))
+                    .sort((a, b) => (edge(a) < edge(b) ? -1 : 1))[0];
+                if (!next || edge(next) > BigInt(now() + 7200)) break;
+                blockchain.now = Number(edge(next));
+                await book(null, `advance to session ${next.id}'s ${op.at} (${blockchain.now})`);
+                break;
+            }
             case 'advance':
                 if (op.secs >= 30 * 86400) adversary('months-or-years');
                 blockchain.now = blockchain.now! + op.secs;
@@ -620,11 +1035,33 @@ async function run(world: World, ops: Op[], stats: Stats) {
         }
     }
 
-    // Liveness: past every deadline, expire every open job; no escrow may stay behind.
+    // Liveness of the provider's pay: inside each open session's window, the latest voucher its
+    // enclave signed that the deposit covers must settle (what the settlement service does last).
+    mayBeSlashed = new Set();
+    for (const s of sides) {
+        if (frozen.has(s.index)) continue;
+        for (const m of [...sessions[s.index].values()].filter(isOpen)) {
+            if (BigInt(now()) > m.settleUntil || (await slashedKey(s, m.enclaveKey))) continue;
+            const v = [...m.signed].reverse().find((x) => x.seq > m.lastSeq && x.charge <= m.deposit);
+            if (!v) continue;
+            const { delta, fee } = split(m, v);
+            const before = await ledgerNow(s);
+            const note = `final settlement p${s.index} session ${m.id} seq ${v.seq} charge ${v.charge} (now ${now()}, window until ${m.settleUntil})`;
+            const exp: Expectation = { p: s.index, accept: true, what: note, apply: () => { m.paid = v.charge; m.lastSeq = v.seq; credited[s.index] += delta; } };
+            expectation = exp;
+            await send(note, () => s.contract.send(relayer.getSender(), { value: toNano('0.03') }, { $$type: 'SettleVoucher', sessionId: m.id, voucher: voucherMessage(v) }));
+            fail(creditErrors(before, await ledgerNow(s), delta, fee, 'internal', exp.tx).map((e) => `after [${note}]: ${e}`));
+            stats.sessions.settledInternal++;
+        }
+    }
+
+    // Liveness: past every deadline and every session's window, expire every open job and finish
+    // every open session; no escrow and no deposit may stay behind.
     let last = BigInt(blockchain.now!);
     for (const d of deadlines) for (const v of d.values()) if (v > last) last = v;
+    for (const ss of sessions) for (const m of ss.values()) if (isOpen(m) && m.settleUntil > last) last = m.settleUntil;
     blockchain.now = Number(last) + 1;
-    await book(null, `advance past every deadline (to ${blockchain.now})`);
+    await book(null, `advance past every deadline and window (to ${blockchain.now})`);
     for (const s of sides) {
         if (frozen.has(s.index)) continue;
         for (const id of [...models[s.index].open]) {
@@ -634,9 +1071,32 @@ async function run(world: World, ops: Op[], stats: Stats) {
             await send(`final expire p${s.index} job ${id}`, () => s.contract.send(reporter.getSender(), { value: toNano('0.1') }, { $$type: 'ExpireJob', queryId: 0n, jobId: id }));
             stats.expired++;
         }
+        mayBeSlashed = new Set();
+        for (const m of [...sessions[s.index].values()].filter(isOpen)) {
+            const note = `final finish p${s.index} session ${m.id} by a stranger (settle until ${m.settleUntil})`;
+            expectation = { p: s.index, accept: true, what: note, apply: () => stats.sessions.finishedAtEnd++ };
+            await send(note, () => s.contract.send(reporter.getSender(), { value: toNano('0.05') }, { $$type: 'FinishSession', queryId: 0n, sessionId: m.id }));
+        }
         const l = await ledger(s);
         fail(drained(`provider ${s.index}`, l).map((e) => `${e}\n${fmt(l)}`));
+        // The provider was paid, in total, exactly what its accepted vouchers added.
+        let paid = 0n;
+        for (const m of sessions[s.index].values()) paid += m.paid;
+        if (paid !== credited[s.index]) fail([`provider ${s.index}: clients paid ${paid} in all, accepted vouchers added ${credited[s.index]}`]);
     }
+    // Every client has recovered everything it was not charged: Σ (deposits − charges) over its sessions.
+    const due = new Map<string, bigint>();
+    const recovered = new Map<string, bigint>();
+    for (const s of sides) {
+        if (frozen.has(s.index)) continue;
+        for (const m of sessions[s.index].values()) {
+            const c = m.client.toRawString();
+            due.set(c, (due.get(c) ?? 0n) + m.deposit - m.paid);
+            recovered.set(c, (recovered.get(c) ?? 0n) + m.recovered);
+            if (m.refunds !== 1) fail([`liveness: session ${m.id} of provider ${s.index} refunded ${m.refunds} times`]);
+        }
+    }
+    for (const [c, v] of due) if (recovered.get(c) !== v) fail([`liveness: client ${c} recovered ${recovered.get(c)} of the ${v} it was not charged`]);
 }
 
 describe('money properties (fast-check over sandbox)', () => {
@@ -646,7 +1106,10 @@ describe('money properties (fast-check over sandbox)', () => {
     }, 60_000);
 
     it(`conservation, solvency, counters and liveness over ${RUNS} runs × ${OPS} operations (seed ${SEED})`, async () => {
-        const stats: Stats = { ops: 0, created: 0, completed: 0, declined: 0, expired: 0, slashes: 0, bounces: 0, claimsPaid: 0, minMargin: 1n << 120n, strictViolations: 0, checkMs: 0, createExits: {}, adversary: {} };
+        const stats: Stats = {
+            ops: 0, created: 0, completed: 0, declined: 0, expired: 0, slashes: 0, bounces: 0, claimsPaid: 0, minMargin: 1n << 120n, strictViolations: 0, checkMs: 0, createExits: {}, adversary: {},
+            sessions: { opened: 0, settledInternal: 0, settledExternal: 0, consumedSlashed: 0, closedWithVoucher: 0, finished: 0, finishedAtEnd: 0, toppedUp: 0, slashes: 0, openExits: {} },
+        };
         const started = Date.now();
         await fc.assert(
             fc.asyncProperty(fc.array(opArb, { minLength: OPS, maxLength: OPS }), async (ops) => {
@@ -655,7 +1118,7 @@ describe('money properties (fast-check over sandbox)', () => {
             { seed: SEED, numRuns: RUNS, verbose: 1, endOnFailure: process.env.COCOON_NO_SHRINK === '1' },
         );
         // Figures for the report (not assertions on them beyond coverage of the paths under test).
-        console.log(`money properties: ${RUNS} runs, ${stats.ops} operations, ${((Date.now() - started) / 1000).toFixed(1)} s; jobs created ${stats.created}, completed ${stats.completed}, declined ${stats.declined}, expired ${stats.expired}; equivocation slashes ${stats.slashes}; bounces ${stats.bounces}; claims paid ${stats.claimsPaid}; min solvency margin ${stats.minMargin} (steps with balance < owed: ${stats.strictViolations}); invariant checks ${(stats.checkMs / 1000).toFixed(1)} s; CreateJob exit codes ${JSON.stringify(stats.createExits)}; adversarial steps ${JSON.stringify(stats.adversary)}`);
+        console.log(`money properties: ${RUNS} runs, ${stats.ops} operations, ${((Date.now() - started) / 1000).toFixed(1)} s; jobs created ${stats.created}, completed ${stats.completed}, declined ${stats.declined}, expired ${stats.expired}; equivocation slashes ${stats.slashes}; bounces ${stats.bounces}; claims paid ${stats.claimsPaid}; min solvency margin ${stats.minMargin} (steps with balance < owed: ${stats.strictViolations}); invariant checks ${(stats.checkMs / 1000).toFixed(1)} s; CreateJob exit codes ${JSON.stringify(stats.createExits)}; adversarial steps ${JSON.stringify(stats.adversary)}; sessions ${JSON.stringify(stats.sessions)}`);
         expect(stats.ops).toBeGreaterThanOrEqual(RUNS * OPS);
         expect(stats.created).toBeGreaterThan(0);
         expect(stats.completed).toBeGreaterThan(0);
@@ -666,5 +1129,15 @@ describe('money properties (fast-check over sandbox)', () => {
         // Every kind of adversary acted at least once in the run.
         const kinds = ['phantom-stake-bounceable', 'phantom-stake-non-bounceable', 'masterchain-create', 'replay', 'forged-evidence-future', 'forged-evidence-payload', 'forged-evidence-otherKey', 'padded-bits', 'padded-refs', 'padded-init', 'propose', 'cancelled', 'removeImage', 'removeVerifier', 'rotate', 'months-or-years', 'expire-without-fault'];
         expect(kinds.filter((k) => !stats.adversary[k])).toEqual([]);
+        // Every session path was taken: opened, settled both ways, topped up, closed with a voucher,
+        // finished during the run (not only at its end), and a cheating enclave slashed.
+        const ss = stats.sessions;
+        expect([ss.opened, ss.settledInternal, ss.settledExternal, ss.toppedUp, ss.closedWithVoucher, ss.finished, ss.finishedAtEnd, ss.slashes].every((n) => n > 0)).toBe(true);
+        const sessionKinds = [
+            'session-masterchain-open', 'voucher-stale', 'voucher-otherKey', 'voucher-otherNetwork', 'voucher-otherProvider', 'voucher-otherSession', 'voucher-mispriced', 'voucher-aboveDeposit',
+            'voucher-edge-accepted', 'voucher-edge-refused', 'voucher-padded', 'close-by-stranger', 'close-not-final', 'finish-early', 'topup-while-closing',
+            'session-evidence-identical', 'session-evidence-otherKey', 'session-evidence-future', 'session-evidence-seqs', 'session-evidence-otherProvider',
+        ];
+        expect(sessionKinds.filter((k) => !stats.adversary[k])).toEqual([]);
     }, DEEP ? 3_600_000 : 600_000);
 });

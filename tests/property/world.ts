@@ -1,7 +1,7 @@
 /**
  * The world the money property tests run in: the fixture's protocol (registry, provider 1 with its
  * enclave) plus a second provider owner who deploys through the Registry, stakes and registers its
- * own enclave, three client wallets, a relayer wallet, a reporter and a "ghost" client (an address
+ * own enclave, two sessions open on each provider, three client wallets, a relayer wallet, a reporter and a "ghost" client (an address
  * with no account: every payment to it bounces until the ghost is deployed with empty code, which
  * accepts everything). The adversaries: a masterchain client and a masterchain reporter, a second
  * treasury that governance may propose (and cancel), and a "phantom" owner whose Provider nobody has
@@ -14,6 +14,7 @@ import { ed25519, x25519 } from '@noble/curves/ed25519.js';
 import { protocol, EnclaveKeys, MODEL_ID, OFFER } from '../fixtures/protocol';
 import { Provider } from '../../wrappers/Provider';
 import { bigintFromBytes } from '../../protocol/signed';
+import { sessionCharges } from '../fixtures/session';
 
 /** Deterministic enclave keys (the runs must replay from a seed). */
 export function enclaveFromSeed(tag: string): EnclaveKeys {
@@ -83,6 +84,16 @@ export async function buildWorld() {
         if ((await s.contract.getOffer(MODEL_ID)) === null) throw new Error(`provider ${s.index}: no offer`);
     }
 
+    // Sessions open when a run starts (the runs open more): two on each provider, from different
+    // clients, for a day and for two hours, so session steps have something to act on from the first.
+    const clientSessionKey = enclaveFromSeed('client-session').publicKey;
+    for (const s of sides) {
+        for (const [c, ttl, deposit] of [[s.index, 86400, '1.5'], [2, 7200, '0.3']] as const) {
+            await s.contract.send(clients[c].getSender(), { value: toNano(deposit) }, { $$type: 'OpenSession', queryId: 0n, modelId: MODEL_ID, enclaveKey: s.enclaves[0].publicKey, clientKey: clientSessionKey, ttl: BigInt(ttl) });
+        }
+        if ((await s.contract.getLedger()).nextSessionId !== 2n) throw new Error(`provider ${s.index}: sessions not opened`);
+    }
+
     // The ghost: an address whose account does not exist. Deploying it (empty code: every message
     // succeeds) is what lets its claims finally be paid.
     const ghostInit: StateInit = { code: new Cell(), data: beginCell().storeUint(0x67686f7374, 64).endCell() };
@@ -104,6 +115,9 @@ export async function buildWorld() {
     ];
 
     return {
+        charges: sessionCharges(blockchain.configBase64),
+        /** The clients' session key (recorded on chain; it authenticates the client off chain only). */
+        clientSessionKey,
         blockchain, registry, params: p.params, treasury: p.treasury, registryOwner: p.owner, verifierKey: p.verifierKey,
         mcClient, mcReporter, treasury2, phantomOwner, phantom,
         sides, clients, relayer, reporter, ghost, ghostInit, fromGhost, deployGhost, register, accounts,
