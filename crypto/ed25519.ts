@@ -1,8 +1,9 @@
 /**
  * Ed25519 (RFC 8032) on node:crypto, with raw 32-byte keys as the contracts and noble store them.
  *
- * node:crypto rather than @noble/curves for the session handshake: here it signs ~17x and verifies
- * ~14x faster (docs/spec/crypto-bench.md), and the signatures are the same bytes (Ed25519 is
+ * node:crypto rather than @noble/curves for the session handshake, the enclave's signatures and
+ * every cell signature the SDK and relayer check: here it signs ~17x and verifies ~14x faster
+ * (docs/spec/crypto-bench.md; a voucher's check was 1.6 ms of a session request's 8 ms), and the signatures are the same bytes (Ed25519 is
  * deterministic; tests/session/ed25519.spec.ts cross-checks both ways). noble is used for one thing
  * node lacks: refusing small-order public keys, for which anyone can forge signatures.
  * Public keys are imported as JWK and secret seeds as PKCS#8 DER, as ./x25519 does for its keys.
@@ -19,9 +20,9 @@ const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
 export class Ed25519KeyError extends Error {}
 
 /**
- * Signs 32-byte digests with one Ed25519 key. Only the session handshake calls `sign`, always on a
- * tagged SHA-256 it computed itself; a holder of an enclave key may keep the secret in a closure
- * and hand out only this interface.
+ * Signs 32-byte digests with one Ed25519 key: the session handshake's tagged SHA-256 and the enclave's
+ * cell hashes (receipts, declines, vouchers). A holder of an enclave key may keep the secret in a
+ * closure and hand out only this interface.
  */
 export interface Ed25519Signer {
     readonly publicKey: Uint8Array; // 32 bytes
@@ -55,4 +56,30 @@ export function ed25519PublicKey(raw: Uint8Array): KeyObject {
 export function ed25519Verify(publicKey: KeyObject, digest: Uint8Array, signature: Uint8Array): boolean {
     if (signature.length !== ED25519_SIGNATURE_BYTES) return false;
     return verify(null, digest, publicKey, signature);
+}
+
+// Imported keys by hex: importing (with its small-order check) costs about as much as a verify, and
+// the same few enclave keys sign every voucher and receipt a process checks. Bounded: a process fed
+// many keys just imports again.
+const KEY_CACHE_SIZE = 256;
+const imported = new Map<string, KeyObject | null>();
+
+/**
+ * Verifies with a raw 32-byte key: false for a signature that does not verify and for a key
+ * ed25519PublicKey refuses (not a point, small order), never an exception.
+ */
+export function ed25519VerifyRaw(publicKey: Uint8Array, digest: Uint8Array, signature: Uint8Array): boolean {
+    const hex = Buffer.from(publicKey).toString('hex');
+    let key = imported.get(hex);
+    if (key === undefined) {
+        try {
+            key = ed25519PublicKey(publicKey);
+        } catch (e) {
+            if (!(e instanceof Ed25519KeyError)) throw e;
+            key = null;
+        }
+        if (imported.size >= KEY_CACHE_SIZE) imported.clear();
+        imported.set(hex, key);
+    }
+    return key !== null && ed25519Verify(key, digest, signature);
 }

@@ -7,7 +7,6 @@
  */
 import { Cell } from '@ton/core';
 import { ed25519 } from '@noble/curves/ed25519.js';
-import { signCell } from '../protocol/signed';
 import { ed25519Signer, generateX25519KeyPair, recipientFromSecret } from '../crypto';
 import type { Ed25519Signer, Recipient } from '../crypto';
 
@@ -38,7 +37,7 @@ export function createEnclaveKeys(): EnclaveKeys {
     return Object.freeze({
         ed25519Public,
         x25519Public: encryption.publicKey,
-        sign: (cell: Cell) => signCell(cell, signingSecret),
+        sign: (cell: Cell) => Buffer.from(session.sign(cell.hash())), // as signCell, on node:crypto
         recipient: () => prepared,
         session,
         toJSON: () => publicView,

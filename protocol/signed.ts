@@ -8,6 +8,7 @@
  */
 import { Address, beginCell, Cell } from '@ton/core';
 import { ed25519 } from '@noble/curves/ed25519.js';
+import { ed25519VerifyRaw } from '../crypto/ed25519';
 
 export const TAG_ATTESTATION = 0x41545354; // "ATST"
 export const TAG_RECEIPT = 0x52435054; // "RCPT"
@@ -98,8 +99,9 @@ export function signCell(cell: Cell, secretKey: Uint8Array): Buffer {
     return Buffer.from(ed25519.sign(cell.hash(), secretKey));
 }
 
+/** False also for a key that is not a point or has small order (anyone can sign for those). */
 export function verifyCell(cell: Cell, signature: Uint8Array, publicKey: Uint8Array): boolean {
-    return ed25519.verify(signature, cell.hash(), publicKey);
+    return ed25519VerifyRaw(publicKey, cell.hash(), signature);
 }
 
 export function bigintFromBytes(bytes: Uint8Array): bigint {

@@ -5,8 +5,7 @@
  * retryable (it may come back); one that refuses the input (400, 413) is fatal for that job.
  */
 import { Address, Cell } from '@ton/core';
-import { ed25519 } from '@noble/curves/ed25519.js';
-import { bigintFromBytes, bytesFromBigint, declineCell, receiptCell } from '../protocol/signed';
+import { bigintFromBytes, bytesFromBigint, declineCell, receiptCell, verifyCell } from '../protocol/signed';
 import { readCappedText, ResponseTooLarge } from '../http/response';
 import { classify, fatal, isRetryableStatus, retryable, Stage } from './errors';
 
@@ -106,6 +105,6 @@ export function checkOutcome(body: unknown, input: JobInputJson, enclaveKey: str
         throw bad('neither a receipt nor a decline');
     }
     const key = bytesFromBigint(BigInt('0x' + enclaveKey));
-    if (!ed25519.verify(Buffer.from(o.signature, 'hex'), signed.hash(), key)) throw bad('signature does not verify against the job\'s enclave key');
+    if (!verifyCell(signed, Buffer.from(o.signature, 'hex'), key)) throw bad('signature does not verify against the job\'s enclave key');
     return outcome;
 }

@@ -18,7 +18,7 @@ import { UNMEASURED_ENV } from '../../enclave/config';
 import { createLogger } from '../../enclave/log';
 import { createRunner } from '../../enclave/runner';
 import { runtimeConfigFor, RuntimeInputs } from '../../enclave/runtime';
-import { createEnclaveServer, EnclaveServer } from '../../enclave/server';
+import { createEnclaveServer, EnclaveServer, ServerLimits } from '../../enclave/server';
 import { beginCell, toNano } from '@ton/core';
 import type { Ed25519Signer } from '../../crypto';
 import { CocoonClient } from '../../sdk';
@@ -74,11 +74,11 @@ export interface StreamRunner {
     devRootPem: string;
 }
 
-export async function startStreamRunner(w: SessionWorld): Promise<StreamRunner & { server: EnclaveServer }> {
+export async function startStreamRunner(w: SessionWorld, limits?: Partial<ServerLimits>): Promise<StreamRunner & { server: EnclaveServer }> {
     const runner = await createRunner({ ...w.settings, provider: w.provider, globalId: DEMO_GLOBAL_ID, quote: 'dev', host: '127.0.0.1', port: 0 } as Parameters<typeof createRunner>[0]);
     const client = w.demo.client;
     const server = createEnclaveServer({
-        ...runner, logger: createLogger(undefined, 'silent'), jobs: chainJobSource(client, w.provider), sessions: chainSessionSource(client, w.provider), voucherToken: VOUCHER_TOKEN,
+        ...runner, limits, logger: createLogger(undefined, 'silent'), jobs: chainJobSource(client, w.provider), sessions: chainSessionSource(client, w.provider), voucherToken: VOUCHER_TOKEN,
     });
     const url = await server.listen(0);
     const attestation = await w.demo.protocol.registerRunner(url);
