@@ -149,6 +149,7 @@ interface Bound {
     waiting: Array<() => void>;
     broken?: Error; // a voucher failed its check: nothing more is sent on this session
     closed?: boolean; // close() was called: chat refuses, and never reopens it
+    greeted?: boolean; // a handshake succeeded: the runner has seen the session open
 }
 
 /**
@@ -456,13 +457,15 @@ export class Session {
         const hs = startHandshake({ ...b.ref, enclaveKey: b.enclaveKey, client: b.client });
         let answer: { welcome: Buffer; channelId: string | null };
         try {
-            answer = await b.runner.hello(hs.hello);
+            // Before the first handshake the runner's chain read may lag the opening this client saw.
+            answer = await b.runner.hello(hs.hello, { sessionMayLag: !b.greeted });
         } catch (e) {
             throw this.refused(b, e);
         }
         try {
             const channel = hs.finish(answer.welcome);
             if (answer.channelId !== null && answer.channelId !== channel.channelId.toString('hex')) throw new SessionError('Malformed', 'the runner names another channel id than the handshake derives');
+            b.greeted = true;
             return channel;
         } catch (e) {
             if (!(e instanceof SessionError)) throw e;
