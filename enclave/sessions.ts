@@ -22,7 +22,7 @@ import { acceptHello, parseHello, RunnerChannel, SessionError } from '../crypto'
 import { bigintFromBytes, bytesFromBigint } from '../protocol/signed';
 import { priceOf, SessionRef, SignedVoucher, VoucherBody, voucherCell } from '../protocol/voucher';
 import { voucherToJson, VoucherJson } from '../protocol/voucherJson';
-import { CLOSE_PLAINTEXT, INITIAL_TRANSCRIPT, MAX_CHANNELS_PER_SESSION, nextTranscript, SessionFinal } from '../protocol/sessionWire';
+import { answerOf, CLOSE_PLAINTEXT, INITIAL_TRANSCRIPT, MAX_CHANNELS_PER_SESSION, nextTranscript, SessionFinal, SessionToolCall, toolCallsOf } from '../protocol/sessionWire';
 import type { InferenceBackend, InferenceResult } from './backends/backend';
 import { bill } from './billing';
 import type { OnChainSession, SessionSource } from './chainSessions';
@@ -276,16 +276,28 @@ export class SessionBook {
                 : timeout.aborted ? new AnswerRefusal('EngineTimeout', 'the engine did not finish within the runner\'s timeout')
                 : new AnswerRefusal('EngineFailed', 'the engine failed');
         }
+        const choice = (result?.response.choices as Array<{ finish_reason?: string | null; message?: { tool_calls?: unknown } }> | undefined)?.[0];
+        // Tool calls are not text: they reach the client whole, in the final chunk (a partial call is of no use to it).
+        let toolCalls: SessionToolCall[] | undefined;
+        try {
+            toolCalls = toolCallsOf(choice?.message?.tool_calls);
+        } catch {
+            result = undefined;
+            failure = new AnswerRefusal('EngineFailed', 'the engine answered malformed tool calls');
+        }
+        const answer = answerOf(streamed, toolCalls);
         // What the client was sent is billed: the engine's usage when it finished, else the own count
         // of the streamed text; nothing when nothing was produced.
         const billed = result
-            ? bill({ maxOutputTokens: r.maxTokens }, r.ownInput, result, streamed)
+            ? bill({ maxOutputTokens: r.maxTokens }, r.ownInput, result, answer)
             : streamed ? { inputTokens: r.ownInput, outputTokens: Math.min(countTokens(streamed), r.maxTokens) } : null;
         if (!billed) return out.refuse(s.ref.sessionId, failure!);
-        const voucher = this.record(s, this.next(s, billed, o.plaintext, Buffer.from(streamed, 'utf8')));
+        const voucher = this.record(s, this.next(s, billed, o.plaintext, Buffer.from(answer, 'utf8')));
         const usage = { prompt_tokens: billed.inputTokens, completion_tokens: billed.outputTokens, total_tokens: billed.inputTokens + billed.outputTokens };
-        const finishReason = (result?.response.choices as Array<{ finish_reason?: string | null }> | undefined)?.[0]?.finish_reason ?? null;
-        out.finish({ usage, finish_reason: failure ? null : finishReason, voucher: this.json(s, voucher), ...(failure ? { error: { code: failure.code, message: failure.message } } : {}) });
+        out.finish({
+            usage, finish_reason: failure ? null : choice?.finish_reason ?? null, ...(toolCalls ? { tool_calls: toolCalls } : {}), voucher: this.json(s, voucher),
+            ...(failure ? { error: { code: failure.code, message: failure.message } } : {}),
+        });
         const outcome = failure ? 'cut' : 'served';
         return { sessionId: s.ref.sessionId, outcome, voucherSeq: voucher.seq, inputTokens: billed.inputTokens, outputTokens: billed.outputTokens };
     }
