@@ -42,6 +42,8 @@ export interface ProtocolOptions {
     runnerLogDestination?: Parameters<typeof createLogger>[0];
     runnerLogLevel?: string;
     runnerJobTimeoutMs?: number;
+    /** The runner's voucher feed token (COCOON_RUNNER_VOUCHER_TOKEN): startDemo makes one and gives it to its relayer too. */
+    runnerVoucherToken?: string;
     /**
      * Further runner configurations governance allow-lists from genesis (their enclave measurement,
      * and the models they serve beyond the reference one, offered by the Provider at OFFER prices):
@@ -117,7 +119,7 @@ export async function deployProtocol(devnet: Devnet, client: TonClient, clock: D
 
     const runner = await createRunner({ ...runnerSettings, provider: providerAddress, globalId: DEMO_GLOBAL_ID });
     const logger = createLogger(opts.runnerLogDestination, opts.runnerLogLevel ?? 'warn');
-    const server = createEnclaveServer({ ...runner, logger, limits: opts.runnerLimits, jobs: chainJobSource(client, providerAddress), sessions: chainSessionSource(client, providerAddress) });
+    const server = createEnclaveServer({ ...runner, logger, limits: opts.runnerLimits, jobs: chainJobSource(client, providerAddress), sessions: chainSessionSource(client, providerAddress), voucherToken: opts.runnerVoucherToken });
     const runnerUrl = await server.listen(opts.runnerPort ?? 0);
 
     // What a provider operator does: fetch the runner's attestation and have it certified.

@@ -1,6 +1,7 @@
 /**
  * `startDemo(options)`: a whole Cocoon network in one process — devnet (instant blocks), protocol
- * deployed through TonClient, an enclave runner (dev quotes, reference engine) and a relayer — and
+ * deployed through TonClient, an enclave runner (dev quotes, reference engine) and a relayer that
+ * also settles the runner's session vouchers (their feed token made here) — and
  * handles to drive it. The demo CLI, the relayer tests, the pipeline benchmark and the gateway use it.
  */
 import { toNano } from '@ton/core';
@@ -32,6 +33,8 @@ export interface DemoOptions extends ProtocolOptions {
     relayerLogDestination?: DestinationStream;
     relayerLogLevel?: string;
     relayerConcurrency?: number;
+    /** More of the in-process relayer's environment (e.g. COCOON_RELAYER_SESSION_THRESHOLD_TON), over the demo's. */
+    relayerOverrides?: Record<string, string>;
     statePath?: string; // devnet state file
     /** The devnet's rate limits (devnet/index.ts): per client IP without an API key, per API key. The demo's own services use a key of theirs that is never limited. */
     rateLimit?: number;
@@ -48,6 +51,8 @@ export interface DemoHandles {
     protocol: DeployedProtocol;
     ctx: ClientContext;
     relayer?: RelayerHandle;
+    /** The runner's voucher feed token, which the relayer's environment names for the demo's Provider (COCOON_RELAYER_SESSION_FEEDS). */
+    voucherToken: string;
     /** The relayer's environment (COCOON_RELAYER_*), to run more relayers, e.g. as child processes. */
     relayerEnv: (overrides?: Record<string, string>) => Record<string, string>;
     keeperMnemonic: string[];
@@ -70,8 +75,11 @@ export async function startDemo(options: DemoOptions = {}): Promise<DemoHandles>
     const clock = new DevnetClock(devnet.url);
     let runnerClose: (() => Promise<void>) | undefined;
     let relayer: RelayerHandle | undefined;
+    // The runner serves its voucher feed only to the bearer of this token; the demo's relayer reads it
+    // and settles the vouchers of the sessions the runner serves (relayer/sessions.ts).
+    const voucherToken = randomBytes(24).toString('hex');
     try {
-        const protocol = await deployProtocol(devnet, client, clock, options);
+        const protocol = await deployProtocol(devnet, client, clock, { ...options, runnerVoucherToken: voucherToken });
         runnerClose = () => protocol.runner.close();
         const keeperMnemonic = await mnemonicNew();
         const keeperWallet = cocoonWallet((await mnemonicToPrivateKey(keeperMnemonic)).publicKey, 'devnet');
@@ -90,12 +98,13 @@ export async function startDemo(options: DemoOptions = {}): Promise<DemoHandles>
             COCOON_RELAYER_CONCURRENCY: String(options.relayerConcurrency ?? 16),
             COCOON_RELAYER_KEEPER_INTERVAL_MS: '500',
             COCOON_RELAYER_KEEPER_MNEMONIC: keeperMnemonic.join(' '),
+            COCOON_RELAYER_SESSION_FEEDS: `${protocol.provider.address.toString()}=${voucherToken}`,
             ...(options.keeper === false ? {} : { COCOON_RELAYER_KEEPER: '1' }),
             LOG_LEVEL: options.relayerLogLevel ?? 'info',
             ...overrides,
         });
         if (options.relayer !== false) {
-            const config: RelayerConfig = parseConfig(relayerEnv());
+            const config: RelayerConfig = parseConfig(relayerEnv(options.relayerOverrides));
             relayer = await startRelayer(config, { logDestination: options.relayerLogDestination });
             await relayer.caughtUp();
         }
@@ -114,7 +123,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<DemoHandles>
                 await devnet.close();
             })());
         return {
-            devnet, client, apiKey, clock, protocol, ctx, relayer, relayerEnv, keeperMnemonic, newClient, stop,
+            devnet, client, apiKey, clock, protocol, ctx, relayer, voucherToken, relayerEnv, keeperMnemonic, newClient, stop,
             submitJob: (w, spec) => submitJob(ctx, w, spec),
             awaitEnd: (w, job, signal) => awaitEnd(ctx, w, job, signal),
             runJob: (w, spec) => runJob(ctx, w, spec),

@@ -16,6 +16,7 @@ import { handleJob, RunnerContext } from './handleJob';
 import { LateJobError, OneOutcomePerJob } from './oneOutcome';
 import { JobSource, mismatch } from './chainJobs';
 import type { SessionSource } from './chainSessions';
+import type { LookupLimits } from './sessionLookups';
 import { SessionBook } from './sessions';
 import { sessionHttpError, sessionRoutes } from './sessionServer';
 import { bigintFromBytes } from '../protocol/signed';
@@ -50,6 +51,8 @@ export interface ServerDeps {
     sessions?: SessionSource;
     /** Bearer token of GET /v1/session/vouchers (COCOON_RUNNER_VOUCHER_TOKEN); the feed is off without one. */
     voucherToken?: string;
+    /** Bounds on the chain reads Hellos cause (enclave/sessionLookups.ts), and their clock (tests). */
+    sessionLookups?: Partial<LookupLimits> & { nowMs?: () => number };
 }
 
 export interface EnclaveServer {
@@ -62,7 +65,7 @@ export interface EnclaveServer {
 }
 
 /** The job on chain, checked against the request; throws the HTTP answer when nothing may be signed. */
-type JobDeps = Required<Omit<ServerDeps, 'limits' | 'sessions' | 'voucherToken'>>;
+type JobDeps = Required<Omit<ServerDeps, 'limits' | 'sessions' | 'voucherToken' | 'sessionLookups'>>;
 
 async function checkOnChain(deps: JobDeps, job: JobInput) {
     if (job.globalId !== deps.attestation.globalId || job.provider.toRawString() !== deps.attestation.provider) {
@@ -117,6 +120,7 @@ export function createEnclaveServer(input: ServerDeps): EnclaveServer {
     deps.ctx = { ...deps.ctx, onInternalError: (e) => deps.logger.error({ err: (e as Error)?.name ?? 'unknown' }, 'internal error; job declined') };
     const book = input.sessions && new SessionBook({
         ctx: deps.ctx, globalId: deps.attestation.globalId, provider: Address.parseRaw(deps.attestation.provider), source: input.sessions,
+        lookups: input.sessionLookups, nowMs: input.sessionLookups?.nowMs,
         onInternalError: (e) => deps.logger.error({ err: (e as Error)?.name ?? 'unknown' }, 'internal error; session answer ended with an error'),
     });
     // Session requests share the engine slots with jobs: one bound on what the engine runs at once.

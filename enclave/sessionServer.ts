@@ -37,7 +37,7 @@ export interface SessionRoutesDeps {
 }
 
 const REFUSAL_STATUS: Record<SessionRefusalCode, number> = {
-    SessionUnknown: 404, UnknownChannel: 404, WrongEnclave: 403, SessionClosing: 409, SessionExpired: 409, SessionClosed: 409, ModelNotServed: 409, ChainUnavailable: 503,
+    SessionUnknown: 404, UnknownChannel: 404, WrongEnclave: 403, SessionClosing: 409, SessionExpired: 409, SessionClosed: 409, ModelNotServed: 409, ChainUnavailable: 503, TooManyLookups: 429,
 };
 
 const CHANNEL_STATUS: Partial<Record<SessionErrorCode, number>> = {
@@ -47,7 +47,11 @@ const CHANNEL_STATUS: Partial<Record<SessionErrorCode, number>> = {
 
 /** What the session layer throws, as the HTTP answer (the server's `classify`); undefined for anything else. */
 export function sessionHttpError(e: unknown): HttpError | undefined {
-    if (e instanceof SessionRefusal) return new HttpError(REFUSAL_STATUS[e.code], e.code, e.message);
+    if (e instanceof SessionRefusal) {
+        // Whole seconds (RFC 9110), never 0: a client that honours it does not come straight back.
+        const headers = e.retryAfterMs === undefined ? undefined : { 'retry-after': String(Math.max(1, Math.ceil(e.retryAfterMs / 1000))) };
+        return new HttpError(REFUSAL_STATUS[e.code], e.code, e.message, { headers });
+    }
     if (e instanceof SessionError) return new HttpError(CHANNEL_STATUS[e.code] ?? 400, e.code, e.message.replace(/^session: /, ''));
     return undefined;
 }

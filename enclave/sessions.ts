@@ -22,20 +22,22 @@ import { acceptHello, parseHello, RunnerChannel, SessionError } from '../crypto'
 import { bigintFromBytes, bytesFromBigint } from '../protocol/signed';
 import { priceOf, SessionRef, SignedVoucher, VoucherBody, voucherCell } from '../protocol/voucher';
 import { voucherToJson, VoucherJson } from '../protocol/voucherJson';
-import { CLOSE_PLAINTEXT, INITIAL_TRANSCRIPT, MAX_CHANNELS_PER_SESSION, nextTranscript, SessionFinal } from '../protocol/sessionWire';
+import { answerOf, CLOSE_PLAINTEXT, INITIAL_TRANSCRIPT, MAX_CHANNELS_PER_SESSION, nextTranscript, SessionFinal, SessionToolCall, toolCallsOf } from '../protocol/sessionWire';
 import type { InferenceBackend, InferenceResult } from './backends/backend';
 import { bill } from './billing';
 import type { OnChainSession, SessionSource } from './chainSessions';
+import { Lookup, LookupLimits, LookupThrottled, SessionLookups } from './sessionLookups';
 import { clampOutput, RunnerContext } from './handleJob';
 import type { ModelEntry } from './models';
 import { InferenceRequest, inputText, parseRequest, RequestFormatError } from './request';
 import { countTokens } from './tokens';
 
 /** Why a handshake or a request was refused before anything was opened (an HTTP error, enclave/sessionServer.ts). */
-export type SessionRefusalCode = 'SessionUnknown' | 'SessionClosing' | 'SessionExpired' | 'SessionClosed' | 'ModelNotServed' | 'WrongEnclave' | 'ChainUnavailable' | 'UnknownChannel';
+export type SessionRefusalCode = 'SessionUnknown' | 'SessionClosing' | 'SessionExpired' | 'SessionClosed' | 'ModelNotServed' | 'WrongEnclave' | 'ChainUnavailable' | 'UnknownChannel' | 'TooManyLookups';
 
 export class SessionRefusal extends Error {
-    constructor(readonly code: SessionRefusalCode, message: string) {
+    /** `retryAfterMs`: when asking again may be answered otherwise (the HTTP answer's Retry-After). */
+    constructor(readonly code: SessionRefusalCode, message: string, readonly retryAfterMs?: number) {
         super(message);
     }
 }
@@ -105,6 +107,10 @@ export interface SessionBookDeps {
     globalId: number;
     provider: Address;
     source: SessionSource;
+    /** Bounds on the chain reads Hellos cause (sessionLookups.ts); the defaults without. */
+    lookups?: Partial<LookupLimits>;
+    /** Milliseconds for those bounds (tests move it by hand); Date.now without. */
+    nowMs?: () => number;
     /** This VM's clock, unix seconds; compared with the session's expiry (a host moving it hurts only its provider). */
     nowSeconds?: () => number;
     onInternalError?: (e: unknown) => void;
@@ -117,11 +123,13 @@ export class SessionBook {
     private readonly channels = new Map<string, { state: SessionState; channel: RunnerChannel }>();
     private readonly enclaveKey: bigint;
     private readonly now: () => number;
+    private readonly lookups: SessionLookups;
     private prunedAt = 0;
 
     constructor(private readonly deps: SessionBookDeps) {
         this.enclaveKey = bigintFromBytes(deps.ctx.keys.ed25519Public);
         this.now = deps.nowSeconds ?? (() => Math.floor(Date.now() / 1000));
+        this.lookups = new SessionLookups(deps.source, deps.lookups, deps.nowMs);
     }
 
     /** Sessions held (with a channel or a voucher). */
@@ -144,8 +152,18 @@ export class SessionBook {
             throw new SessionError('WrongEnclave', 'the Hello expects another enclave key than this runner\'s (a restarted runner has new keys: open a new session)');
         }
         this.prune();
-        const onChain = await this.read(hello.sessionId, (why) => new SessionRefusal('ChainUnavailable', why));
-        if (!onChain) throw new SessionRefusal('SessionUnknown', `no open session ${hello.sessionId} on this runner's Provider`);
+        const held = this.sessions.get(hello.sessionId);
+        if (held?.final) throw finalSigned(hello.sessionId);
+        let lookup: Lookup;
+        try {
+            lookup = await this.lookups.forHello(hello.sessionId, held !== undefined);
+        } catch (e) {
+            if (e instanceof LookupThrottled) throw new SessionRefusal('TooManyLookups', e.message, e.retryAfterMs);
+            throw new SessionRefusal('ChainUnavailable', 'the session could not be read on chain; retry later');
+        }
+        const onChain = lookup.session;
+        // A session opened a moment ago may not be visible yet (this read, or the endpoint, lags): the client asks again then.
+        if (!onChain) throw new SessionRefusal('SessionUnknown', `no open session ${hello.sessionId} on this runner's Provider (as read on chain; a session just opened may take a moment to show)`, lookup.retryAfterMs);
         if (onChain.enclaveKey !== this.enclaveKey) throw new SessionRefusal('WrongEnclave', `session ${hello.sessionId} is bound to another enclave key`);
         if (onChain.closing) throw new SessionRefusal('SessionClosing', `session ${hello.sessionId} is closing on chain`);
         if (this.now() >= onChain.expiresAt) throw new SessionRefusal('SessionExpired', `session ${hello.sessionId} expired at ${onChain.expiresAt}`);
@@ -155,7 +173,7 @@ export class SessionBook {
         const accepted = acceptHello(bytes, { globalId, provider, sessionId: hello.sessionId, clientKey: bytesFromBigint(onChain.clientKey), enclaveKey: bytesFromBigint(onChain.enclaveKey) }, ctx.keys.session);
 
         let state = this.sessions.get(hello.sessionId); // looked up after the read: a concurrent Hello may have made it
-        if (state?.final) throw new SessionRefusal('SessionClosed', `session ${hello.sessionId} is closed: its final voucher is signed`);
+        if (state?.final) throw finalSigned(hello.sessionId);
         if (state) absorb(state, onChain);
         else {
             state = {
@@ -258,16 +276,28 @@ export class SessionBook {
                 : timeout.aborted ? new AnswerRefusal('EngineTimeout', 'the engine did not finish within the runner\'s timeout')
                 : new AnswerRefusal('EngineFailed', 'the engine failed');
         }
+        const choice = (result?.response.choices as Array<{ finish_reason?: string | null; message?: { tool_calls?: unknown } }> | undefined)?.[0];
+        // Tool calls are not text: they reach the client whole, in the final chunk (a partial call is of no use to it).
+        let toolCalls: SessionToolCall[] | undefined;
+        try {
+            toolCalls = toolCallsOf(choice?.message?.tool_calls);
+        } catch {
+            result = undefined;
+            failure = new AnswerRefusal('EngineFailed', 'the engine answered malformed tool calls');
+        }
+        const answer = answerOf(streamed, toolCalls);
         // What the client was sent is billed: the engine's usage when it finished, else the own count
         // of the streamed text; nothing when nothing was produced.
         const billed = result
-            ? bill({ maxOutputTokens: r.maxTokens }, r.ownInput, result, streamed)
+            ? bill({ maxOutputTokens: r.maxTokens }, r.ownInput, result, answer)
             : streamed ? { inputTokens: r.ownInput, outputTokens: Math.min(countTokens(streamed), r.maxTokens) } : null;
         if (!billed) return out.refuse(s.ref.sessionId, failure!);
-        const voucher = this.record(s, this.next(s, billed, o.plaintext, Buffer.from(streamed, 'utf8')));
+        const voucher = this.record(s, this.next(s, billed, o.plaintext, Buffer.from(answer, 'utf8')));
         const usage = { prompt_tokens: billed.inputTokens, completion_tokens: billed.outputTokens, total_tokens: billed.inputTokens + billed.outputTokens };
-        const finishReason = (result?.response.choices as Array<{ finish_reason?: string | null }> | undefined)?.[0]?.finish_reason ?? null;
-        out.finish({ usage, finish_reason: failure ? null : finishReason, voucher: this.json(s, voucher), ...(failure ? { error: { code: failure.code, message: failure.message } } : {}) });
+        out.finish({
+            usage, finish_reason: failure ? null : choice?.finish_reason ?? null, ...(toolCalls ? { tool_calls: toolCalls } : {}), voucher: this.json(s, voucher),
+            ...(failure ? { error: { code: failure.code, message: failure.message } } : {}),
+        });
         const outcome = failure ? 'cut' : 'served';
         return { sessionId: s.ref.sessionId, outcome, voucherSeq: voucher.seq, inputTokens: billed.inputTokens, outputTokens: billed.outputTokens };
     }
@@ -348,7 +378,7 @@ export class SessionBook {
 
     private async read(sessionId: bigint, unavailable: (why: string) => Error): Promise<OnChainSession | null> {
         try {
-            return await this.deps.source.session(sessionId);
+            return await this.lookups.read(sessionId);
         } catch {
             throw unavailable('the session could not be read on chain; retry later');
         }
@@ -418,6 +448,7 @@ function absorb(s: SessionState, fresh: OnChainSession): void {
 }
 
 const closed = () => new AnswerRefusal('SessionClosed', 'the session is closed: it serves no more requests');
+const finalSigned = (id: bigint) => new SessionRefusal('SessionClosed', `session ${id} is closed: its final voucher is signed`);
 
 /** The smaller of max_tokens and max_completion_tokens, or undefined when the request sets neither. */
 function outputLimit(req: InferenceRequest): number | undefined {

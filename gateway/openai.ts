@@ -1,6 +1,7 @@
 /**
  * OpenAI wire shapes the gateway produces: the model list, and a whole response replayed as SSE
- * chunks for `stream: true` (chat.completion.chunk / text_completion), ending with `data: [DONE]`.
+ * chunks for `stream: true` (chat.completion.chunk / text_completion; tool calls as one delta),
+ * ending with `data: [DONE]`.
  */
 import type { ModelSummary } from '../sdk';
 
@@ -31,6 +32,11 @@ export function pieces(text: string, wordsPerPiece = 4): string[] {
     return out;
 }
 
+/** Whole tool calls as the one streamed delta that carries them: each with its `index`, as OpenAI streams them. */
+export function toolCallDeltas(calls: ReadonlyArray<Json>): Json[] {
+    return calls.map((c, index) => ({ index, ...c }));
+}
+
 /** The SSE events (`data:` payloads) of a complete response. */
 export function streamEvents(kind: 'chat' | 'completion', response: Json, includeUsage: boolean): string[] {
     const base = { id: response.id, created: response.created, model: response.model, system_fingerprint: response.system_fingerprint };
@@ -43,6 +49,9 @@ export function streamEvents(kind: 'chat' | 'completion', response: Json, includ
             events.push({ ...base, object, choices: [{ index: c.index ?? 0, delta: { role: msg.role ?? 'assistant', content: '' }, logprobs: null, finish_reason: null }] });
             for (const p of pieces(typeof msg.content === 'string' ? msg.content : '')) {
                 events.push({ ...base, object, choices: [{ index: c.index ?? 0, delta: { content: p }, logprobs: null, finish_reason: null }] });
+            }
+            if (Array.isArray(msg.tool_calls) && msg.tool_calls.length) {
+                events.push({ ...base, object, choices: [{ index: c.index ?? 0, delta: { tool_calls: toolCallDeltas(msg.tool_calls) }, logprobs: null, finish_reason: null }] });
             }
             events.push({ ...base, object, choices: [{ index: c.index ?? 0, delta: {}, logprobs: null, finish_reason: c.finish_reason ?? 'stop' }] });
         }

@@ -11,7 +11,7 @@ import { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { CocoonClient, CocoonError, JobResult, OpenAIRequest, SubmitOptions } from '../sdk';
 import { ApiKeys, ApiKeySpec, KeyAccount, reserve } from './auth';
 import { apiErrorOf, errorBody, invalidRequest } from './errors';
-import { modelObject, streamEvents } from './openai';
+import { modelObject, streamEvents, toolCallDeltas } from './openai';
 import { REFERENCE_MODEL_NAME } from '../protocol/defaults';
 import { readJson } from '../http/body';
 import { BrowserPolicy, isLoopback } from '../http/browser';
@@ -199,6 +199,8 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
             log({ route: kind, sessionId: session.id.toString(), seq: r.voucher.seq.toString(), inputTokens: r.usage.inputTokens, outputTokens: r.usage.outputTokens, charged: charged.toString() });
             if (stream) {
                 const finish = r.finishReason ?? 'stop';
+                // The session gives tool calls whole, with the answer's end: one delta carries them all.
+                if (kind === 'chat' && r.toolCalls) res.write(chunk({ index: 0, delta: { tool_calls: toolCallDeltas(r.toolCalls) }, logprobs: null, finish_reason: null }));
                 res.write(kind === 'chat' ? chunk({ index: 0, delta: {}, logprobs: null, finish_reason: finish }) : chunk({ index: 0, text: '', logprobs: null, finish_reason: finish }));
                 if (includeUsage) res.write(`data: ${JSON.stringify({ id, object, created, model: body.model, choices: [], usage, cocoon })}\n\n`);
                 res.write('data: [DONE]\n\n');
@@ -207,7 +209,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
             }
             const voucherHeaders = { ...headers, 'x-cocoon-voucher-seq': r.voucher.seq.toString(), 'x-cocoon-charged-nanoton': charged.toString(), ...(cocoon.voucher_url ? { 'x-cocoon-voucher-url': cocoon.voucher_url } : {}) };
             const choice = kind === 'chat'
-                ? { index: 0, message: { role: 'assistant', content: r.text, refusal: null }, logprobs: null, finish_reason: r.finishReason ?? 'stop' }
+                ? { index: 0, message: { role: 'assistant', content: r.toolCalls && !r.text ? null : r.text, refusal: null, ...(r.toolCalls ? { tool_calls: r.toolCalls } : {}) }, logprobs: null, finish_reason: r.finishReason ?? 'stop' }
                 : { index: 0, text: r.text, logprobs: null, finish_reason: r.finishReason ?? 'stop' };
             return sendJson(res, 200, { id, object: kind === 'chat' ? 'chat.completion' : 'text_completion', created, model: body.model, choices: [choice], usage, cocoon }, voucherHeaders);
         } catch (e) {

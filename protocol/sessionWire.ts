@@ -90,8 +90,42 @@ export interface SessionAnswerError {
 export interface SessionFinal {
     usage?: SessionUsage;
     finish_reason?: string | null;
+    /** The answer's tool calls, whole (OpenAI's message.tool_calls), when the engine made any. */
+    tool_calls?: SessionToolCall[];
     voucher?: VoucherJson;
     error?: SessionAnswerError;
+}
+
+/** One tool call of an answer, as OpenAI's message.tool_calls holds it (strings only: its JSON is canonical). */
+export interface SessionToolCall {
+    id: string;
+    type: 'function';
+    function: { name: string; arguments: string };
+}
+
+/**
+ * Tool calls in the SessionToolCall form, or undefined for none (absent, null, empty); an error
+ * for anything else. The runner reads them from the engine's answer, the client from the final chunk.
+ */
+export function toolCallsOf(raw: unknown): SessionToolCall[] | undefined {
+    if (raw === undefined || raw === null || (Array.isArray(raw) && raw.length === 0)) return undefined;
+    if (!Array.isArray(raw)) throw new TypeError('tool_calls is not an array');
+    return raw.map((c: { id?: unknown; type?: unknown; function?: { name?: unknown; arguments?: unknown } }) => {
+        const name = c?.function?.name;
+        const args = c?.function?.arguments;
+        if (typeof c?.id !== 'string' || (c.type !== undefined && c.type !== 'function') || typeof name !== 'string' || typeof args !== 'string') throw new TypeError('a tool call is not {id, type: "function", function: {name, arguments}} with string fields');
+        return { id: c.id, type: 'function' as const, function: { name, arguments: args } };
+    });
+}
+
+/**
+ * What an answer is, for its transcript and the own count of its output: the text as streamed, then,
+ * when it made tool calls, a newline and their JSON exactly as the final chunk carries them (the
+ * form is canonical, so the client re-serialises the same bytes). The newline is per-job billing's
+ * join of text and tool calls (enclave/billing.ts).
+ */
+export function answerOf(text: string, toolCalls?: SessionToolCall[]): string {
+    return toolCalls ? `${text}\n${JSON.stringify(toolCalls)}` : text;
 }
 
 /** The transcript of a session before its first request: 32 zero bytes. */
@@ -100,7 +134,8 @@ export const INITIAL_TRANSCRIPT = 0n;
 /**
  * The transcript a voucher carries after a request: SHA-256(previous || SHA-256(request) ||
  * SHA-256(answer)), 32 bytes each, where `request` is the request message as sealed (the JSON body,
- * without padding) and `answer` the answer's text as streamed (the non-final chunks' data joined).
+ * without padding) and `answer` the answer's text as streamed (the non-final chunks' data joined),
+ * followed by its tool calls when it has any (`answerOf`).
  */
 export function nextTranscript(previous: bigint, request: Uint8Array, answer: Uint8Array): bigint {
     const prev = Buffer.from(previous.toString(16).padStart(64, '0'), 'hex');

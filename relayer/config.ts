@@ -25,7 +25,10 @@ export interface SessionConfig {
     pollMs: number; // how often each feed is read
     checkMs: number; // a waiting session's record is read again at least this often
     feedTimeoutMs: number; // one feed read, body included
-    walletSettle: boolean; // too-small vouchers of ending sessions go from the keeper wallet (when one is configured)
+    // Too-small vouchers of ending sessions go from the keeper wallet (when one is configured). Off by
+    // default: the external route refuses only vouchers that add less than its own delivery costs, and
+    // the wallet route costs more than that, so every such settlement is a loss (docs/spec/relayer.md).
+    walletSettle: boolean;
 }
 
 export interface RelayerConfig {
@@ -130,7 +133,7 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env, argv: string[]
         pollMs: int(ENV.sessionPollMs, 5000, 10),
         checkMs: int(ENV.sessionCheckMs, 300_000, 10),
         feedTimeoutMs: int(ENV.sessionFeedTimeoutMs, 10_000, 100),
-        walletSettle: env[ENV.sessionWalletSettle] !== '0' && env[ENV.sessionWalletSettle] !== 'false',
+        walletSettle: flag(ENV.sessionWalletSettle, env[ENV.sessionWalletSettle], problems),
     };
     const logLevel = env[ENV.logLevel] ?? 'info';
     if (!LOG_LEVELS.includes(logLevel)) problems.push(`${ENV.logLevel} must be one of ${LOG_LEVELS.join(', ')}`);
@@ -205,6 +208,14 @@ function parseFeeds(raw: string | undefined, providers: WatchedProvider[], probl
         out.push({ address, token });
     }
     return out;
+}
+
+/** 1/true on, 0/false off, unset or empty off. */
+function flag(name: string, raw: string | undefined, problems: string[]): boolean {
+    if (raw === undefined || raw === '' || raw === '0' || raw === 'false') return false;
+    if (raw === '1' || raw === 'true') return true;
+    problems.push(`${name} must be 1 or 0, got "${raw}"`);
+    return false;
 }
 
 function ton(name: string, raw: string | undefined, fallback: string, problems: string[]): bigint {

@@ -14,8 +14,9 @@
  * final; chain time is within the margin of the session's end (its expiry, or the end of the window
  * when that is earlier). Never after `settleUntil`: past it a voucher is recorded as lost, not sent.
  * A voucher that adds too little to pay its external delivery (ERR_NOTHING_TO_PAY) waits for a
- * bigger one; if the session is ending it goes as an internal message from the relayer wallet when
- * one is configured (that costs the wallet more gas than the voucher adds), else it is logged.
+ * bigger one; if the session is ending it is logged and left (the client keeps what it did not pay):
+ * the wallet route costs more than the external one, which already costs more than such a voucher
+ * adds. Only when `walletSettle` is on does it go as an internal message from the relayer wallet, at a loss.
  *
  * The chain is read before every send (`lastSeq`, `settleUntil`, chain time), never the relayer's
  * clock, so a restarted relayer or another settler cost at most a refused external. Sends are
@@ -56,7 +57,7 @@ export interface SessionSettings {
     pollMs: number;
     /** A waiting session's record is read again at least this often (and at least every quarter margin). */
     checkMs: number;
-    /** Settle a too-small voucher of an ending session from the relayer wallet. */
+    /** Settle a too-small voucher of an ending session from the relayer wallet, at a loss (off by default). */
     walletSettle: boolean;
 }
 
@@ -343,7 +344,8 @@ export class SessionSettler {
             if (!this.reportedSmall.has(key)) {
                 this.reportedSmall.add(key);
                 metrics.sessionFailures.inc({ reason: 'too_small' });
-                log.warn({ ...ids, settleUntil: s.settleUntil }, 'session ending with a voucher too small to settle by external message and no relayer wallet to send it: left unsettled');
+                const why = wallet ? 'settling it from the relayer wallet would cost more than it adds (COCOON_RELAYER_SESSION_WALLET_SETTLE=1 does it anyway)' : 'no relayer wallet to send it';
+                log.warn({ ...ids, settleUntil: s.settleUntil }, `session ending with a voucher too small to settle by external message: left unsettled; ${why}`);
             }
             return;
         }

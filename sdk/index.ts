@@ -8,6 +8,7 @@ export {
 } from './errors';
 export { Session, openSession, MIN_SESSION_TTL, DEFAULT_SESSION_TTL, SESSION_MESSAGE_VALUE, MAX_SESSION_REQUEST_BYTES } from './session';
 export type { SessionOptions, SessionStage, SessionHost, ChatOptions, ChatResult, ChatStream, SessionStatus, CloseResult } from './session';
+export type { SessionToolCall } from '../protocol/sessionWire';
 export { VoucherBook, VoucherCheckError } from './sessionVouchers';
 export type { VoucherContext } from './sessionVouchers';
 export { voucherToJson, voucherFromJson } from '../protocol/voucherJson';

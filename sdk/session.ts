@@ -23,7 +23,7 @@ import { inputText, parseRequest } from '../enclave/request';
 import { countTokens } from '../enclave/tokens';
 import { modelIdOf } from '../protocol/defaults';
 import { bigintFromBytes, bytesFromBigint } from '../protocol/signed';
-import { CLOSE_PLAINTEXT, MAX_CHANNELS_PER_SESSION, SessionFinal } from '../protocol/sessionWire';
+import { answerOf, CLOSE_PLAINTEXT, MAX_CHANNELS_PER_SESSION, SessionFinal, SessionToolCall, toolCallsOf } from '../protocol/sessionWire';
 import { SessionRef, SignedVoucher, voucherMessage } from '../protocol/voucher';
 import { loadSessionBinding, loadSessionOpened, storeCloseSession, storeCloseWithVoucher, storeFinishSession, storeOpenSession, storeTopUpSession } from '../wrappers/Provider';
 import type { TcbVerdict } from './attestation';
@@ -93,6 +93,8 @@ export interface ChatOptions {
 export interface ChatResult {
     sessionId: bigint;
     text: string;
+    /** The answer's tool calls (OpenAI's message.tool_calls), whole: they arrive with the final chunk, not as deltas. */
+    toolCalls?: SessionToolCall[];
     /** What this request was billed, as the voucher adds it. */
     usage: { inputTokens: number; outputTokens: number };
     finishReason: string | null;
@@ -149,6 +151,7 @@ interface Bound {
     waiting: Array<() => void>;
     broken?: Error; // a voucher failed its check: nothing more is sent on this session
     closed?: boolean; // close() was called: chat refuses, and never reopens it
+    greeted?: boolean; // a handshake succeeded: the runner has seen the session open
 }
 
 /**
@@ -311,16 +314,23 @@ export class Session {
         const plaintext = Buffer.from(JSON.stringify(rest), 'utf8');
         const ownInputTokens = countTokens(inputText(parseRequest(plaintext))); // the enclave's parser, strict: a malformed body is refused here
         const { parts, final } = await this.exchange(b, 'request', plaintext, opts.signal, (data) => push(data.toString('utf8')));
-        const answer = Buffer.concat(parts);
-        const text = answer.toString('utf8');
-        const voucher = final.voucher === undefined ? undefined : await this.check(b, final.voucher, { final: false, usage: final.usage, request: plaintext, answer, ownInputTokens, ownOutputTokens: countTokens(text) });
+        const text = Buffer.concat(parts).toString('utf8');
+        let toolCalls: SessionToolCall[] | undefined;
+        try {
+            toolCalls = toolCallsOf(final.tool_calls);
+        } catch (e) {
+            throw this.broke(b, `the final chunk's tool calls are malformed (${(e as Error).message})`);
+        }
+        // The voucher's transcript and usage cover the tool calls too (protocol/sessionWire.ts answerOf).
+        const answer = answerOf(text, toolCalls);
+        const voucher = final.voucher === undefined ? undefined : await this.check(b, final.voucher, { final: false, usage: final.usage, request: plaintext, answer: Buffer.from(answer, 'utf8'), ownInputTokens, ownOutputTokens: countTokens(answer) });
         if (final.error) {
             const { code, message } = final.error;
             if (['SessionClosed', 'SessionClosing', 'SessionExpired'].includes(code)) throw new SessionGoneError(b.ref.sessionId, code, message);
             throw new SessionRequestError(b.ref.sessionId, code, message, text, voucher);
         }
         if (!voucher || !final.usage) throw this.broke(b, 'the answer ended without usage and voucher');
-        return { sessionId: b.ref.sessionId, text, usage: { inputTokens: final.usage.prompt_tokens, outputTokens: final.usage.completion_tokens }, finishReason: final.finish_reason ?? null, voucher };
+        return { sessionId: b.ref.sessionId, text, ...(toolCalls ? { toolCalls } : {}), usage: { inputTokens: final.usage.prompt_tokens, outputTokens: final.usage.completion_tokens }, finishReason: final.finish_reason ?? null, voucher };
     }
 
     /** Asks the runner for the final voucher (a sealed close) and checks it. */
@@ -456,13 +466,15 @@ export class Session {
         const hs = startHandshake({ ...b.ref, enclaveKey: b.enclaveKey, client: b.client });
         let answer: { welcome: Buffer; channelId: string | null };
         try {
-            answer = await b.runner.hello(hs.hello);
+            // Before the first handshake the runner's chain read may lag the opening this client saw.
+            answer = await b.runner.hello(hs.hello, { sessionMayLag: !b.greeted });
         } catch (e) {
             throw this.refused(b, e);
         }
         try {
             const channel = hs.finish(answer.welcome);
             if (answer.channelId !== null && answer.channelId !== channel.channelId.toString('hex')) throw new SessionError('Malformed', 'the runner names another channel id than the handshake derives');
+            b.greeted = true;
             return channel;
         } catch (e) {
             if (!(e instanceof SessionError)) throw e;

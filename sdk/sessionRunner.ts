@@ -8,22 +8,55 @@ import { RunnerUnreachableError } from './errors';
 
 /** A refusal the runner answered as HTTP (`{error: code, message}`), before anything was opened. */
 export class RunnerRefusal extends Error {
-    constructor(readonly status: number, readonly code: string, message: string) {
+    /** `retryAfterMs`: the runner's Retry-After, when it named one (when asking again may be answered otherwise). */
+    constructor(readonly status: number, readonly code: string, message: string, readonly retryAfterMs?: number) {
         super(message);
     }
 }
 
+/** Retry-After in delay-seconds (the runner's form); an HTTP date or anything else is ignored. */
+function retryAfterOf(res: Response): number | undefined {
+    const v = res.headers.get('retry-after');
+    return v !== null && /^\d{1,6}$/.test(v.trim()) ? Number(v.trim()) * 1000 : undefined;
+}
+
 const BINARY = { 'content-type': 'application/octet-stream' };
+
+/**
+ * How long a handshake keeps asking again when the runner says "later" (docs/spec/sdk.md,
+ * "Sessions"): 429 TooManyLookups and 503 ChainUnavailable always, 404 SessionUnknown only when
+ * the session may not be visible to the runner yet. Each wait is the runner's Retry-After (1 s without one).
+ */
+export const HELLO_RETRY_MS = 15_000;
 
 export class SessionRunnerClient {
     readonly url: string;
 
-    constructor(url: string, private readonly timeoutMs = 10_000) {
+    constructor(url: string, private readonly timeoutMs = 10_000, private readonly retryMs = HELLO_RETRY_MS) {
         this.url = url.replace(/\/+$/, '');
     }
 
-    /** POST /v1/session/hello: the Welcome and the channel id the runner names (both sides derive it too). */
-    async hello(hello: Uint8Array): Promise<{ welcome: Buffer; channelId: string | null }> {
+    /**
+     * POST /v1/session/hello: the Welcome and the channel id the runner names (both sides derive it
+     * too). Sent again (the same bytes: a refused Hello left nothing at the runner) while the runner
+     * answers "later", within `retryMs`; `sessionMayLag`: the session was opened a moment ago, so
+     * SessionUnknown means "not visible yet" too.
+     */
+    async hello(hello: Uint8Array, opts: { sessionMayLag?: boolean } = {}): Promise<{ welcome: Buffer; channelId: string | null }> {
+        const giveUpAt = Date.now() + this.retryMs;
+        for (;;) {
+            try {
+                return await this.helloOnce(hello);
+            } catch (e) {
+                const later = e instanceof RunnerRefusal && (e.code === 'TooManyLookups' || e.code === 'ChainUnavailable' || (e.code === 'SessionUnknown' && opts.sessionMayLag));
+                const waitMs = later ? (e as RunnerRefusal).retryAfterMs ?? 1000 : Infinity;
+                if (Date.now() + waitMs > giveUpAt) throw e;
+                await new Promise((r) => setTimeout(r, waitMs));
+            }
+        }
+    }
+
+    private async helloOnce(hello: Uint8Array): Promise<{ welcome: Buffer; channelId: string | null }> {
         const res = await this.post('/v1/session/hello', hello, AbortSignal.timeout(this.timeoutMs));
         let welcome: Buffer;
         try {
@@ -74,6 +107,6 @@ export class SessionRunnerClient {
         } catch {
             // not the runner's JSON error: the status alone
         }
-        throw new RunnerRefusal(res.status, typeof refusal.error === 'string' ? refusal.error : `http_${res.status}`, typeof refusal.message === 'string' ? refusal.message : `HTTP ${res.status}`);
+        throw new RunnerRefusal(res.status, typeof refusal.error === 'string' ? refusal.error : `http_${res.status}`, typeof refusal.message === 'string' ? refusal.message : `HTTP ${res.status}`, retryAfterOf(res));
     }
 }

@@ -1,7 +1,8 @@
 /**
  * The settlement service on the devnet (issue 13): vouchers read from a runner's feed, checked,
  * stored, and settled by external SettleVoucher at the threshold, when the client closes, never
- * after the window; a too-small voucher of an ending session from the relayer wallet, or logged;
+ * after the window; a too-small voucher of an ending session logged and left (by default: the wallet
+ * route costs more than it adds), or from the relayer wallet when told to;
  * forged, foreign and malformed feed items never stored or sent; chain reads per feed poll counted.
  */
 import { Address, toNano } from '@ton/core';
@@ -149,9 +150,9 @@ describe('relayer: session settlement', () => {
         process.stdout.write(`closing session: CloseSession applied → its voucher settled in ${latencyMs} ms (watcher poll 50 ms)\n`);
     });
 
-    it('settles a too-small voucher of a closing session from the relayer wallet (ERR_NOTHING_TO_PAY by external)', async () => {
+    it('settles a too-small voucher of a closing session from the relayer wallet when told to, at a loss (ERR_NOTHING_TO_PAY by external)', async () => {
         const s = await openSession(w);
-        const { r, logs } = await relayer();
+        const { r, logs } = await relayer({ COCOON_RELAYER_SESSION_WALLET_SETTLE: '1' });
         const operator = await operatorAddress(w);
         const walletBefore = await w.demo.client.getBalance(operator);
         feed.vouchers.push(voucherJson(w, s.id, 1n, 0n, tokensFor('0.002')));
@@ -163,12 +164,19 @@ describe('relayer: session settlement', () => {
         const spent = walletBefore - (await w.demo.client.getBalance(operator));
         expect(spent).toBeGreaterThan(0n);
         expect(spent).toBeLessThan(toNano('0.03'));
+        // What the default (off) saves: the wallet paid more than the voucher brought the provider.
+        expect(spent).toBeGreaterThan(toNano('0.002'));
         process.stdout.write(`wallet settlement of a 0.002 TON voucher cost the relayer wallet ${Number(spent) / 1e9} TON\n`);
     });
 
-    it('without a relayer wallet, logs a too-small voucher of an ending session and sends nothing more', async () => {
+    it.each([
+        ['by default, with a relayer wallet (settling from it would cost more than the voucher adds)', {}],
+        ['without a relayer wallet', { COCOON_RELAYER_KEEPER_MNEMONIC: '', COCOON_RELAYER_SESSION_WALLET_SETTLE: '1' }],
+    ])('%s, logs a too-small voucher of an ending session and sends nothing more', async (_what, env: Record<string, string>) => {
         const s = await openSession(w);
-        const { r, logs } = await relayer({ COCOON_RELAYER_KEEPER_MNEMONIC: '' });
+        const operator = await operatorAddress(w);
+        const walletBefore = await w.demo.client.getBalance(operator);
+        const { r, logs } = await relayer(env);
         feed.vouchers.push(voucherJson(w, s.id, 1n, 0n, tokensFor('0.002')));
         await until('the voucher stored', () => row(r, s.id)?.seq === 1n);
         await closeSession(w, s);
@@ -177,6 +185,8 @@ describe('relayer: session settlement', () => {
         expect((await session(w, s.id))!.lastSeq).toBe(0n);
         expect(await count(r.metrics.settleSends)).toBe(1); // the one external the contract refused before acceptance
         expect(await count(r.metrics.sessionFailures, { reason: 'too_small' })).toBe(1);
+        expect(await count(r.metrics.settleSends, { via: 'wallet' })).toBe(0);
+        expect(await w.demo.client.getBalance(operator)).toBe(walletBefore);
     });
 
     it('never stores or sends a forged, foreign, mispriced, unknown or malformed voucher; keeps the newest of a replay', async () => {

@@ -110,9 +110,10 @@ describe('session config', () => {
 
     it('is off without feeds; defaults: 0.1 TON threshold, margin a third of each window, 5 s polls, 5 min re-reads', () => {
         const c = parseConfig(base);
-        expect(c.sessions).toEqual({ feeds: [], thresholdNano: TON / 10n, marginSeconds: undefined, pollMs: 5000, checkMs: 300_000, feedTimeoutMs: 10_000, walletSettle: true });
-        const on = parseConfig({ ...base, COCOON_RELAYER_SESSION_FEEDS: `${base.COCOON_RELAYER_PROVIDERS}=abcdefghijklmnop+/==`, COCOON_RELAYER_SESSION_THRESHOLD_TON: '0.25', COCOON_RELAYER_SESSION_MARGIN_SECONDS: '300', COCOON_RELAYER_SESSION_WALLET_SETTLE: '0' });
-        expect(on.sessions).toMatchObject({ thresholdNano: TON / 4n, marginSeconds: 300, walletSettle: false });
+        expect(c.sessions).toEqual({ feeds: [], thresholdNano: TON / 10n, marginSeconds: undefined, pollMs: 5000, checkMs: 300_000, feedTimeoutMs: 10_000, walletSettle: false });
+        const on = parseConfig({ ...base, COCOON_RELAYER_SESSION_FEEDS: `${base.COCOON_RELAYER_PROVIDERS}=abcdefghijklmnop+/==`, COCOON_RELAYER_SESSION_THRESHOLD_TON: '0.25', COCOON_RELAYER_SESSION_MARGIN_SECONDS: '300', COCOON_RELAYER_SESSION_WALLET_SETTLE: '1' });
+        expect(on.sessions).toMatchObject({ thresholdNano: TON / 4n, marginSeconds: 300, walletSettle: true });
+        expect(() => parseConfig({ ...base, COCOON_RELAYER_SESSION_WALLET_SETTLE: 'yes' })).toThrow(/COCOON_RELAYER_SESSION_WALLET_SETTLE must be 1 or 0/);
         expect(on.sessions.feeds[0].token).toBe('abcdefghijklmnop+/==');
         expect(Object.isFrozen(on.sessions)).toBe(true);
     });

@@ -13,7 +13,8 @@ import type { OnChainSession, SessionSource } from '../../enclave/chainSessions'
 import { createLogger } from '../../enclave/log';
 import { modelIdFor, REFERENCE_MODEL_NAME } from '../../enclave/models';
 import { createRunner, Runner } from '../../enclave/runner';
-import { createEnclaveServer, EnclaveServer, ServerLimits } from '../../enclave/server';
+import { createEnclaveServer, EnclaveServer, ServerDeps, ServerLimits } from '../../enclave/server';
+import type { LookupLimits } from '../../enclave/sessionLookups';
 import { bigintFromBytes } from '../../protocol/signed';
 import { FrameReader, SessionFinal } from '../../protocol/sessionWire';
 import { GLOBAL_ID, PROVIDER } from '../enclave/helpers';
@@ -26,11 +27,14 @@ export class FakeSessions implements SessionSource {
     readonly records = new Map<bigint, OnChainSession>();
     reads = 0;
     failing = false;
+    /** Called after each read with what it found (a test opens a session "a moment later" there). */
+    afterRead?: (id: bigint, found: boolean) => void;
 
     async session(id: bigint): Promise<OnChainSession | null> {
         this.reads++;
         if (this.failing) throw new Error('endpoint down');
         const s = this.records.get(id);
+        this.afterRead?.(id, s !== undefined);
         return s ? { ...s } : null;
     }
 }
@@ -48,13 +52,16 @@ export interface Harness {
     close(): Promise<void>;
 }
 
-export async function startHarness(opts: { backend?: InferenceBackend; limits?: Partial<ServerLimits>; voucherToken?: string; jobTimeoutMs?: number } = {}): Promise<Harness> {
+/** Hellos for new sessions are not what most specs test: their chain reads are bounded far above what they send. */
+const ROOMY_LOOKUPS: Partial<LookupLimits> = { unknownBurst: 10_000, maxInflight: 10_000 };
+
+export async function startHarness(opts: { backend?: InferenceBackend; limits?: Partial<ServerLimits>; voucherToken?: string; jobTimeoutMs?: number; lookups?: ServerDeps['sessionLookups'] } = {}): Promise<Harness> {
     const runner = await createRunner({ provider: PROVIDER, globalId: GLOBAL_ID, quote: 'dev', backend: 'reference', upstreamStream: false, maxContext: 8192, host: '127.0.0.1', port: 0, jobTimeoutMs: opts.jobTimeoutMs ?? 5000 });
     if (opts.backend) runner.ctx = { ...runner.ctx, backends: { ...runner.ctx.backends, reference: opts.backend } };
     const lines: string[] = [];
     const sink = new Writable({ write: (chunk, _enc, done) => (lines.push(chunk.toString()), done()) });
     const chain = new FakeSessions();
-    const server = createEnclaveServer({ ...runner, logger: createLogger(sink as never, 'debug'), limits: opts.limits, jobs: { openJob: async () => null }, sessions: chain, voucherToken: opts.voucherToken });
+    const server = createEnclaveServer({ ...runner, logger: createLogger(sink as never, 'debug'), limits: opts.limits, jobs: { openJob: async () => null }, sessions: chain, voucherToken: opts.voucherToken, sessionLookups: opts.lookups ?? ROOMY_LOOKUPS });
     const url = await server.listen(0);
     const open = (id: bigint, client: Ed25519Signer, over: Partial<OnChainSession> = {}) => {
         const now = Math.floor(Date.now() / 1000);

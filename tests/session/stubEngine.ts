@@ -1,8 +1,8 @@
 /**
  * An OpenAI-compatible engine on 127.0.0.1 that streams its answer one token every `tokenMs`
  * milliseconds (server-sent events with include_usage), the way vLLM does: the last user message's
- * words in reverse order, one word per event, at most max_tokens of them. It writes what it does
- * into `events` ('engine:start', 'engine:token', 'engine:done') so a test can order the client's
+ * words in reverse order, one word per event, at most max_tokens of them; with `tools`, a call of
+ * the first tool instead, streamed as tool_calls deltas. It writes what it does into `events` ('engine:start', 'engine:token', 'engine:done') so a test can order the client's
  * own events against the engine's without timing anything, and counts its requests.
  */
 import { createServer, IncomingMessage, ServerResponse } from 'node:http';
@@ -27,6 +27,32 @@ function answerWords(body: Record<string, any>): string[] {
     return words.slice(0, typeof body.max_tokens === 'number' ? body.max_tokens : words.length);
 }
 
+/** The arguments the stub's tool call carries: the reversed words, as JSON. */
+export const toolArguments = (words: string[]) => JSON.stringify({ words: words.join(' ') });
+
+/**
+ * With `tools` in the request, the stub calls the first one the way vLLM streams it: a first delta
+ * with the call's id, type and name, then its arguments in pieces (one per word), finish_reason
+ * "tool_calls", no content.
+ */
+async function streamToolCall(res: ServerResponse, base: Record<string, unknown>, body: Record<string, any>, words: string[], engine: { tokenMs: number; events: string[] }) {
+    const event = (choice: Record<string, unknown>) => res.write(`data: ${JSON.stringify({ ...base, choices: [{ index: 0, ...choice }] })}\n\n`);
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    event({ delta: { role: 'assistant', content: null, tool_calls: [{ index: 0, id: 'call_stub_1', type: 'function', function: { name: body.tools[0].function.name, arguments: '' } }] }, finish_reason: null });
+    const args = toolArguments(words);
+    const cut = Math.ceil(args.length / Math.max(1, words.length));
+    for (let i = 0; i < args.length; i += cut) {
+        if (res.destroyed) return;
+        event({ delta: { tool_calls: [{ index: 0, function: { arguments: args.slice(i, i + cut) } }] }, finish_reason: null });
+        engine.events.push('engine:token');
+        await new Promise((r) => setTimeout(r, engine.tokenMs));
+    }
+    event({ delta: {}, finish_reason: 'tool_calls' });
+    res.write(`data: ${JSON.stringify({ ...base, choices: [], usage: { prompt_tokens: 100_000, completion_tokens: 1_000, total_tokens: 101_000 } })}\n\n`);
+    engine.events.push('engine:done');
+    res.end('data: [DONE]\n\n');
+}
+
 export async function startStubEngine(tokenMs = 20): Promise<StubEngine> {
     const connections = new Set<ServerResponse>();
     const engine = { requests: 0, tokenMs, events: [] as string[] };
@@ -40,6 +66,7 @@ export async function startStubEngine(tokenMs = 20): Promise<StubEngine> {
         res.once('close', () => connections.delete(res));
         const words = answerWords(body);
         const base = { id: 'stub-1', created: 1700000000, model: body.model, object: 'chat.completion.chunk' };
+        if (Array.isArray(body.tools) && body.tools.length) return streamToolCall(res, base, body, words, engine);
         res.writeHead(200, { 'content-type': 'text/event-stream' });
         for (let i = 0; i < words.length; i++) {
             if (res.destroyed) return;
