@@ -6,6 +6,7 @@ import { Command } from 'commander';
 import { Address } from '@ton/core';
 import { isLoopbackUrl } from '../attestation/runtimeConfig';
 import { DEV_GLOBAL_ID } from '../protocol/networks';
+import { DEFAULT_LIMITS, ServerLimits } from './server';
 
 export interface RunnerConfig {
     provider: Address;
@@ -22,6 +23,7 @@ export interface RunnerConfig {
     host: string;
     port: number;
     jobTimeoutMs: number;
+    limits?: Pick<ServerLimits, 'concurrency' | 'queue'>; // the engine gate: its batch size and the waiting line
     chainEndpoint: string; // toncenter v2 JSON-RPC URL the runner reads jobs from before signing
     chainApiKey?: string; // from env only
     voucherToken?: string; // from env only: bearer token of GET /v1/session/vouchers (off without one)
@@ -47,6 +49,8 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
         .option('--host <host>', 'bind address', env.COCOON_HOST ?? '127.0.0.1')
         .option('--port <n>', 'port', env.COCOON_PORT ?? '8700')
         .option('--job-timeout-ms <n>', 'per-job timeout', env.COCOON_JOB_TIMEOUT_MS ?? '120000')
+        .option('--concurrency <n>', 'requests (jobs and session requests) at the engine at once: its batch size', env.COCOON_RUNNER_CONCURRENCY ?? String(DEFAULT_LIMITS.concurrency))
+        .option('--queue <n>', 'requests waiting for the engine beyond those; more get 503 Busy', env.COCOON_RUNNER_QUEUE ?? String(DEFAULT_LIMITS.queue))
         .option('--chain-endpoint <url>', 'toncenter v2 JSON-RPC URL (the provider\'s own) to read jobs from before signing', env.COCOON_CHAIN_ENDPOINT)
         .exitOverride()
         .parse(argv, { from: 'user' })
@@ -70,6 +74,12 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
         if (!Number.isInteger(n)) throw new Error(`${name} must be an integer`);
         return n;
     };
+    const positive = (v: string, name: string) => {
+        const n = int(v, name);
+        if (n < 1) throw new Error(`${name} must be at least 1`);
+        return n;
+    };
+    if (int(o.queue, '--queue') < 0) throw new Error('--queue must not be negative');
     return {
         provider: Address.parse(o.provider),
         globalId: int(o.globalId, '--global-id'),
@@ -85,6 +95,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
         host: o.host,
         port: int(o.port, '--port'),
         jobTimeoutMs: int(o.jobTimeoutMs, '--job-timeout-ms'),
+        limits: { concurrency: positive(o.concurrency, '--concurrency'), queue: int(o.queue, '--queue') },
         chainEndpoint: o.chainEndpoint,
         chainApiKey: env.COCOON_CHAIN_API_KEY || undefined,
         voucherToken,

@@ -17,7 +17,7 @@ async function main() {
     const config = parseConfig(process.argv.slice(2));
     const runner = await createRunner(config);
     const chain = chainClient(config.chainEndpoint, { apiKey: config.chainApiKey });
-    const server = createEnclaveServer({ ...runner, logger, jobs: chainJobSource(chain, config.provider), sessions: chainSessionSource(chain, config.provider), voucherToken: config.voucherToken });
+    const server = createEnclaveServer({ ...runner, logger, limits: config.limits, jobs: chainJobSource(chain, config.provider), sessions: chainSessionSource(chain, config.provider), voucherToken: config.voucherToken });
     const url = await server.listen(config.port, config.host);
     logger.info({ url, quote: config.quote, backend: config.backend, provider: runner.attestation.provider, enclaveEd25519: runner.attestation.enclaveEd25519, voucherFeed: Boolean(config.voucherToken) }, 'enclave runner listening');
     const stop = (signal: string) => {

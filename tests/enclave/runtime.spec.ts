@@ -50,6 +50,15 @@ describe('runner runtime configuration', () => {
         expect(parseConfig(ok, { HTTP_PROXY: '' }).provider.equals(PROVIDER)).toBe(true);
     });
 
+    it('sizes the engine gate from flags or the environment, and refuses nonsense', () => {
+        expect(parseConfig(BASE, {}).limits).toEqual({ concurrency: 4, queue: 16 });
+        expect(parseConfig([...BASE, '--concurrency', '32', '--queue', '0'], {}).limits).toEqual({ concurrency: 32, queue: 0 });
+        expect(parseConfig(BASE, { COCOON_RUNNER_CONCURRENCY: '64', COCOON_RUNNER_QUEUE: '256' }).limits).toEqual({ concurrency: 64, queue: 256 });
+        expect(() => parseConfig([...BASE, '--concurrency', '0'], {})).toThrow(/--concurrency must be at least 1/);
+        expect(() => parseConfig([...BASE, '--queue', '-1'], {})).toThrow(/--queue must not be negative/);
+        expect(() => parseConfig([...BASE, '--concurrency', 'many'], {})).toThrow(/--concurrency must be an integer/);
+    });
+
     it('loopback means a loopback literal, nothing that merely starts like one, and no name (not even localhost)', () => {
         expect(['http://127.0.0.1', 'https://127.0.0.2:1/x', 'http://[::1]/'].map(isLoopbackUrl)).toEqual([true, true, true]);
         expect(['http://localhost:8000', 'http://127.0.0.1.nip.io', 'http://localhost.evil', 'http://0.0.0.0', 'http://10.0.0.1', 'ftp://127.0.0.1', 'not a url'].map(isLoopbackUrl)).toEqual([false, false, false, false, false, false, false]);

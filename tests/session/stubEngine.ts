@@ -45,7 +45,7 @@ async function streamToolCall(res: ServerResponse, base: Record<string, unknown>
         if (res.destroyed) return;
         event({ delta: { tool_calls: [{ index: 0, function: { arguments: args.slice(i, i + cut) } }] }, finish_reason: null });
         engine.events.push('engine:token');
-        await new Promise((r) => setTimeout(r, engine.tokenMs));
+        if (engine.tokenMs > 0) await new Promise((r) => setTimeout(r, engine.tokenMs)); // 0: the whole answer at once
     }
     event({ delta: {}, finish_reason: 'tool_calls' });
     res.write(`data: ${JSON.stringify({ ...base, choices: [], usage: { prompt_tokens: 100_000, completion_tokens: 1_000, total_tokens: 101_000 } })}\n\n`);
@@ -73,7 +73,7 @@ export async function startStubEngine(tokenMs = 20): Promise<StubEngine> {
             const delta = i === 0 ? { role: 'assistant', content: words[i] } : { content: ` ${words[i]}` };
             res.write(`data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta, finish_reason: null }] })}\n\n`);
             engine.events.push('engine:token');
-            await new Promise((r) => setTimeout(r, engine.tokenMs));
+            if (engine.tokenMs > 0) await new Promise((r) => setTimeout(r, engine.tokenMs)); // 0: the whole answer at once
         }
         res.write(`data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta: {}, finish_reason: words.length < answerWords({ ...body, max_tokens: undefined }).length ? 'length' : 'stop' }] })}\n\n`);
         // A template's tokens inflate what an engine reports; the runner bills its own, smaller count.

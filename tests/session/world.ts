@@ -103,7 +103,7 @@ export async function freePort(): Promise<number> {
 }
 
 /** The stream runner as a child process (enclave/main.ts) on `port`, registered on the Provider once it listens. */
-export async function spawnStreamRunner(w: SessionWorld, port: number): Promise<ChildRunner> {
+export async function spawnStreamRunner(w: SessionWorld, port: number, extraEnv: Record<string, string> = {}): Promise<ChildRunner> {
     const env: NodeJS.ProcessEnv = { ...process.env };
     for (const k of Object.keys(env)) if (UNMEASURED_ENV.includes(k.toUpperCase())) delete env[k];
     const s = w.settings;
@@ -112,6 +112,7 @@ export async function spawnStreamRunner(w: SessionWorld, port: number): Promise<
         COCOON_BACKEND: 'openai', COCOON_UPSTREAM: s.upstream, COCOON_UPSTREAM_STREAM: '1', COCOON_MODEL: s.model, COCOON_WEIGHTS: s.weights,
         COCOON_MAX_CONTEXT: String(s.maxContext), COCOON_JOB_TIMEOUT_MS: String(s.jobTimeoutMs), COCOON_PORT: String(port), COCOON_HOST: '127.0.0.1',
         COCOON_RUNNER_VOUCHER_TOKEN: VOUCHER_TOKEN, LOG_LEVEL: 'info',
+        ...extraEnv,
     });
     const proc = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'enclave/main.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     const chunks: Buffer[] = [];
