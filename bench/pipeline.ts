@@ -8,7 +8,7 @@
  * emulator bound: the same transactions pushed straight through a sandbox Blockchain, no HTTP,
  * relayer or runner. Writes bench/results/pipeline.json.
  */
-import { appendFileSync, readFileSync, writeFileSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { appendFileSync, copyFileSync, readFileSync, writeFileSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
@@ -21,7 +21,7 @@ import type { Devnet } from '../devnet';
 import { protocol, signedResult } from '../tests/fixtures/protocol';
 import { bytesToTree } from '../protocol/bytesTree';
 
-const LEVELS = [1, 8, 32];
+const LEVELS = (process.env.COCOON_BENCH_LEVELS ?? '1,8,32').split(',').map(Number);
 const JOBS_PER_STREAM = Number(process.env.COCOON_BENCH_JOBS_PER_STREAM ?? 10);
 const JOB_TIMEOUT_MS = 60_000;
 const EMULATOR_JOBS = 300;
@@ -73,12 +73,13 @@ function histPct(before: Buckets, after: Buckets, stage: string, p: number): num
 async function emulatorBound(): Promise<number> {
     const p = await protocol();
     const payload = bytesToTree(Buffer.alloc(PAYLOAD_BYTES, 7));
+    const payloadHash = BigInt(`0x${payload.hash().toString('hex')}`); // the receipt is bound to the job's payload
     const started = process.hrtime.bigint();
     for (let i = 0; i < EMULATOR_JOBS; i++) {
         const r = await p.createJob({ payload, terms: p.terms({ maxInputTokens: 256n, maxOutputTokens: 256n }) });
         const jobId = BigInt(i);
         if (!r.transactions.length) throw new Error('no transaction');
-        await p.provider.sendExternal(signedResult({ provider: p.provider.address, enclave: p.enclave }, jobId, { inputTokens: 10, outputTokens: 10, result: bytesToTree(Buffer.alloc(PAYLOAD_BYTES, 9)) }));
+        await p.provider.sendExternal(signedResult({ provider: p.provider.address, enclave: p.enclave }, jobId, { inputTokens: 10, outputTokens: 10, payloadHash, result: bytesToTree(Buffer.alloc(PAYLOAD_BYTES, 9)) }));
     }
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     return EMULATOR_JOBS / seconds;
@@ -92,6 +93,7 @@ function peakRssMb(pid: number): number {
 /** Starts a child process and waits for a line of its stdout to match `ready`. */
 async function child(args: string[], env: NodeJS.ProcessEnv, ready: RegExp): Promise<{ proc: ChildProcess; match: RegExpExecArray; out: () => string }> {
     const proc = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'inherit'] });
+    process.once('exit', () => proc.kill('SIGKILL')); // a failed run leaves no devnet or relayer behind
     let out = '';
     const match = await new Promise<RegExpExecArray>((resolve, reject) => {
         proc.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code} before it was ready`)));
@@ -157,7 +159,12 @@ async function network(): Promise<Network> {
 
 async function main() {
     // The relayer as deployed: JavaScript compiled by tsc (npm run build:relayer), no TypeScript compiler in the process.
-    if (RELAYER_MODE === 'dist') execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'relayer/tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
+    if (RELAYER_MODE === 'dist') {
+        execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'relayer/tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
+        // protocol/errors.ts reads the exit codes from their source at run time; tsc does not copy it.
+        mkdirSync(join(ROOT, 'dist', 'relayer-build', 'contracts', 'common'), { recursive: true });
+        copyFileSync(join(ROOT, 'contracts', 'common', 'errors.tact'), join(ROOT, 'dist', 'relayer-build', 'contracts', 'common', 'errors.tact'));
+    }
     const net = await network();
     const relayerArgs = RELAYER_MODE === 'ts-node' ? ['-r', 'ts-node/register/transpile-only', 'relayer/main.ts'] : [join(ROOT, 'dist', 'relayer-build', 'relayer', 'main.js')];
     const relayer = await child(relayerArgs, { ...process.env, ...net.relayerEnv, LOG_LEVEL: 'info', COCOON_RELAYER_ENV_FILE: '/nonexistent' }, /"url":"(http:[^"]+)".*"msg":"relayer started"/);
@@ -181,6 +188,7 @@ async function main() {
         const latencies: number[] = [];
         const submitMs: number[] = [];
         let lost = 0;
+        const lostBy: Record<string, number> = {}; // SDK error code (or message) → jobs
         const started = Date.now();
         await Promise.all(users.map(async (user, s) => {
             for (let i = 0; i < JOBS_PER_STREAM; i++) {
@@ -190,8 +198,10 @@ async function main() {
                     submitMs.push(Date.now() - t0);
                     await pending.result; // settled, receipt verified and result decrypted; else it throws
                     latencies.push(Date.now() - t0);
-                } catch {
+                } catch (e) {
                     lost++;
+                    const why = (e as { code?: string }).code ?? (e as Error).message;
+                    lostBy[why] = (lostBy[why] ?? 0) + 1;
                 }
             }
         }));
@@ -202,6 +212,7 @@ async function main() {
             concurrency,
             jobs: concurrency * JOBS_PER_STREAM,
             lostJobs: lost,
+            ...(lost ? { lostBy } : {}),
             jobsPerSecond: round(latencies.length / seconds),
             p50Ms: pct(latencies, 50),
             p99Ms: pct(latencies, 99),
