@@ -1,39 +1,36 @@
 /**
- * `npm run bench:pipeline`: jobs through the whole path on the devnet — client wallet (TonClient over
- * HTTP) → CreateJob → relayer (a child process, as deployed) → enclave runner (reference engine) →
- * SubmitResult external → JobSettled → JobRefund seen by the client — at concurrency 1, 8 and 32
- * (one client wallet per concurrent job stream). Reports throughput, end-to-end latency percentiles,
+ * `npm run bench:pipeline`: jobs through the whole path on the devnet — the SDK a user calls
+ * (CocoonClient over TonClient/HTTP: discovery, attestation, seal, CreateJob from its V5R1 wallet) →
+ * relayer (a child process, as deployed) → enclave runner (reference engine) → SubmitResult external
+ * → JobSettled → the SDK checks the receipt and decrypts — at concurrency 1, 8 and 32 (one user, i.e.
+ * one wallet and one CocoonClient with its own poller, per concurrent job stream). Reports throughput, end-to-end latency percentiles,
  * the relayer's per-stage latencies (from its /metrics histograms), its peak RSS (VmHWM), and the
  * emulator bound: the same transactions pushed straight through a sandbox Blockchain, no HTTP,
  * relayer or runner. Writes bench/results/pipeline.json.
  */
-import { appendFileSync, readFileSync, writeFileSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { appendFileSync, copyFileSync, readFileSync, writeFileSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { Address, toNano, Transaction } from '@ton/core';
-import type { TonClient } from '@ton/ton';
+import { Address, toNano } from '@ton/core';
 import { chainClient } from '../sdk/chain';
-import { startDemo } from '../demo/startDemo';
-import { awaitEnd, ClientContext, clientContext, JobSpec, submitJob } from '../demo/client';
+import { chat, DemoUser, demoUser, startDemo, UserOptions } from '../demo/startDemo';
 import { DevnetClock } from '../demo/clock';
 import { deployProtocol } from '../demo/protocol';
-import { DemoWallet } from '../demo/wallet';
 import type { Devnet } from '../devnet';
-import { eventsOf } from '../relayer/events';
 import { protocol, signedResult } from '../tests/fixtures/protocol';
 import { bytesToTree } from '../protocol/bytesTree';
 
-const LEVELS = [1, 8, 32];
+const LEVELS = (process.env.COCOON_BENCH_LEVELS ?? '1,8,32').split(',').map(Number);
 const JOBS_PER_STREAM = Number(process.env.COCOON_BENCH_JOBS_PER_STREAM ?? 10);
 const JOB_TIMEOUT_MS = 60_000;
 const EMULATOR_JOBS = 300;
 const PAYLOAD_BYTES = 160; // about the size of a sealed short prompt
 // What was measured (see docs/spec/pipeline-bench.md); the defaults are the faster choices.
 const DEVNET_MODE = process.env.COCOON_BENCH_DEVNET ?? 'child'; // child | inproc
-const CLIENT_WAIT = process.env.COCOON_BENCH_CLIENT_WAIT ?? 'shared'; // shared | poll
 const RELAYER_MODE = process.env.COCOON_BENCH_RELAYER ?? 'dist'; // dist (tsc build) | ts-node
-const WATCH_POLL_MS = 10;
+// How often each user's CocoonClient polls the Provider while its jobs are open (the SDK's `pollMs`; its default is 1000).
+const CLIENT_POLL_MS = Number(process.env.COCOON_BENCH_CLIENT_POLL_MS ?? 50);
 const WARMUP_JOBS = Number(process.env.COCOON_BENCH_WARMUP_JOBS ?? 5);
 const ROOT = join(__dirname, '..');
 
@@ -76,12 +73,13 @@ function histPct(before: Buckets, after: Buckets, stage: string, p: number): num
 async function emulatorBound(): Promise<number> {
     const p = await protocol();
     const payload = bytesToTree(Buffer.alloc(PAYLOAD_BYTES, 7));
+    const payloadHash = BigInt(`0x${payload.hash().toString('hex')}`); // the receipt is bound to the job's payload
     const started = process.hrtime.bigint();
     for (let i = 0; i < EMULATOR_JOBS; i++) {
         const r = await p.createJob({ payload, terms: p.terms({ maxInputTokens: 256n, maxOutputTokens: 256n }) });
         const jobId = BigInt(i);
         if (!r.transactions.length) throw new Error('no transaction');
-        await p.provider.sendExternal(signedResult({ provider: p.provider.address, enclave: p.enclave }, jobId, { inputTokens: 10, outputTokens: 10, result: bytesToTree(Buffer.alloc(PAYLOAD_BYTES, 9)) }));
+        await p.provider.sendExternal(signedResult({ provider: p.provider.address, enclave: p.enclave }, jobId, { inputTokens: 10, outputTokens: 10, payloadHash, result: bytesToTree(Buffer.alloc(PAYLOAD_BYTES, 9)) }));
     }
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     return EMULATOR_JOBS / seconds;
@@ -95,6 +93,7 @@ function peakRssMb(pid: number): number {
 /** Starts a child process and waits for a line of its stdout to match `ready`. */
 async function child(args: string[], env: NodeJS.ProcessEnv, ready: RegExp): Promise<{ proc: ChildProcess; match: RegExpExecArray; out: () => string }> {
     const proc = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'inherit'] });
+    process.once('exit', () => proc.kill('SIGKILL')); // a failed run leaves no devnet or relayer behind
     let out = '';
     const match = await new Promise<RegExpExecArray>((resolve, reject) => {
         proc.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code} before it was ready`)));
@@ -128,12 +127,8 @@ async function devnetChild(): Promise<{ devnet: Devnet; proc: ChildProcess }> {
 
 interface Network {
     devnet: Devnet;
-    client: TonClient;
-    provider: Address;
     relayerEnv: Record<string, string>;
-    newClient: (amount: bigint) => Promise<DemoWallet>;
-    submitJob: (w: DemoWallet, spec: JobSpec) => ReturnType<typeof submitJob>;
-    awaitEnd: (w: DemoWallet, job: Awaited<ReturnType<typeof submitJob>>, signal?: AbortSignal) => ReturnType<typeof awaitEnd>;
+    newUser: (options: UserOptions) => Promise<DemoUser>;
     stop: () => Promise<void>;
 }
 
@@ -143,25 +138,18 @@ async function network(): Promise<Network> {
     const relayerEnv = (env: Record<string, string>) => ({ ...env, COCOON_RELAYER_POLL_MS: '10', COCOON_RELAYER_CONCURRENCY: '64', COCOON_RELAYER_KEEPER: '0', COCOON_RELAYER_PORT: '0' });
     if (DEVNET_MODE === 'inproc') {
         const demo = await startDemo({ relayer: false, pollMs: 10, runnerLimits: RUNNER_LIMITS });
-        return { devnet: demo.devnet, client: demo.client, provider: demo.ctx.provider, relayerEnv: relayerEnv(demo.relayerEnv()), newClient: demo.newClient, submitJob: demo.submitJob, awaitEnd: demo.awaitEnd, stop: demo.stop };
+        return { devnet: demo.devnet, relayerEnv: relayerEnv(demo.relayerEnv()), newUser: demo.newUser, stop: demo.stop };
     }
     // The same deployment as startDemo (demo/protocol.ts: wallets, TonClient, governance delay over HTTP), devnet out of process.
     const { devnet } = await devnetChild();
     const client = chainClient(devnet.endpoint);
     const clock = new DevnetClock(devnet.url);
     const protocol = await deployProtocol(devnet, client, clock, { runnerLimits: RUNNER_LIMITS });
-    const ctx: ClientContext = clientContext(client, protocol);
     const dbPath = join(mkdtempSync(join(tmpdir(), 'cocoon-relayer-')), 'relayer.sqlite');
     return {
-        devnet, client, provider: ctx.provider,
-        relayerEnv: relayerEnv({ COCOON_RELAYER_ENDPOINT: devnet.endpoint, COCOON_RELAYER_PROVIDERS: `${ctx.provider.toString()}=${protocol.runnerUrl}`, COCOON_RELAYER_DB: dbPath }),
-        newClient: async (amount) => {
-            const w = DemoWallet.random(client, clock.now);
-            await devnet.faucet(w.address, amount);
-            return w;
-        },
-        submitJob: (w, spec) => submitJob(ctx, w, spec),
-        awaitEnd: (w, job, signal) => awaitEnd(ctx, w, job, signal),
+        devnet,
+        relayerEnv: relayerEnv({ COCOON_RELAYER_ENDPOINT: devnet.endpoint, COCOON_RELAYER_PROVIDERS: `${protocol.provider.address.toString()}=${protocol.runnerUrl}`, COCOON_RELAYER_DB: dbPath }),
+        newUser: (options) => demoUser(devnet, client, clock, protocol, options),
         stop: async () => {
             await protocol.runner.close();
             await devnet.close();
@@ -169,135 +157,62 @@ async function network(): Promise<Network> {
     };
 }
 
-/**
- * One watcher for all clients: reads the Provider's history over TonClient (as any client could) and
- * wakes a client when its job's ending event (JobSettled / JobDeclined / JobExpired) shows up. The
- * client then reads the JobRefund at its own wallet and decodes the outcome (demo/client.ts
- * `awaitEnd`), so every job is still seen refunded at its wallet — one poller instead of one per client.
- */
-class EndWatcher {
-    private readonly waiting = new Map<bigint, () => void>();
-    private readonly ended = new Set<bigint>();
-    private cursor?: { lt: bigint; hash: Buffer };
-    private stopped = false;
-    private loop?: Promise<void>;
-
-    constructor(private readonly client: TonClient, private readonly provider: Address) {}
-
-    async start(): Promise<void> {
-        const head = await this.client.getTransactions(this.provider, { limit: 1, archival: true });
-        if (head.length) this.cursor = { lt: head[0].lt, hash: head[0].hash() };
-        this.loop = (async () => {
-            while (!this.stopped) {
-                try {
-                    await this.poll();
-                } catch {
-                    // transient; look again
-                }
-                await new Promise((r) => setTimeout(r, WATCH_POLL_MS));
-            }
-        })();
-    }
-
-    private async poll(): Promise<void> {
-        const fresh: Transaction[] = [];
-        let page: { lt?: string; hash?: string } = {};
-        for (;;) {
-            const txs = await this.client.getTransactions(this.provider, { limit: 100, ...page, to_lt: this.cursor?.lt.toString(), archival: true });
-            const newer = txs.filter((t) => !this.cursor || t.lt > this.cursor.lt);
-            fresh.push(...newer);
-            if (txs.length < 100 || newer.length < txs.length) break;
-            const last = txs[txs.length - 1];
-            page = { lt: last.lt.toString(), hash: last.hash().toString('base64') };
-            fresh.pop(); // the page starts inclusively at its lt
-        }
-        if (!fresh.length) return;
-        this.cursor = { lt: fresh[0].lt, hash: fresh[0].hash() };
-        for (const tx of fresh) {
-            for (const e of eventsOf(tx)) {
-                if (e.kind !== 'finished') continue;
-                this.ended.add(e.jobId);
-                this.waiting.get(e.jobId)?.();
-            }
-        }
-    }
-
-    /** Resolves once the job's ending event is on chain. */
-    ended$(jobId: bigint, signal: AbortSignal): Promise<void> {
-        if (this.ended.has(jobId)) return Promise.resolve();
-        return new Promise((resolve, reject) => {
-            const onAbort = () => {
-                this.waiting.delete(jobId);
-                reject(signal.reason);
-            };
-            signal.addEventListener('abort', onAbort, { once: true });
-            this.waiting.set(jobId, () => {
-                this.waiting.delete(jobId);
-                signal.removeEventListener('abort', onAbort);
-                resolve();
-            });
-        });
-    }
-
-    async stop(): Promise<void> {
-        this.stopped = true;
-        await this.loop;
-    }
-}
-
 async function main() {
     // The relayer as deployed: JavaScript compiled by tsc (npm run build:relayer), no TypeScript compiler in the process.
-    if (RELAYER_MODE === 'dist') execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'relayer/tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
+    if (RELAYER_MODE === 'dist') {
+        execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'relayer/tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
+        // protocol/errors.ts reads the exit codes from their source at run time; tsc does not copy it.
+        mkdirSync(join(ROOT, 'dist', 'relayer-build', 'contracts', 'common'), { recursive: true });
+        copyFileSync(join(ROOT, 'contracts', 'common', 'errors.tact'), join(ROOT, 'dist', 'relayer-build', 'contracts', 'common', 'errors.tact'));
+    }
     const net = await network();
     const relayerArgs = RELAYER_MODE === 'ts-node' ? ['-r', 'ts-node/register/transpile-only', 'relayer/main.ts'] : [join(ROOT, 'dist', 'relayer-build', 'relayer', 'main.js')];
     const relayer = await child(relayerArgs, { ...process.env, ...net.relayerEnv, LOG_LEVEL: 'info', COCOON_RELAYER_ENV_FILE: '/nonexistent' }, /"url":"(http:[^"]+)".*"msg":"relayer started"/);
     const logFile = process.env.COCOON_BENCH_RELAYER_LOG; // keep draining its log, optionally into a file
     relayer.proc.stdout!.on('data', logFile ? (c) => appendFileSync(logFile, c) : () => undefined);
     const url = relayer.match[1];
-    const watcher = new EndWatcher(net.client, net.provider);
-    if (CLIENT_WAIT === 'shared') await watcher.start();
+    const newUser = () => net.newUser({ funds: toNano('20'), pollMs: CLIENT_POLL_MS });
+    const job = (user: DemoUser, prompt: string) => user.sdk.submit(chat(prompt), { timeoutMs: JOB_TIMEOUT_MS });
     const scrape = async () => histogram(await (await fetch(`${url}/metrics`)).text());
 
     // Warm-up (not measured): a few jobs through the whole path so the first measured ones do not pay
     // for JIT compilation and first connections in the relayer, runner and devnet.
-    const warm = await net.newClient(toNano('20'));
-    for (let i = 0; i < WARMUP_JOBS; i++) {
-        const job = await net.submitJob(warm, { prompt: `warm-up job ${i}` });
-        const signal = AbortSignal.timeout(JOB_TIMEOUT_MS);
-        if (CLIENT_WAIT === 'shared') await watcher.ended$(job.jobId, signal);
-        await net.awaitEnd(warm, job, signal);
-    }
+    const warm = await newUser();
+    for (let i = 0; i < WARMUP_JOBS; i++) await (await job(warm, `warm-up job ${i}`)).result;
+    warm.sdk.close();
 
     const levels = [];
     for (const concurrency of LEVELS) {
-        const wallets: DemoWallet[] = await Promise.all(Array.from({ length: concurrency }, () => net.newClient(toNano('20'))));
+        const users = await Promise.all(Array.from({ length: concurrency }, newUser));
         const before = await scrape();
         const latencies: number[] = [];
         const submitMs: number[] = [];
         let lost = 0;
+        const lostBy: Record<string, number> = {}; // SDK error code (or message) → jobs
         const started = Date.now();
-        await Promise.all(wallets.map(async (w, s) => {
+        await Promise.all(users.map(async (user, s) => {
             for (let i = 0; i < JOBS_PER_STREAM; i++) {
                 const t0 = Date.now();
                 try {
-                    const job = await net.submitJob(w, { prompt: `bench stream ${s} job ${i} with a short prompt` });
+                    const pending = await job(user, `bench stream ${s} job ${i} with a short prompt`);
                     submitMs.push(Date.now() - t0);
-                    const signal = AbortSignal.timeout(JOB_TIMEOUT_MS);
-                    if (CLIENT_WAIT === 'shared') await watcher.ended$(job.jobId, signal);
-                    const end = await net.awaitEnd(w, job, signal);
-                    if (end.kind !== 'settled') lost++;
+                    await pending.result; // settled, receipt verified and result decrypted; else it throws
                     latencies.push(Date.now() - t0);
-                } catch {
+                } catch (e) {
                     lost++;
+                    const why = (e as { code?: string }).code ?? (e as Error).message;
+                    lostBy[why] = (lostBy[why] ?? 0) + 1;
                 }
             }
         }));
+        users.forEach((u) => u.sdk.close());
         const seconds = (Date.now() - started) / 1000;
         const after = await scrape();
         const level = {
             concurrency,
             jobs: concurrency * JOBS_PER_STREAM,
             lostJobs: lost,
+            ...(lost ? { lostBy } : {}),
             jobsPerSecond: round(latencies.length / seconds),
             p50Ms: pct(latencies, 50),
             p99Ms: pct(latencies, 99),
@@ -314,7 +229,6 @@ async function main() {
     const relayerPeakRssMb = round(peakRssMb(relayer.proc.pid!));
     relayer.proc.kill('SIGTERM');
     await new Promise((r) => relayer.proc.once('exit', r));
-    await watcher.stop();
     await net.stop();
 
     const emulatorBoundJobsPerSecond = round(await emulatorBound());
@@ -335,9 +249,10 @@ async function main() {
         fractionOfEmulatorBound: Number((best.jobsPerSecond / emulatorBoundJobsPerSecond).toFixed(2)),
         levels,
         devnet: DEVNET_MODE,
-        clientWait: CLIENT_WAIT,
+        client: 'sdk',
+        clientPollMs: CLIENT_POLL_MS,
         relayerBuild: RELAYER_MODE,
-        notes: `Stage percentiles are interpolated inside the relayer histogram buckets (relayer/metrics.ts). Runner and clients run in the bench process; the relayer (${RELAYER_MODE === 'dist' ? 'compiled JavaScript from npm run build:relayer' : 'ts-node'}) and ${DEVNET_MODE === 'child' ? 'the devnet are child processes' : 'the devnet in-process'}.`,
+        notes: `Stage percentiles are interpolated inside the relayer histogram buckets (relayer/metrics.ts). Clients are CocoonClients (the SDK), one per concurrent stream, each polling the Provider every ${CLIENT_POLL_MS} ms; runner and clients run in the bench process; the relayer (${RELAYER_MODE === 'dist' ? 'compiled JavaScript from npm run build:relayer' : 'ts-node'}) and ${DEVNET_MODE === 'child' ? 'the devnet are child processes' : 'the devnet in-process'}.`,
     };
     mkdirSync(join(__dirname, 'results'), { recursive: true });
     writeFileSync(join(__dirname, 'results', 'pipeline.json'), JSON.stringify(result, null, 2) + '\n');

@@ -9,13 +9,12 @@
  * (1 and 10 are toncenter's tiers), for its users; the demo's own services are not limited.
  */
 import { fromNano, toNano } from '@ton/core';
-import { mnemonicNew } from '@ton/crypto';
 import { startGateway } from '../gateway/server';
-import { CocoonClient, MnemonicSigner } from '../sdk';
+import { CocoonError, JobDeclinedError, JobExpiredError } from '../sdk';
 import { createLogger } from '../relayer/log';
 import { open } from '../protocol/tonClient';
 import { Provider } from '../wrappers/Provider';
-import { startDemo } from './startDemo';
+import { chat, replyText, startDemo } from './startDemo';
 import { writeDevEnv } from './devEnv';
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
@@ -45,35 +44,36 @@ async function main() {
     say(`enclave       ${protocol.attestation.enclaveEd25519.slice(0, 16)}… (${protocol.attestation.quoteKind} quote), runner ${protocol.runnerUrl}`);
     say(`relayer       ${demo.relayer!.url}/healthz, /metrics (keeper ${demo.relayer!.keeperAddress})`);
 
-    const wallet = await demo.newClient();
     const prompt = process.env.COCOON_DEMO_PROMPT ?? 'the quick brown fox jumps over the lazy dog';
-    say(`client        ${wallet.address}`);
+    // The first job goes through the SDK a user calls (sdk/client.ts), from a wallet of its own.
+    const user = await demo.newUser();
+    say(`client        ${user.address}`);
     say(`prompt        "${prompt}" (sealed to the enclave; the relayer and the chain see only ciphertext)`);
     const started = Date.now();
-    const job = await demo.submitJob(wallet, { prompt });
+    const job = await user.sdk.submit(chat(prompt));
     say(`created       job ${job.jobId}, escrow ${ton(job.escrow)}`);
-    const end = await demo.awaitEnd(wallet, job);
-    const row = demo.relayer!.store.get(protocol.provider.address.toRawString(), job.jobId);
-    say(`dispatched    relayer → runner → signed ${end.kind === 'settled' ? 'receipt' : end.kind}; relayer state: ${row?.state}`);
-    if (end.kind === 'settled') {
-        say(`result        "${end.text}" (${end.inputTokens} input + ${end.outputTokens} output tokens, opened with the client's key)`);
-        say(`settled       price ${ton(end.price)}: provider earned ${ton(end.providerEarned)}, protocol fee ${ton(end.fee)}; refunded ${ton(end.refund)} to the client`);
-        say(`              client paid ${ton(job.escrow - end.refund)} in total (price + gas) in ${Date.now() - started} ms`);
+    const end = await job.result.catch((e: unknown) => {
+        if (e instanceof JobDeclinedError || e instanceof JobExpiredError) return e;
+        throw e;
+    });
+    const elapsed = Date.now() - started;
+    // The SDK reads the settlement from the Provider's transactions, usually before the relayer has
+    // confirmed its delivery: give it a moment to record the job as final.
+    const relayerState = () => demo.relayer!.store.get(protocol.provider.address.toRawString(), job.jobId)?.state;
+    for (let i = 0; i < 40 && relayerState() !== 'final'; i++) await new Promise((r) => setTimeout(r, 50));
+    const kind = end instanceof JobDeclinedError ? 'declined' : end instanceof JobExpiredError ? 'expired' : 'receipt';
+    say(`dispatched    relayer → runner → signed ${kind}; relayer state: ${relayerState()}`);
+    if (end instanceof CocoonError) {
+        say(`ended         ${kind}, refunded ${ton(end.refund)}`);
     } else {
-        say(`ended         ${end.kind}, refunded ${ton(end.refund)}`);
+        say(`result        "${replyText(end)}" (${end.usage.inputTokens} input + ${end.usage.outputTokens} output tokens, verified against the enclave's receipt and opened with the client's key)`);
+        say(`settled       price ${ton(end.price)}: provider earned ${ton(end.providerEarned)}, protocol fee ${ton(end.fee)}; refunded ${ton(end.refund)} to the client`);
+        say(`              client paid ${ton(end.escrow - end.refund)} in total (price + gas) in ${elapsed} ms`);
     }
+    user.sdk.close();
 
     // The gateway: OpenAI clients are served from one session per model, whose deposit this wallet pays.
-    const signer = await MnemonicSigner.fromMnemonic(demo.client, await mnemonicNew(), { now: demo.clock.now });
-    await demo.devnet.faucet(signer.address, toNano('100'));
-    const sdk = new CocoonClient({
-        client: demo.client,
-        registry: protocol.registry.address,
-        signer,
-        // The runner is found at the URL the Provider publishes on chain; the dev root is trusted
-        // here, explicitly, and nowhere by default.
-        attestation: { trustAnchorPem: protocol.attestation.devRootPem },
-    });
+    const { sdk, signer } = await demo.newUser({ funds: toNano('100') });
     const gateway = await startGateway({ sdk, port: port('COCOON_GATEWAY_PORT', 8080) });
     say(`gateway       ${gateway.url} (OpenAI API; wallet ${signer.address})`);
     const example = JSON.stringify({ model: 'cocoon-reference-v1', messages: [{ role: 'user', content: 'hello there' }] });

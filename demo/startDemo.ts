@@ -3,12 +3,15 @@
  * deployed through TonClient, an enclave runner (dev quotes, reference engine) and a relayer that
  * also settles the runner's session vouchers (their feed token made here) — and
  * handles to drive it. The demo CLI, the relayer tests, the pipeline benchmark and the gateway use it.
+ * Jobs go through the SDK a user calls (`newUser`: a funded wallet and a CocoonClient), never a copy.
  */
-import { toNano } from '@ton/core';
+import { Address, toNano } from '@ton/core';
 import { mnemonicNew, mnemonicToPrivateKey } from '@ton/crypto';
 import { TonClient } from '@ton/ton';
 import { cocoonWallet } from '../protocol/wallet';
 import { chainClient } from '../sdk/chain';
+import { CocoonClient, CocoonClientOptions, JobResult, MnemonicSigner } from '../sdk';
+import { REFERENCE_MODEL_NAME } from '../protocol/defaults';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,7 +20,6 @@ import type { DestinationStream } from 'pino';
 import { Devnet, startDevnet } from '../devnet';
 import { parseConfig, RelayerConfig } from '../relayer/config';
 import { RelayerHandle, startRelayer } from '../relayer/relayer';
-import { awaitEnd, ClientContext, clientContext, JobSpec, runJob, submitJob, SubmittedJob } from './client';
 import { DevnetClock } from './clock';
 import { deployProtocol, DeployedProtocol, ProtocolOptions } from './protocol';
 import { DemoWallet } from './wallet';
@@ -32,6 +34,8 @@ export interface DemoOptions extends ProtocolOptions {
     dbPath?: string;
     relayerLogDestination?: DestinationStream;
     relayerLogLevel?: string;
+    /** How often a user's CocoonClient (`newUser`) polls the Provider while a job is open (default: `pollMs`, else 100 ms). */
+    clientPollMs?: number;
     relayerConcurrency?: number;
     /** More of the in-process relayer's environment (e.g. COCOON_RELAYER_SESSION_THRESHOLD_TON), over the demo's. */
     relayerOverrides?: Record<string, string>;
@@ -49,18 +53,53 @@ export interface DemoHandles {
     apiKey: string;
     clock: DevnetClock;
     protocol: DeployedProtocol;
-    ctx: ClientContext;
     relayer?: RelayerHandle;
     /** The runner's voucher feed token, which the relayer's environment names for the demo's Provider (COCOON_RELAYER_SESSION_FEEDS). */
     voucherToken: string;
     /** The relayer's environment (COCOON_RELAYER_*), to run more relayers, e.g. as child processes. */
     relayerEnv: (overrides?: Record<string, string>) => Record<string, string>;
     keeperMnemonic: string[];
+    /** A funded wallet as a contract `Sender`, for messages the SDK does not send (sessions by hand, admin). */
     newClient: (amount?: bigint) => Promise<DemoWallet>;
-    submitJob: (wallet: DemoWallet, spec: JobSpec) => Promise<SubmittedJob>;
-    awaitEnd: typeof awaitEnd extends (c: ClientContext, ...rest: infer R) => infer T ? (...rest: R) => T : never;
-    runJob: (wallet: DemoWallet, spec: JobSpec) => ReturnType<typeof runJob>;
+    /** A user: a fresh mnemonic wallet funded from the faucet and a CocoonClient paying from it (`options` override the demo's). */
+    newUser: (options?: UserOptions) => Promise<DemoUser>;
     stop: () => Promise<void>;
+}
+
+export interface UserOptions extends Partial<Omit<CocoonClientOptions, 'signer'>> {
+    funds?: bigint; // default 50 TON
+}
+
+export interface DemoUser {
+    address: Address;
+    signer: MnemonicSigner;
+    sdk: CocoonClient;
+}
+
+/** An OpenAI chat request for the reference model with one user message. */
+export const chat = (prompt: string) => ({ model: REFERENCE_MODEL_NAME, messages: [{ role: 'user', content: prompt }] });
+
+/** The assistant's text in a chat (or text) completion. */
+export function replyText(r: Pick<JobResult, 'response'>): string {
+    const first = (r.response.choices as { message?: { content?: unknown }; text?: unknown }[] | undefined)?.[0];
+    return String(first?.message?.content ?? first?.text ?? '');
+}
+
+/**
+ * A CocoonClient for the network `protocol` deployed, paying from a new wallet funded with `funds`.
+ * The dev root is trusted here, explicitly, and nowhere by default; the runner is found at the URL the
+ * Provider publishes on chain.
+ */
+export async function demoUser(devnet: Pick<Devnet, 'faucet'>, client: TonClient, clock: DevnetClock, protocol: DeployedProtocol, options: UserOptions = {}): Promise<DemoUser> {
+    const { funds, ...overrides } = options;
+    const signer = await MnemonicSigner.fromMnemonic(client, await mnemonicNew(), { now: clock.now });
+    await devnet.faucet(signer.address, funds ?? toNano('50'));
+    const sdk = new CocoonClient({
+        client, registry: protocol.registry.address, signer, pollMs: 100,
+        attestation: { trustAnchorPem: protocol.attestation.devRootPem },
+        ...overrides,
+    });
+    return { address: signer.address, signer, sdk };
 }
 
 export async function startDemo(options: DemoOptions = {}): Promise<DemoHandles> {
@@ -109,7 +148,6 @@ export async function startDemo(options: DemoOptions = {}): Promise<DemoHandles>
             await relayer.caughtUp();
         }
 
-        const ctx: ClientContext = clientContext(client, protocol);
         const newClient = async (amount = toNano('50')) => {
             const w = DemoWallet.random(client, clock.now);
             await devnet.faucet(w.address, amount);
@@ -123,10 +161,8 @@ export async function startDemo(options: DemoOptions = {}): Promise<DemoHandles>
                 await devnet.close();
             })());
         return {
-            devnet, client, apiKey, clock, protocol, ctx, relayer, voucherToken, relayerEnv, keeperMnemonic, newClient, stop,
-            submitJob: (w, spec) => submitJob(ctx, w, spec),
-            awaitEnd: (w, job, signal) => awaitEnd(ctx, w, job, signal),
-            runJob: (w, spec) => runJob(ctx, w, spec),
+            devnet, client, apiKey, clock, protocol, relayer, voucherToken, relayerEnv, keeperMnemonic, newClient, stop,
+            newUser: (o) => demoUser(devnet, client, clock, protocol, { pollMs: options.clientPollMs ?? options.pollMs ?? 100, ...o }),
         };
     } catch (e) {
         await relayer?.stop().catch(() => undefined);

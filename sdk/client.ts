@@ -70,10 +70,17 @@ export interface JobResult {
     /** The OpenAI response, its `usage` replaced by the counts the enclave signed. */
     response: Record<string, unknown>;
     usage: JobUsage;
-    /** What the job cost (nanotons, before gas) and what came back. */
+    /** What the job cost (nanotons, before gas) and what came back; the wallet paid `escrow - refund` in all (price and gas). */
     price: bigint;
     refund: bigint;
     escrow: bigint;
+    /**
+     * How the price was split: the protocol's fee (at the rate of the Provider's parameter copy when
+     * the job was submitted) and the rest, the provider's earnings (less any delivery gas beyond the
+     * escrowed allowance, which the contract charges to the provider).
+     */
+    fee: bigint;
+    providerEarned: bigint;
     /** Hash of the settling transaction, hex. */
     txHash: string;
 }
@@ -236,6 +243,7 @@ export class CocoonClient {
             jobId, deadline: Number(deadline), provider: provider.address, globalId: snapshot.globalId, enclaveKey: enclave.enclaveKey,
             payloadHash: BigInt('0x' + sealed.payload.hash().toString('hex')),
             resultSecret: sealed.resultKeys.secretKey, escrow, expiryShareBps: snapshot.params.expiryClientShareBps,
+            feeBps: (provider.params ?? snapshot.params).protocolFeeBps,
             timeoutMs: opts.timeoutMs ?? (ttl + 120) * 1000, progress, fromLt: BigInt(fromLt ?? '0'),
         });
         result.catch(() => {}); // the caller owns the promise; avoid an unhandled rejection before it attaches
@@ -256,7 +264,7 @@ export class CocoonClient {
 
     private async awaitEnd(j: {
         jobId: bigint; deadline: number; provider: Address; globalId: number; enclaveKey: bigint; payloadHash: bigint; resultSecret: Uint8Array;
-        escrow: bigint; expiryShareBps: bigint; timeoutMs: number; progress: NonNullable<SubmitOptions['onProgress']>; fromLt: bigint;
+        escrow: bigint; expiryShareBps: bigint; feeBps: bigint; timeoutMs: number; progress: NonNullable<SubmitOptions['onProgress']>; fromLt: bigint;
     }): Promise<JobResult> {
         const feed = this.feedFor(j.provider);
         const waiting = this.waitFor(feed, j.fromLt, (tx) => jobEndIn(tx, j.jobId), j.timeoutMs, 'the job to end', j.jobId);
@@ -282,9 +290,11 @@ export class CocoonClient {
         const response = openJobResult(settled, j.resultSecret);
         const usage = { inputTokens: end.inputTokens, outputTokens: end.outputTokens };
         response.usage = { prompt_tokens: usage.inputTokens, completion_tokens: usage.outputTokens, total_tokens: usage.inputTokens + usage.outputTokens };
+        const price = end.event.price;
+        const fee = (price * j.feeBps) / 10_000n;
         return {
             jobId: j.jobId, provider: j.provider, enclaveKey: j.enclaveKey, response, usage,
-            price: end.event.price, refund: end.event.refund, escrow: j.escrow, txHash: end.tx.hash().toString('hex'),
+            price, refund: end.event.refund, escrow: j.escrow, fee, providerEarned: price - fee, txHash: end.tx.hash().toString('hex'),
         };
     }
 

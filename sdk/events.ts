@@ -18,6 +18,7 @@ export const OP = {
     JobExpired: 0x45000004,
     SubmitResult: 0x51000021,
     SessionOpened: 0x45000006,
+    JobRefund: 0x43000001,
     SessionRefund: 0x43000003,
 } as const;
 

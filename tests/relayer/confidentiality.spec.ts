@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startDemo } from '../../demo/startDemo';
+import { chat, replyText, startDemo } from '../../demo/startDemo';
 import { history, memoryLog } from './helpers';
 
 jest.setTimeout(60_000);
@@ -23,11 +23,9 @@ describe('relayer: confidentiality canary', () => {
         let onChain: Buffer[] = [];
         let text = '';
         try {
-            const wallet = await demo.newClient();
-            const { end } = await demo.runJob(wallet, { prompt });
-            expect(end.kind).toBe('settled');
-            if (end.kind === 'settled') text = end.text;
-            for (const address of [demo.ctx.provider, wallet.address]) {
+            const user = await demo.newUser();
+            text = replyText(await user.sdk.run(chat(prompt)));
+            for (const address of [demo.protocol.provider.address, user.address]) {
                 onChain = onChain.concat((await history(demo.client, address)).map((tx) => tx.raw.toBoc()));
             }
         } finally {

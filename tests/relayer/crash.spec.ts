@@ -4,9 +4,8 @@
  * each, no second payment) and the Provider's ledger holds no open job or escrow.
  * Default: ≥ 20 kills over 40 jobs; COCOON_DEEP=1: ≥ 20 kills over 200 jobs.
  */
-import { startDemo, DemoHandles } from '../../demo/startDemo';
-import type { SubmittedJob } from '../../demo/client';
-import type { DemoWallet } from '../../demo/wallet';
+import { chat, startDemo, DemoHandles } from '../../demo/startDemo';
+import type { PendingJob } from '../../sdk';
 import { ledgerOf, refundsPerJob, spawnRelayer, until } from './helpers';
 
 const DEEP = process.env.COCOON_DEEP === '1';
@@ -27,16 +26,17 @@ describe('relayer: kill -9 while jobs flow', () => {
 
     it(`every one of ${JOBS} jobs ends exactly once across ≥ ${MIN_KILLS} kills`, async () => {
         const env = demo.relayerEnv({ COCOON_RELAYER_KEEPER: '0', LOG_LEVEL: 'info' });
-        const wallets: DemoWallet[] = await Promise.all(Array.from({ length: CLIENTS }, () => demo.newClient()));
-        const jobs: { wallet: DemoWallet; job: SubmittedJob }[] = [];
+        const users = await Promise.all(Array.from({ length: CLIENTS }, () => demo.newUser()));
+        const jobs: PendingJob[] = [];
         let submitting = true;
         // Paced so that submissions span the kill cycles (about 2.5 s each, mostly process start-up).
         const paceMs = Math.max(50, Math.floor((MIN_KILLS * 2500) / JOBS));
         const submit = (async () => {
-            await Promise.all(wallets.map(async (wallet, w) => {
+            await Promise.all(users.map(async ({ sdk }, w) => {
                 for (let i = w; i < JOBS; i += CLIENTS) {
                     await new Promise((r) => setTimeout(r, paceMs * CLIENTS * Math.random()));
-                    jobs.push({ wallet, job: await demo.submitJob(wallet, { prompt: `job ${i} of the kill test` }) });
+                    // A long ttl: the SDK would expire a job still unanswered at its deadline.
+                    jobs.push(await sdk.submit(chat(`job ${i} of the kill test`), { ttl: 600 }));
                 }
             }));
             submitting = false;
@@ -57,18 +57,18 @@ describe('relayer: kill -9 while jobs flow', () => {
         // Its signal handlers exist once it has started; only then does SIGTERM take the shutdown path.
         await until('the last relayer to start', () => last.output().includes('"msg":"relayer started"') || undefined, 20, 1000);
         try {
-            const ends = await Promise.all(jobs.map(({ wallet, job }) => demo.awaitEnd(wallet, job)));
-            expect(ends.filter((e) => e.kind === 'settled').length).toBe(JOBS);
+            const ends = await Promise.all(jobs.map((job) => job.result)); // each settled, or it throws
+            expect(ends.length).toBe(JOBS);
         } finally {
             last.proc.kill('SIGTERM');
             expect(await last.exited).toBe(0);
         }
         expect(kills).toBeGreaterThanOrEqual(MIN_KILLS);
-        const refunds = await refundsPerJob(demo.client, demo.ctx.provider);
+        const refunds = await refundsPerJob(demo.client, demo.protocol.provider.address);
         expect(jobs.length).toBe(JOBS);
-        for (const { job } of jobs) expect([job.jobId, refunds.get(job.jobId)]).toEqual([job.jobId, 1]);
+        for (const job of jobs) expect([job.jobId, refunds.get(job.jobId)]).toEqual([job.jobId, 1]);
         expect(refunds.size).toBe(JOBS);
-        const ledger = await ledgerOf(demo.client, demo.ctx.provider);
+        const ledger = await ledgerOf(demo.client, demo.protocol.provider.address);
         expect(ledger.openJobs).toBe(0n);
         expect(ledger.escrowed).toBe(0n);
         expect(ledger.completed).toBe(BigInt(JOBS));

@@ -8,7 +8,8 @@ import { AddressInfo } from 'node:net';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startDemo, DemoHandles } from '../../demo/startDemo';
+import { chat, startDemo, DemoHandles } from '../../demo/startDemo';
+import { JobExpiredError } from '../../sdk';
 import { parseConfig } from '../../relayer/config';
 import { startRelayer, RelayerHandle } from '../../relayer/relayer';
 import { faultProxy, ledgerOf, refundsPerJob, until } from './helpers';
@@ -17,15 +18,19 @@ jest.setTimeout(120_000);
 
 const tmpDb = () => join(mkdtempSync(join(tmpdir(), 'cocoon-faults-')), 'r.sqlite');
 
-/** A stand-in runner: answers per request by `behave`, or forwards to the real runner. */
+/**
+ * A stand-in runner: answers each job request (POST /v1/jobs) by `behave`, or forwards to the real
+ * runner; anything else (the relayer's voucher feed) is forwarded and not counted.
+ */
 async function fakeRunner(real: string, behave: (n: number) => 'forward' | 'slow' | 'garbage' | 'not-json' | 'bad-signature' | '500') {
     let n = 0;
     const server: Server = createServer(async (req, res) => {
         const chunks: Buffer[] = [];
         for await (const c of req) chunks.push(c as Buffer);
-        const mode = behave(n++);
+        const mode = req.method === 'POST' && req.url === '/v1/jobs' ? behave(n++) : 'forward';
         const forward = async () => {
-            const up = await fetch(`${real}${req.url}`, { method: req.method, headers: { 'content-type': 'application/json' }, body: Buffer.concat(chunks) });
+            const body = req.method === 'GET' || req.method === 'HEAD' ? undefined : Buffer.concat(chunks);
+            const up = await fetch(`${real}${req.url}`, { method: req.method, headers: { 'content-type': 'application/json', ...(req.headers.authorization ? { authorization: req.headers.authorization } : {}) }, body });
             const text = await up.text();
             return { status: up.status, text };
         };
@@ -52,6 +57,7 @@ describe('relayer: faults', () => {
         demo = await startDemo({ relayer: false, pollMs: 50 });
     });
     afterAll(() => demo?.stop());
+    const provider = () => demo.protocol.provider.address;
 
     const relayerWith = (env: Record<string, string>) =>
         startRelayer(parseConfig(demo.relayerEnv({ COCOON_RELAYER_DB: tmpDb(), COCOON_RELAYER_KEEPER: '0', LOG_LEVEL: 'silent', ...env })));
@@ -59,15 +65,14 @@ describe('relayer: faults', () => {
     it('retries a runner that answers garbage, a bad signature, non-JSON, 500 and slowly, and settles once', async () => {
         const modes = ['garbage', 'bad-signature', 'not-json', '500', 'slow'] as const;
         const runner = await fakeRunner(demo.protocol.runnerUrl, (n) => modes[n] ?? 'forward');
-        const relayer = await relayerWith({ COCOON_RELAYER_PROVIDERS: `${demo.ctx.provider}=${runner.url}` });
+        const relayer = await relayerWith({ COCOON_RELAYER_PROVIDERS: `${provider()}=${runner.url}` });
         try {
-            const wallet = await demo.newClient();
-            const { job, end } = await demo.runJob(wallet, { prompt: 'patience pays' });
-            expect(end.kind).toBe('settled');
+            const { sdk } = await demo.newUser();
+            const job = await sdk.run(chat('patience pays')); // settled, or it throws
             expect(runner.requests()).toBe(modes.length); // four refusals, then the slow answer
             const metrics = await (await fetch(`${relayer.url}/metrics`)).text();
             expect(metrics).toMatch(/cocoon_relayer_errors_total\{stage="dispatch",class="retryable"\} 4/);
-            expect((await refundsPerJob(demo.client, demo.ctx.provider)).get(job.jobId)).toBe(1);
+            expect((await refundsPerJob(demo.client, provider())).get(job.jobId)).toBe(1);
         } finally {
             await relayer.stop();
             await runner.close();
@@ -79,13 +84,12 @@ describe('relayer: faults', () => {
         const proxy = await faultProxy(`${url.protocol}//${url.host}`, { failRate: 0.25, hangRate: 0.1, hangMs: 600 });
         const relayer = await relayerWith({ COCOON_RELAYER_ENDPOINT: `${proxy.url}/jsonRPC`, COCOON_RELAYER_RPC_TIMEOUT_MS: '300' });
         try {
-            const wallets = await Promise.all([0, 1].map(() => demo.newClient()));
-            const runs = await Promise.all(wallets.flatMap((w) => [0, 1, 2].map((i) => demo.runJob(w, { prompt: `flaky chain ${i}` }))));
-            expect(runs.every((r) => r.end.kind === 'settled')).toBe(true);
+            const users = await Promise.all([0, 1].map(() => demo.newUser()));
+            const runs = await Promise.all(users.flatMap(({ sdk }) => [0, 1, 2].map((i) => sdk.run(chat(`flaky chain ${i}`))))); // each settled, or it throws
             expect(proxy.stats.failed).toBeGreaterThan(0);
             expect(proxy.stats.hung).toBeGreaterThan(0);
-            const refunds = await refundsPerJob(demo.client, demo.ctx.provider);
-            for (const r of runs) expect(refunds.get(r.job.jobId)).toBe(1);
+            const refunds = await refundsPerJob(demo.client, provider());
+            for (const r of runs) expect(refunds.get(r.jobId)).toBe(1);
         } finally {
             await relayer.stop();
             await proxy.close();
@@ -95,19 +99,20 @@ describe('relayer: faults', () => {
     it('gives a job up when its runner stays down past the grace period; the keeper expires it and the client is refunded', async () => {
         let relayer: RelayerHandle | undefined;
         try {
-            relayer = await relayerWith({ COCOON_RELAYER_PROVIDERS: `${demo.ctx.provider}=http://127.0.0.1:1`, COCOON_RELAYER_GRACE_SECONDS: '1', COCOON_RELAYER_KEEPER: '1' });
-            const wallet = await demo.newClient();
-            const job = await demo.submitJob(wallet, { prompt: 'nobody home', ttl: 60 });
-            const raw = demo.ctx.provider.toRawString();
+            relayer = await relayerWith({ COCOON_RELAYER_PROVIDERS: `${provider()}=http://127.0.0.1:1`, COCOON_RELAYER_GRACE_SECONDS: '1', COCOON_RELAYER_KEEPER: '1' });
+            // The keeper is to expire the job, not the client's SDK.
+            const user = await demo.newUser({ autoExpire: false });
+            const job = await user.sdk.submit(chat('nobody home'), { ttl: 60 });
+            const raw = provider().toRawString();
             await until('the job to be abandoned', () => relayer!.store.get(raw, job.jobId)?.state === 'abandoned', 100, 100);
             // Past the deadline on chain; a faucet payment makes a block so the new time is visible.
             await demo.clock.advance(120);
-            await demo.devnet.faucet(wallet.address, 1n);
-            const end = await demo.awaitEnd(wallet, job);
-            expect(end.kind).toBe('expired');
-            if (end.kind === 'expired') expect(end.slashed).toBeGreaterThan(0n);
-            expect((await refundsPerJob(demo.client, demo.ctx.provider)).get(job.jobId)).toBe(1);
-            const ledger = await ledgerOf(demo.client, demo.ctx.provider);
+            await demo.devnet.faucet(user.address, 1n);
+            const end = await job.result.catch((e) => e);
+            expect(end).toBeInstanceOf(JobExpiredError);
+            expect((end as JobExpiredError).slashed).toBeGreaterThan(0n);
+            expect((await refundsPerJob(demo.client, provider())).get(job.jobId)).toBe(1);
+            const ledger = await ledgerOf(demo.client, provider());
             expect(ledger.openJobs).toBe(0n);
             expect(ledger.escrowed).toBe(0n);
             expect(ledger.expired).toBe(1n);

@@ -43,7 +43,7 @@ describe('relayer keeper: keeps the copy fresh on a live network', () => {
     afterAll(() => demo?.stop());
 
     it('refreshes a copy about to go stale, once, and reports the horizon', async () => {
-        const provider = demo.client.open(Provider.fromAddress(demo.ctx.provider));
+        const provider = demo.client.open(Provider.fromAddress(demo.protocol.provider.address));
         const before = Number(await provider.getParamsStaleAt());
         // Move chain time to half the margin before the copy goes stale; a payment makes the block that shows it.
         const wallet = await demo.newClient();
@@ -58,7 +58,7 @@ describe('relayer keeper: keeps the copy fresh on a live network', () => {
             await new Promise((r) => setTimeout(r, 1500));
             const metrics = await (await fetch(`${relayer.url}/metrics`)).text();
             expect(metrics).toMatch(/cocoon_relayer_param_syncs_sent_total 1\n/);
-            expect(metrics).toMatch(new RegExp(`cocoon_relayer_params_stale_in_seconds\\{provider="${demo.ctx.provider.toRawString()}"\\} \\d+`));
+            expect(metrics).toMatch(new RegExp(`cocoon_relayer_params_stale_in_seconds\\{provider="${demo.protocol.provider.address.toRawString()}"\\} \\d+`));
         } finally {
             await relayer.stop();
         }

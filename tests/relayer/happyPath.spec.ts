@@ -1,8 +1,8 @@
-/** One job end to end on the devnet: client wallet → CreateJob → relayer → runner → SubmitResult → JobSettled, via TonClient only. */
+/** One job end to end on the devnet: the SDK (CocoonClient) → CreateJob → relayer → runner → SubmitResult → JobSettled, via TonClient only. */
 import { keyPairFromSeed } from '@ton/crypto';
 import { internal, SendMode, toNano, WalletContractV5R1 } from '@ton/ton';
 import { randomBytes } from 'node:crypto';
-import { startDemo, DemoHandles } from '../../demo/startDemo';
+import { chat, replyText, startDemo, DemoHandles } from '../../demo/startDemo';
 import { ledgerOf, memoryLog, refundsPerJob, until } from './helpers';
 
 describe('relayer: happy path on the devnet', () => {
@@ -12,6 +12,7 @@ describe('relayer: happy path on the devnet', () => {
         demo = await startDemo({ pollMs: 50, relayerLogDestination: logs.stream });
     });
     afterAll(() => demo?.stop());
+    const provider = () => demo.protocol.provider.address;
 
     // Issue 12: the demo used to move the devnet a day ahead to activate its allow-lists, so every
     // wallet that signs valid_until with local time (blueprint, TonConnect) failed with exit 136.
@@ -27,30 +28,29 @@ describe('relayer: happy path on the devnet', () => {
     });
 
     it('settles a job: the client reads the result, the provider is paid, the fee is taken, the rest refunded', async () => {
-        const wallet = await demo.newClient();
-        const { job, end } = await demo.runJob(wallet, { prompt: 'one two three' });
-        expect(end.kind).toBe('settled');
-        if (end.kind !== 'settled') return;
-        expect(end.text).toBe('three two one');
+        const { sdk } = await demo.newUser();
+        const end = await sdk.run(chat('one two three'));
+        expect(replyText(end)).toBe('three two one');
         expect(end.price).toBeGreaterThan(0n);
+        expect(end.fee).toBe((end.price * demo.protocol.params.protocolFeeBps) / 10_000n);
         expect(end.fee + end.providerEarned).toBe(end.price);
-        expect(end.refund).toBeLessThan(job.escrow - end.price);
+        expect(end.refund).toBeLessThan(end.escrow - end.price);
         expect(end.refund).toBeGreaterThan(0n);
-        expect((await refundsPerJob(demo.client, demo.ctx.provider)).get(job.jobId)).toBe(1);
+        expect((await refundsPerJob(demo.client, provider())).get(end.jobId)).toBe(1);
     });
 
     it('records the job as final and leaves the provider ledger balanced', async () => {
-        const wallet = await demo.newClient();
-        const jobs = await Promise.all([0, 1, 2].map(() => demo.submitJob(wallet, { prompt: 'alpha beta' }).then((j) => demo.awaitEnd(wallet, j).then(() => j))));
+        const { sdk } = await demo.newUser();
+        const jobs = await Promise.all([0, 1, 2].map(() => sdk.run(chat('alpha beta'))));
         for (const j of jobs) {
             // The client reads the settlement on chain; the relayer's watcher records it on its next poll.
             const row = await until(`job ${j.jobId} recorded as final`, () => {
-                const r = demo.relayer!.store.get(demo.ctx.provider.toRawString(), j.jobId);
+                const r = demo.relayer!.store.get(provider().toRawString(), j.jobId);
                 return r?.state === 'final' && r;
             }, 50, 200);
             expect(row).toMatchObject({ state: 'final', input: null, outcome: null });
         }
-        const ledger = await ledgerOf(demo.client, demo.ctx.provider);
+        const ledger = await ledgerOf(demo.client, provider());
         expect(ledger.openJobs).toBe(0n);
         expect(ledger.escrowed).toBe(0n);
         expect(ledger.completed).toBe(4n);

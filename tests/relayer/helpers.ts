@@ -5,7 +5,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { createServer, request, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
-import { OP_JOB_REFUND } from '../../demo/client';
+import { OP } from '../../sdk/events';
 import { open } from '../../protocol/tonClient';
 import { loadJobRefund, Provider } from '../../wrappers/Provider';
 
@@ -126,7 +126,7 @@ export async function refundsPerJob(client: TonClient, provider: Address): Promi
         for (const m of tx.outMessages.values()) {
             if (m.info.type !== 'internal') continue;
             const s = m.body.beginParse();
-            if (s.remainingBits < 32 || s.preloadUint(32) !== OP_JOB_REFUND) continue;
+            if (s.remainingBits < 32 || s.preloadUint(32) !== OP.JobRefund) continue;
             const { jobId } = loadJobRefund(s);
             counts.set(jobId, (counts.get(jobId) ?? 0) + 1);
         }

@@ -9,7 +9,7 @@ import { AddressInfo } from 'node:net';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startDemo, DemoHandles } from '../../demo/startDemo';
+import { chat, startDemo, DemoHandles } from '../../demo/startDemo';
 import { parseConfig } from '../../relayer/config';
 import { RelayerError } from '../../relayer/errors';
 import { startRelayer } from '../../relayer/relayer';
@@ -100,9 +100,9 @@ describe('relayer: a provider listed without a runner URL', () => {
     afterAll(() => demo?.stop());
 
     const publish = async (url: string) => {
-        const provider = demo.client.open(Provider.fromAddress(demo.ctx.provider));
+        const provider = demo.client.open(Provider.fromAddress(demo.protocol.provider.address));
         await provider.send(demo.protocol.providerOwner, { value: toNano('0.1') }, { $$type: 'SetRunnerUrl', queryId: 0n, url });
-        expect(await open(demo.client, Provider.fromAddress(demo.ctx.provider)).getRunnerUrl()).toBe(url);
+        expect(await open(demo.client, Provider.fromAddress(demo.protocol.provider.address)).getRunnerUrl()).toBe(url);
     };
 
     it('dispatches to the URL the Provider publishes, and to the new one after the owner changes it', async () => {
@@ -110,16 +110,16 @@ describe('relayer: a provider listed without a runner URL', () => {
         const second = await countingRunner(demo.protocol.runnerUrl);
         await publish(first.url);
         const env = demo.relayerEnv({ COCOON_RELAYER_DB: join(mkdtempSync(join(tmpdir(), 'cocoon-runnerurl-')), 'r.sqlite'), COCOON_RELAYER_KEEPER: '0', LOG_LEVEL: 'silent', COCOON_RELAYER_RUNNER_URL_REFRESH_MS: '100' });
-        expect(env.COCOON_RELAYER_PROVIDERS).toBe(demo.ctx.provider.toString()); // no "=url"
+        expect(env.COCOON_RELAYER_PROVIDERS).toBe(demo.protocol.provider.address.toString()); // no "=url"
         const relayer = await startRelayer(parseConfig(env));
         try {
-            const wallet = await demo.newClient();
-            expect((await demo.runJob(wallet, { prompt: 'found on chain' })).end.kind).toBe('settled');
+            const { sdk } = await demo.newUser();
+            await sdk.run(chat('found on chain')); // settled, or it throws
             expect([first.jobs(), second.jobs()]).toEqual([1, 0]);
 
             await publish(second.url);
             await new Promise((r) => setTimeout(r, 150)); // past the refresh interval
-            expect((await demo.runJob(wallet, { prompt: 'moved' })).end.kind).toBe('settled');
+            await sdk.run(chat('moved'));
             expect([first.jobs(), second.jobs()]).toEqual([1, 1]);
         } finally {
             await relayer.stop();
@@ -133,11 +133,11 @@ describe('relayer: a provider listed without a runner URL', () => {
         const configured = await countingRunner(demo.protocol.runnerUrl);
         const relayer = await startRelayer(parseConfig(demo.relayerEnv({
             COCOON_RELAYER_DB: join(mkdtempSync(join(tmpdir(), 'cocoon-runnerurl-')), 'r.sqlite'), COCOON_RELAYER_KEEPER: '0', LOG_LEVEL: 'silent',
-            COCOON_RELAYER_PROVIDERS: `${demo.ctx.provider.toString()}=${configured.url}`,
+            COCOON_RELAYER_PROVIDERS: `${demo.protocol.provider.address.toString()}=${configured.url}`,
         })));
         try {
-            const wallet = await demo.newClient();
-            expect((await demo.runJob(wallet, { prompt: 'told by hand' })).end.kind).toBe('settled');
+            const { sdk } = await demo.newUser();
+            await sdk.run(chat('told by hand')); // settled, or it throws
             expect(configured.jobs()).toBe(1);
         } finally {
             await relayer.stop();
