@@ -18,18 +18,25 @@
  * Two engine speeds, because they answer two questions: instant (the whole answer at once) shows
  * what the path costs by itself; paced (a token every TOKEN_MS, as a real engine) shows time to first
  * token and throughput as a user meets them. "Added" is the gateway's percentile minus the direct
- * one at the same concurrency; requests/s is requests over wall time. Knobs: BENCH_REQUESTS (at
+ * one at the same concurrency; requests/s is requests over wall time. Last, the chain's cost per
+ * request end to end (`chainCost`): a 100-request session, opened and closed, and a few jobs. Knobs: BENCH_REQUESTS (at
  * concurrency 16; half at 1; default 200), BENCH_TOKEN_MS (20), BENCH_TOKENS (32), BENCH_JOB=0
- * skips per-job mode, BENCH_PACED=0 stops after the instant engine without writing (for profiling).
+ * skips per-job mode, BENCH_COST_JOBS (10) jobs in the cost phase, BENCH_PACED=0 stops after the instant engine without writing (for profiling).
  */
 import { cpus, loadavg } from 'node:os';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import OpenAI from 'openai';
 import { startGateway } from '../gateway/server';
-import { freePort, spawnStreamRunner, startSessionWorld, STREAM_MODEL } from '../tests/session/world';
+import { freePort, SessionWorld, spawnStreamRunner, startSessionWorld, STREAM_MODEL } from '../tests/session/world';
+import { openProvider } from '../sdk/chain';
+import { tonString } from './measure';
+import { open } from '../protocol/tonClient';
+import { toNano } from '@ton/core';
 
-const TARGETS = { addedP50MsC1: 5, addedP50MsC16: 20, ttftAddedP50Ms: 10, rpsRatioC16: 0.8 };
+const TARGETS = { addedP50MsC1: 5, addedP50MsC16: 20, ttftAddedP50Ms: 10, rpsRatioC16: 0.8, chainTonPerRequest: 0.0003 };
+const COST_REQUESTS = 100;
+const COST_JOBS = Number(process.env.BENCH_COST_JOBS ?? 10);
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 200);
 const TOKEN_MS = Number(process.env.BENCH_TOKEN_MS ?? 20);
 const TOKENS = Number(process.env.BENCH_TOKENS ?? 32);
@@ -117,15 +124,54 @@ async function phase(name: string, paths: { direct: OpenAI; session: OpenAI; job
     return levels;
 }
 
+/**
+ * What the chain costs per request, end to end, read from balances: a fresh session gateway serves
+ * COST_REQUESTS requests one after another and closes its session as it does on shutdown (the demo
+ * relayer settling at its threshold meanwhile), then a job gateway serves COST_JOBS. The client's
+ * cost is what left its wallet beyond the price of what it used; the provider's is what its
+ * deliveries took from the price (earnings + protocol fees grew by less than the charge).
+ */
+async function chainCost(world: SessionWorld, runner: { url: string; devRootPem: string }) {
+    const sdk = world.newSdk({ pollMs: POLL_MS, snapshotTtlMs: 60_000, attestation: { trustAnchorPem: runner.devRootPem, runnerUrl: () => runner.url } });
+    const provider = openProvider(world.demo.client, world.provider);
+    const measureMode = async (mode: 'session' | 'job', requests: number) => {
+        let priced = 0n;
+        const gateway = await startGateway({ sdk, port: 0, mode, log: (e) => (priced += BigInt((e.charged ?? e.price ?? 0) as string)) });
+        const wallet = await world.signer.balance();
+        const ledger = await provider.getLedger();
+        try {
+            await load(client(gateway.url), 1, requests);
+        } finally {
+            await gateway.close(); // a session gateway closes its session cooperatively
+        }
+        const after = await provider.getLedger();
+        const clientGas = wallet - (await world.signer.balance()) - priced;
+        const providerGas = priced - (after.earnings - ledger.earnings) - (after.fees - ledger.fees);
+        const total = clientGas + providerGas;
+        const perRequest = total / BigInt(requests);
+        console.log(`${mode} mode, ${requests} requests: price ${tonString(priced)} TON, chain cost ${tonString(total)} TON (client ${tonString(clientGas)}, provider ${tonString(providerGas)}), ${tonString(perRequest)} per request`);
+        return { requests, priceTon: Number(tonString(priced, 9)), clientGasTon: Number(tonString(clientGas, 9)), providerGasTon: Number(tonString(providerGas, 9)), totalTon: Number(tonString(total, 9)), perRequestTon: Number(tonString(perRequest, 9)) };
+    };
+    return { session: await measureMode('session', COST_REQUESTS), job: WITH_JOBS ? await measureMode('job', COST_JOBS) : undefined };
+}
+
+async function publishRunnerUrl(world: SessionWorld, url: string) {
+    const { protocol, client: chain } = world.demo;
+    const provider = open(chain, protocol.provider);
+    await provider.send(protocol.providerOwner, { value: toNano('0.1') }, { $$type: 'SetRunnerUrl', queryId: 0n, url });
+    if ((await provider.getRunnerUrl()) !== url) throw new Error('the runner URL was not published');
+}
+
 async function main() {
     const world = await startSessionWorld({ tokenMs: 0 });
     // The runner in a process of its own, as on a provider's host, with a gate sized for a batching engine.
     const runner = await spawnStreamRunner(world, await freePort(), { COCOON_RUNNER_CONCURRENCY: '32', COCOON_RUNNER_QUEUE: '256' });
+    await publishRunnerUrl(world, runner.url); // the relayer sends jobs where the Provider says
     const sdk = world.newSdk({ pollMs: POLL_MS, snapshotTtlMs: 60_000, attestation: { trustAnchorPem: runner.devRootPem, runnerUrl: () => runner.url } });
     const sessionGateway = await startGateway({ sdk, port: 0 });
     const jobGateway = await startGateway({ sdk, port: 0, mode: 'job' });
     const paths = { direct: client(world.engine.baseUrl), session: client(sessionGateway.url), job: WITH_JOBS ? client(jobGateway.url) : undefined };
-    let instant, paced;
+    let instant, paced, cost;
     try {
         // Warm up every path; the first session request also opens the gateway's session on chain.
         await load(paths.direct, 1, WARMUP);
@@ -135,6 +181,8 @@ async function main() {
         if (process.env.BENCH_PACED === '0') return; // profiling the instant path alone; nothing written
         world.engine.tokenMs = TOKEN_MS;
         paced = await phase(`paced engine (${TOKEN_MS} ms/token, ${TOKENS} tokens)`, { direct: paths.direct, session: paths.session });
+        world.engine.tokenMs = 0;
+        cost = await chainCost(world, runner);
     } finally {
         for (const g of [sessionGateway, jobGateway]) await g.close();
         runner.proc.kill('SIGTERM');
@@ -158,6 +206,7 @@ async function main() {
         setup: 'devnet with instant blocks (each message its own block, applied before the HTTP answer), relayer, engine, gateways and clients in one process; the enclave runner in its own',
         method: { requestsPerLevel: REQUESTS, jobRequestsPerLevel: JOB_REQUESTS, promptWords: TOKENS, maxTokens: TOKENS, pacedTokenMs: TOKEN_MS, pollMs: POLL_MS },
         figures,
+        chainCost: cost,
         instantEngine: instant,
         pacedEngine: paced,
     };

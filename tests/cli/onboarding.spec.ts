@@ -98,6 +98,7 @@ describe('provider onboarding with commands only, under toncenter\'s rate limits
         const verifier = await serveVerifier(['--key-file', join(dir, 'verifier.key'), '--trust-root', join(dir, 'dev-root.pem')]);
         const relayer = await startRelayer(parseConfig(w.demo.relayerEnv({
             COCOON_RELAYER_PROVIDERS: provider.toString(), // by address alone: the runner URL is read on chain
+            COCOON_RELAYER_SESSION_FEEDS: '', // the demo's feed is for the demo's Provider, not watched here
             COCOON_RELAYER_DB: join(dir, 'relayer.sqlite'), COCOON_RELAYER_KEEPER: '0', LOG_LEVEL: 'silent',
         })));
         try {
