@@ -169,10 +169,14 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
         pool: SessionPool, res: ServerResponse, kind: 'chat' | 'completion', body: OpenAIRequest,
         model: { pricePerMillionIn: bigint; pricePerMillionOut: bigint; maxContext: number }, stream: boolean, includeUsage: boolean, account: KeyAccount | null,
     ) => {
-        // What the request could cost at most, reserved against the API key's limit until the voucher says.
-        const input = countTokens(inputText(parseRequest(Buffer.from(JSON.stringify(body)))));
-        const maxOut = Math.max(0, Math.min(((body.max_completion_tokens ?? body.max_tokens) as number | undefined) ?? model.maxContext, model.maxContext) - input);
-        const release = reserve(account, priceOf(input, maxOut, model.pricePerMillionIn, model.pricePerMillionOut));
+        // What the request could cost at most, reserved against the API key's limit until the voucher
+        // says; without API keys there is nothing to reserve against, and counting tokens is CPU.
+        const worstCase = () => {
+            const input = countTokens(inputText(parseRequest(Buffer.from(JSON.stringify(body)))));
+            const maxOut = Math.max(0, Math.min(((body.max_completion_tokens ?? body.max_tokens) as number | undefined) ?? model.maxContext, model.maxContext) - input);
+            return priceOf(input, maxOut, model.pricePerMillionIn, model.pricePerMillionOut);
+        };
+        const release = reserve(account, account ? worstCase() : 0n);
         let charged = 0n;
         try {
             const session = await pool.forModel(body.model as string);

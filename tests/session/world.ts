@@ -44,7 +44,8 @@ export interface SessionWorld extends World {
     streamSdk: (runner: { url: string; devRootPem: string }) => CocoonClient;
 }
 
-export async function startSessionWorld(opts: { tokenMs?: number } = {}): Promise<SessionWorld> {
+/** `relayerPollMs`: the demo relayer's poll interval (tests/sdk/world.ts sets 10 ms). */
+export async function startSessionWorld(opts: { tokenMs?: number; relayerPollMs?: number } = {}): Promise<SessionWorld> {
     const engine = await startStubEngine(opts.tokenMs ?? 20);
     const weights = join(mkdtempSync(join(tmpdir(), 'cocoon-session-weights-')), 'weights.bin');
     writeFileSync(weights, 'stub weights');
@@ -52,7 +53,7 @@ export async function startSessionWorld(opts: { tokenMs?: number } = {}): Promis
     const runtime: RuntimeConfig = await runtimeConfigFor(settings);
     let world: World;
     try {
-        world = await startWorld({ extraRuntimes: [runtime] });
+        world = await startWorld({ extraRuntimes: [runtime], ...(opts.relayerPollMs ? { pollMs: opts.relayerPollMs } : {}) });
     } catch (e) {
         await engine.close();
         throw e;
