@@ -169,6 +169,7 @@ const SESSION_OPEN = 'session: client wallet → OpenSession';
 const SESSION_SETTLE = 'session: relayer external SettleVoucher (wallet-free)';
 const SESSION_CLOSE_FINAL = 'session: external CloseWithVoucher (final, wallet-free) → refund';
 const SESSION_CLOSE_FINAL_WALLET = 'session: client wallet → CloseWithVoucher (final) → refund';
+const SESSION_SETTLE_FINAL = 'session: relayer external SettleVoucher (final: ends it, provider pays) → refund';
 const SESSION_TOP_UP = 'session: client wallet → TopUpSession';
 const SESSION_CLOSE_REQUEST = 'session: client wallet → CloseSession';
 const SESSION_FINISH = 'session: wallet → FinishSession after the window → refund';
@@ -178,8 +179,8 @@ const SESSION_FINISH = 'session: wallet → FinishSession after the window → r
  * V5R1 wallet, the provider's relayer settles a voucher by external message (no wallet: the
  * provider pays the delivery out of what the voucher adds), and the client closes it cooperatively
  * with the enclave's final voucher, also by external message (the refund pays it); then the same
- * close from the client's wallet, and on a third session the unilateral close (request, window,
- * finish).
+ * close from the client's wallet, the final voucher settled by the relayer (which ends the session
+ * too), and on another session the unilateral close (request, window, finish).
  */
 async function measureSessionLifecycle(): Promise<Operation[]> {
     const p = await protocol();
@@ -214,6 +215,11 @@ async function measureSessionLifecycle(): Promise<Operation[]> {
     const c = await open();
     ops.pop(); // every opening costs what the first did
     await run(SESSION_CLOSE_FINAL_WALLET, client, SETTLE_VALUE, settleBody(c, 1n, 60_000n, true));
+
+    const d = await open();
+    ops.pop();
+    const ended = await p.provider.sendExternal({ $$type: 'SettleVoucher', sessionId: d, voucher: voucherMessage(voucher(p, d, 1n, 60_000n, 10_000n, { final: true })) });
+    ops.push({ name: SESSION_SETTLE_FINAL, ...costOf(ended.transactions, contracts) });
 
     const b = await open();
     ops.pop();

@@ -11,7 +11,8 @@
  *
  * When to settle (`decide`), whichever comes first: the voucher adds at least the threshold over
  * what the chain has paid; the client asked to close (the challenge window runs); the voucher is
- * final; chain time is within the margin of the session's end (its expiry, or the end of the window
+ * final (the Provider then ends the session with it, as the client's CloseWithVoucher would: whichever
+ * lands first, the client's rest returns at once and the other is refused); chain time is within the margin of the session's end (its expiry, or the end of the window
  * when that is earlier). Never after `settleUntil`: past it a voucher is recorded as lost, not sent.
  * A voucher that adds too little to pay its external delivery (ERR_NOTHING_TO_PAY) waits for a
  * bigger one; if the session is ending it is logged and left (the client keeps what it did not pay):
@@ -260,6 +261,15 @@ export class SessionSettler {
         const id = row.sessionId;
         const ids = { provider: raw, sessionId: id.toString(), seq: row.seq.toString() };
         const record = await chain.session(provider, id);
+        if (!record && row.final && chainNow <= row.settleUntil) {
+            // Before its window is over only a final voucher ends a session, and the enclave signs one:
+            // this one, delivered by this relayer or by the client's own close, whichever came first.
+            const ours = row.sentSeq === row.seq;
+            if (ours && row.firstSentAt !== null) metrics.settleSeconds.observe((Date.now() - row.firstSentAt) / 1000);
+            metrics.settlements.inc({ via: ours ? row.sentVia ?? 'external' : 'other' });
+            log.info({ ...ids, sent: ours }, 'the final voucher ended the session');
+            return store.ended(raw, id, 'settled');
+        }
         if (!record) {
             // FinishSession or a cooperative close (whose final voucher may include this one) ended it.
             store.ended(raw, id, 'gone', 'the session ended on chain before this voucher was seen settled');

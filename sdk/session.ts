@@ -10,7 +10,8 @@
  *   chat           seal the request on an idle channel (at most MAX_CHANNELS_PER_SESSION, one request
  *                  each at a time, so requests reach the runner in order), stream the text deltas,
  *                  verify the final chunk's voucher (sessionVouchers.ts)
- *   topUp, status, close (final voucher → CloseWithVoucher; CloseSession when the runner is gone),
+ *   topUp, status, close (final voucher → CloseWithVoucher, or already ended by the relayer's delivery
+ *                  of it; CloseSession when the runner is gone),
  *   finish (after the challenge window), reopen (a new session when the runner restarted)
  *
  * The client key is made here, per session, and never leaves the process: only its holder can use
@@ -22,6 +23,7 @@ import { ClientChannel, ed25519Signer, Ed25519Signer, SessionError, startHandsha
 import { inputText, parseRequest } from '../enclave/request';
 import { countTokens } from '../enclave/tokens';
 import { modelIdOf } from '../protocol/defaults';
+import { Exit } from '../protocol/errors';
 import { bigintFromBytes, bytesFromBigint } from '../protocol/signed';
 import { answerOf, CLOSE_PLAINTEXT, MAX_CHANNELS_PER_SESSION, SessionFinal, SessionToolCall, toolCallsOf } from '../protocol/sessionWire';
 import { SessionRef, SignedVoucher, voucherMessage } from '../protocol/voucher';
@@ -33,6 +35,7 @@ import { refusalOf, waitForTransaction } from './confirm';
 import {
     AttestationError, BadVoucherError, CocoonError, InsufficientBalanceError, NoProviderError, RequestTooLargeError, RunnerUnreachableError, SessionGoneError, SessionRejectedError, SessionRequestError, TimeoutError,
 } from './errors';
+import { sessionRefundIn } from './events';
 import { transactionsBetween } from './feed';
 import type { OpenAIRequest } from './request';
 import { firstVerified, rankProviders, SelectionCriteria } from './selection';
@@ -49,7 +52,6 @@ export const SESSION_MESSAGE_VALUE = toNano('0.05');
 /** The runner's body cap (enclave/server.ts DEFAULT_LIMITS): a larger sealed request is refused before it is sent. */
 export const MAX_SESSION_REQUEST_BYTES = 256 * 1024;
 const OP_SESSION_OPENED = 0x45000006;
-const OP_SESSION_REFUND = 0x43000003;
 /** Resends of a request the runner answered 503 Busy (nothing opened), 25 ms doubling. */
 const BUSY_RETRIES = 6;
 
@@ -131,6 +133,13 @@ export interface CloseResult {
     txHash: string;
     /** Value of the SessionRefund that reached the client (cooperative close: the unspent deposit plus what the message's gas left). */
     refund?: bigint;
+    /**
+     * True when someone else (the provider's relayer, which reads the runner's vouchers) delivered
+     * this final voucher first: the session ended with it at once, as this close would have, and no
+     * close was sent (or the one sent was refused at the cost of its bounce). `txHash` is that
+     * transaction; `refund` what it returned (exactly deposit − charge when the relayer paid the delivery).
+     */
+    endedByOther?: boolean;
     /** Not cooperative: vouchers settle until then; `finish()` returns the rest after it. */
     settleUntil?: number;
 }
@@ -238,12 +247,17 @@ export class Session {
 
     /**
      * Ends the session. Cooperative: the runner signs the final voucher (it then serves the session no
-     * more) and CloseWithVoucher settles it and refunds the rest at once. When the runner is gone or
-     * refuses: CloseSession starts the challenge window, and `finish()` after it returns the rest.
+     * more) and CloseWithVoucher settles it and refunds the rest at once. The provider's relayer may
+     * deliver that voucher first (it reads the runner's vouchers): a final voucher ends the session
+     * however it arrives, so that is success too (`endedByOther`), never an error. When the runner is
+     * gone or refuses: CloseSession starts the challenge window, and `finish()` after it returns the rest.
      */
     async close(): Promise<CloseResult> {
         const b = this.current;
         b.closed = true;
+        const id = b.ref.sessionId;
+        // Whatever ends the session with the final voucher comes after this: the voucher does not exist yet.
+        const beforeLt = await this.providerLt(b);
         let voucher: SignedVoucher | undefined;
         try {
             voucher = await this.finalVoucher(b);
@@ -251,11 +265,24 @@ export class Session {
             // Gone, refusing, unreachable, or handing out bad vouchers: the window closes it without the runner.
             if (!(e instanceof CocoonError)) throw e;
         }
-        const id = b.ref.sessionId;
         if (voucher) {
-            const tx = await this.send(b, SESSION_MESSAGE_VALUE, storeCloseWithVoucher({ $$type: 'CloseWithVoucher', sessionId: id, voucher: voucherMessage(voucher) }), 'CloseWithVoucher');
-            this.options.onProgress?.('closed', { sessionId: id, cooperative: true, charge: voucher.charge });
-            return { sessionId: id, cooperative: true, voucher, txHash: tx.hash().toString('hex'), refund: refundIn(tx, id) };
+            const closed = (txHash: string, refund: bigint | undefined, endedByOther: boolean): CloseResult => {
+                this.options.onProgress?.('closed', { sessionId: id, cooperative: true, charge: voucher.charge, endedByOther });
+                return { sessionId: id, cooperative: true, voucher, txHash, refund, ...(endedByOther ? { endedByOther } : {}) };
+            };
+            // Already delivered by someone else: sending it too would only bounce.
+            let ended = await this.endedElsewhere(b, beforeLt);
+            if (ended) return closed(ended.txHash, ended.refund, true);
+            let tx: Transaction;
+            try {
+                tx = await this.send(b, SESSION_MESSAGE_VALUE, storeCloseWithVoucher({ $$type: 'CloseWithVoucher', sessionId: id, voucher: voucherMessage(voucher) }), 'CloseWithVoucher');
+            } catch (e) {
+                // Refused because the record is gone: delivered by someone else between the check and the send.
+                ended = e instanceof SessionRejectedError && e.exitCode === Exit.ERR_SESSION_UNKNOWN ? await this.endedElsewhere(b, beforeLt) : null;
+                if (!ended) throw e;
+                return closed(ended.txHash, ended.refund, true);
+            }
+            return closed(tx.hash().toString('hex'), sessionRefundIn(tx, id)?.amount, false);
         }
         const tx = await this.send(b, SESSION_MESSAGE_VALUE, storeCloseSession({ $$type: 'CloseSession', queryId: queryId(), sessionId: id }), 'CloseSession');
         const settleUntil = (await this.status()).settleUntil;
@@ -268,7 +295,27 @@ export class Session {
         const b = this.current;
         const provider = this.retired.find((r) => r.sessionId === sessionId)?.provider ?? b.provider;
         const tx = await this.send({ ...b, provider }, SESSION_MESSAGE_VALUE, storeFinishSession({ $$type: 'FinishSession', queryId: queryId(), sessionId }), 'FinishSession');
-        return { txHash: tx.hash().toString('hex'), refund: refundIn(tx, sessionId) };
+        return { txHash: tx.hash().toString('hex'), refund: sessionRefundIn(tx, sessionId)?.amount };
+    }
+
+    private async providerLt(b: Bound): Promise<bigint> {
+        return BigInt((await this.host.chain.getContractState(b.provider)).lastTransaction?.lt ?? '0');
+    }
+
+    /**
+     * When the session's record is gone although this client has not ended it: the transaction after
+     * `afterLt` that ended it (only the final voucher can, before the window is over) and the refund
+     * it sent. Null while the record is there.
+     */
+    private async endedElsewhere(b: Bound, afterLt: bigint): Promise<{ txHash: string; refund: bigint } | null> {
+        const id = b.ref.sessionId;
+        if (await openProvider(this.host.chain, b.provider).getSession(id)) return null;
+        const source = { after: (address: Address, lt: bigint) => transactionsBetween(this.host.chain, address, lt) };
+        // The endpoint may show the state before it lists the transaction: waited for a little. None at
+        // all: the session ended before this close began (finished after its window), not with its voucher.
+        const tx = await waitForTransaction(source, b.provider, afterLt, (t) => sessionRefundIn(t, id) !== null, { pollMs: this.host.pollMs, timeoutMs: Math.min(this.options.timeoutMs ?? 120_000, 15_000) });
+        if (!tx) throw new SessionGoneError(id, 'SessionClosed', 'the session ended on chain before it was closed');
+        return { txHash: tx.hash().toString('hex'), refund: sessionRefundIn(tx, id)!.amount };
     }
 
     /**
@@ -564,16 +611,6 @@ function openedIn(tx: Transaction): bigint | null {
         if (s.remainingBits >= 32 && s.preloadUint(32) === OP_SESSION_OPENED) return loadSessionOpened(s).sessionId;
     }
     return null;
-}
-
-/** The value of the SessionRefund for `sessionId` that `tx` sent, if it sent one. */
-function refundIn(tx: Transaction, sessionId: bigint): bigint | undefined {
-    for (const m of tx.outMessages.values()) {
-        if (m.info.type !== 'internal') continue;
-        const s = m.body.beginParse();
-        if (s.remainingBits >= 96 && s.preloadUint(32) === OP_SESSION_REFUND && s.skip(32).preloadUintBig(64) === sessionId) return m.info.value.coins;
-    }
-    return undefined;
 }
 
 const queryId = () => BigInt(Date.now()) * 1000n + BigInt(Math.floor(Math.random() * 1000));

@@ -40,6 +40,7 @@ describe('gas snapshot', () => {
         expect(session('OpenSession')).toBeLessThan(constant('GAS_OPEN_SESSION'));
         expect(session('external SettleVoucher')).toBeLessThan(constant('GAS_SETTLE_VOUCHER_EXTERNAL'));
         expect(session('external CloseWithVoucher')).toBeLessThan(constant('GAS_CLOSE_VOUCHER_EXTERNAL'));
+        expect(session('external SettleVoucher (final')).toBeLessThan(constant('GAS_CLOSE_VOUCHER_EXTERNAL'));
         expect(session('TopUpSession')).toBeLessThan(constant('GAS_SESSION_TOPUP'));
     });
 });

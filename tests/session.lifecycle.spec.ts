@@ -2,7 +2,7 @@
 // and every hostile case against them: strangers, forged, foreign, replayed or reordered vouchers,
 // vouchers above the deposit or after the window, masterchain clients, padded externals.
 import '@ton/test-utils';
-import { Address, beginCell, Cell, external, toNano } from '@ton/core';
+import { Address, beginCell, Cell, external, Message, toNano } from '@ton/core';
 import { protocol, Protocol, newEnclave, OFFER } from './fixtures/protocol';
 import { openSession, voucher, settle, settleExternal, closeWithVoucher, closeExternal, DEPOSIT, SETTLE_VALUE, CLIENT_SESSION_KEY, sessionCharges } from './fixtures/session';
 import { Exit } from '../protocol/errors';
@@ -290,6 +290,130 @@ describe('Closing', () => {
         p.blockchain.now = Number(s.settleUntil) + 1;
         const res = await p.provider.send(p.stranger.getSender(), { value: toNano('0.05') }, { $$type: 'FinishSession', queryId: 0n, sessionId });
         expect(res.transactions).toHaveTransaction({ from: p.provider.address, to: p.client.address, value: s.deposit - price(1000n, 1000n) });
+    });
+});
+
+// The race found in review (THREATS, sessions): the provider's relayer settles the final voucher it
+// reads from the runner's feed, and lands before the client's own CloseWithVoucher carrying it. The
+// final voucher now ends the session however it arrives, so the client's rest is back at once and
+// its own close, second, is refused (or dropped, as an external) at no cost to it.
+describe('A final voucher settled before the client closes', () => {
+    /** The SessionRefunds the Provider sent the client in `res`: their session ids and values. */
+    const refundTo = (res: { transactions: { inMessage?: Message | null }[] }) =>
+        res.transactions.flatMap((t) => {
+            const m = t.inMessage;
+            if (m?.info.type !== 'internal' || !m.info.dest.equals(p.client.address) || !m.info.src.equals(p.provider.address)) return [];
+            return [{ sessionId: loadSessionRefund(m.body.beginParse()).sessionId, value: m.info.value.coins }];
+        });
+
+    it('by a stranger\'s wallet: the session ends, the client gets exactly deposit − charge, the provider is paid once, and the client\'s close is refused', async () => {
+        const s = await session();
+        const before = await p.provider.getLedger();
+        const v = voucher(p, sessionId, 1n, 4000n, 6000n, { final: true });
+        const charge = price(4000n, 6000n);
+        const fee = (charge * FEE_BPS) / 10000n;
+        const res = await settle(p, p.stranger, sessionId, v);
+        const refunds = refundTo(res);
+        expect(refunds).toHaveLength(1);
+        expect(refunds[0]).toEqual({ sessionId, value: s.deposit - charge });
+        expect(await p.provider.getSession(sessionId)).toBeNull();
+        const l = await p.provider.getLedger();
+        expect([l.earnings - before.earnings, l.fees - before.fees, l.sessionDeposits]).toEqual([charge - fee, fee, 0n]);
+        // The client's own close, second: refused, the value bounces back less the refused compute.
+        const clientBefore = await balance(p.client);
+        const late = await closeWithVoucher(p, p.client, sessionId, v);
+        expect(late.transactions).toHaveTransaction({ to: p.provider.address, exitCode: Exit.ERR_SESSION_UNKNOWN });
+        expect(clientBefore - (await balance(p.client))).toBeLessThan(toNano('0.01'));
+        await expect(closeExternal(p, sessionId, v)).rejects.toThrow(); // and as an external: dropped
+        const after = await p.provider.getLedger();
+        expect([after.earnings, after.fees]).toEqual([l.earnings, l.fees]); // paid exactly once
+    });
+
+    it('by the client\'s own wallet: it is the cooperative close, the refund carrying the rest of its value', async () => {
+        const s = await session();
+        const clientBefore = await balance(p.client);
+        const v = voucher(p, sessionId, 1n, 4000n, 6000n, { final: true });
+        await settle(p, p.client, sessionId, v);
+        const received = (await balance(p.client)) - clientBefore;
+        expect(received).toBeGreaterThan(s.deposit - price(4000n, 6000n) - SETTLE_VALUE);
+        expect(received).toBeLessThan(s.deposit - price(4000n, 6000n));
+        expect(await p.provider.getSession(sessionId)).toBeNull();
+    });
+
+    it('by external message (the relayer): the provider pays the delivery, the client gets exactly deposit − charge, the contract pays nothing, and the client\'s close after it costs nothing', async () => {
+        const s = await session();
+        const before = await p.provider.getLedger();
+        const v = voucher(p, sessionId, 1n, 50_000n, 10_000n, { final: true });
+        const charge = price(50_000n, 10_000n);
+        const fee = (charge * FEE_BPS) / 10000n;
+        const res = await settleExternal(p, sessionId, v);
+        const refunds = refundTo(res);
+        expect(refunds).toHaveLength(1);
+        expect(refunds[0]).toEqual({ sessionId, value: s.deposit - charge });
+        expect(await p.provider.getSession(sessionId)).toBeNull();
+        const l = await p.provider.getLedger();
+        expect([l.fees - before.fees, l.sessionDeposits]).toEqual([fee, 0n]);
+        const delivery = charge - fee - (l.earnings - before.earnings);
+        // The delivery charged to the provider covers what the transaction cost the contract (the
+        // refund's forward fee aside: the opening reserved it), and exceeds it by less than its tail bound.
+        const tx = res.transactions[0];
+        const d = tx.description.type === 'generic' ? tx.description : null;
+        const contractPaid = tx.totalFees.coins - (d?.actionPhase?.totalActionFees ?? 0n) - (d?.storagePhase?.storageFeesCollected ?? 0n);
+        const { finalBound, finalTail } = sessionCharges(p.blockchain.configBase64);
+        expect(delivery).toBeGreaterThanOrEqual(contractPaid);
+        expect(delivery).toBeLessThan(contractPaid + finalTail);
+        expect(delivery).toBeLessThanOrEqual(finalBound);
+        // The client's close, second, by external: dropped; by its wallet: refused and bounced.
+        const providerAfter = await balance(p.provider);
+        await expect(closeExternal(p, sessionId, v)).rejects.toThrow();
+        await expect(settleExternal(p, sessionId, v)).rejects.toThrow();
+        expect(await balance(p.provider)).toBe(providerAfter);
+        const late = await closeWithVoucher(p, p.client, sessionId, v);
+        expect(late.transactions).toHaveTransaction({ to: p.provider.address, exitCode: Exit.ERR_SESSION_UNKNOWN });
+        const after = await p.provider.getLedger();
+        expect([after.earnings, after.fees]).toEqual([l.earnings, l.fees]);
+    });
+
+    it('drops an external final voucher whose share cannot pay the close\'s bound: the client closes it itself', async () => {
+        const { externalBound, finalBound } = sessionCharges(p.blockchain.configBase64);
+        // A share between the settlement's bound and the close's: enough to settle, not to close.
+        let tokens = 1n;
+        while (price(tokens, 0n) - (price(tokens, 0n) * FEE_BPS) / 10000n < (externalBound + finalBound) / 2n) tokens += 100n;
+        const v = voucher(p, sessionId, 1n, tokens, 0n, { final: true });
+        const before = await balance(p.provider);
+        await expect(settleExternal(p, sessionId, v)).rejects.toThrow();
+        expect(await balance(p.provider)).toBe(before);
+        expect((await closeWithVoucher(p, p.client, sessionId, v)).transactions).toHaveTransaction({ to: p.provider.address, success: true });
+    });
+
+    it('a slashed key\'s final voucher by external message pays nothing and still ends the session: the client gets everything it was not charged', async () => {
+        await settle(p, p.stranger, sessionId, voucher(p, sessionId, 1n, 1000n, 1000n));
+        const paid = (await session()).paid;
+        const a = voucher(p, sessionId, 2n, 60_000n, 10_000n);
+        const b = voucher(p, sessionId, 2n, 60_000n, 20_000n);
+        const claim = (v: ReturnType<typeof voucher>) => ({ $$type: 'VoucherClaim' as const, inputTokens: v.inputTokens, outputTokens: v.outputTokens, charge: v.charge, transcript: v.transcript, final: v.final, signature: v.signature });
+        const report = await p.provider.send(p.stranger.getSender(), { value: toNano('0.2') }, { $$type: 'ReportSessionEquivocation', queryId: 0n, enclaveKey: p.enclave.publicKey, sessionId, seq: 2n, first: claim(a), second: claim(b) });
+        expect(report.transactions).toHaveTransaction({ to: p.provider.address, success: true });
+        const s = await session();
+        const res = await settleExternal(p, sessionId, voucher(p, sessionId, 3n, 60_000n, 20_000n, { final: true }));
+        expect(refundTo(res)).toEqual([{ sessionId, value: s.deposit - paid }]);
+        expect(await p.provider.getSession(sessionId)).toBeNull();
+        expect((await p.provider.getLedger()).sessionDeposits).toBe(0n);
+    });
+
+    it('keeps the pre-accept gas of an external final settlement under the 10,000 credit', async () => {
+        await p.blockchain.setVerbosityForAddress(p.provider.address, { vmLogs: 'vm_logs_gas', print: false, blockchainLogs: false, debugLogs: false });
+        const preAccept = async (v: ReturnType<typeof voucher>) => {
+            const logs = (await settleExternal(p, sessionId, v)).transactions[0].vmLogs.split('\n');
+            const acceptAt = logs.findIndex((l) => l.includes('execute ACCEPT'));
+            return 10000 - Number(/gas remaining: (-?\d+)/.exec(logs.slice(0, acceptAt).reverse().find((l) => l.startsWith('gas remaining'))!)![1]);
+        };
+        const settling = await preAccept(voucher(p, sessionId, 1n, 50_000n, 10_000n));
+        const ending = await preAccept(voucher(p, sessionId, 2n, 100_000n, 10_000n, { final: true }));
+        // 9,189 before final vouchers ended sessions: choosing the close's bound adds a few dozen.
+        expect(settling).toBeLessThan(9500);
+        expect(ending - settling).toBeLessThan(100);
+        await p.blockchain.setVerbosityForAddress(p.provider.address, undefined);
     });
 });
 

@@ -500,13 +500,16 @@ async function run(world: World, ops: Op[], stats: Stats) {
      * the provider's earnings, then stake. A slashed key's external voucher pays nothing and its
      * delivery is charged to the provider the same way.
      */
-    const creditErrors = (before: LedgerView, after: LedgerView, delta: bigint, fee: bigint, how: 'internal' | 'external' | 'slashed', tx: Transaction | undefined): string[] => {
+    const creditErrors = (before: LedgerView, after: LedgerView, delta: bigint, fee: bigint, how: 'internal' | 'external' | 'slashed', tx: Transaction | undefined, ends = false): string[] => {
         const errs: string[] = [];
         const dEarnings = after.earnings - before.earnings;
         const dFees = after.fees - before.fees;
         const dOwner = dEarnings + (after.stake - before.stake) + (after.unbonding - before.unbonding);
         const d = tx?.description;
-        const contractPaid = tx ? tx.totalFees.coins - (d?.type === 'generic' ? d.storagePhase?.storageFeesCollected ?? 0n : 0n) : 0n;
+        // A delivery that ends the session also sends the refund, whose forward fee the opening reserved: not the delivery's.
+        const refundFee = ends && d?.type === 'generic' ? d.actionPhase?.totalActionFees ?? 0n : 0n;
+        const contractPaid = tx ? tx.totalFees.coins - (d?.type === 'generic' ? d.storagePhase?.storageFeesCollected ?? 0n : 0n) - refundFee : 0n;
+        const tail = ends ? charges.finalTail : charges.externalTail;
         if (how === 'internal') {
             if (dEarnings !== delta - fee || dFees !== fee || dOwner !== dEarnings) errs.push(`earnings +${dEarnings}, fees +${dFees}, owner's money +${dOwner}; the voucher added ${delta}, fee ${fee}`);
         } else {
@@ -514,7 +517,7 @@ async function run(world: World, ops: Op[], stats: Stats) {
             if (dFees !== (how === 'external' ? fee : 0n)) errs.push(`fees +${dFees}, want ${how === 'external' ? fee : 0n}`);
             if (how === 'external' && delivery <= delta - fee && dOwner !== dEarnings) errs.push(`stake or unbonding moved by ${dOwner - dEarnings} though the share covered the delivery`);
             if (delivery < contractPaid) errs.push(`the delivery was charged ${delivery} but cost the contract ${contractPaid}`);
-            if (delivery > contractPaid + charges.externalTail) errs.push(`the delivery was charged ${delivery}, more than its cost ${contractPaid} + the tail bound ${charges.externalTail}`);
+            if (delivery > contractPaid + tail) errs.push(`the delivery was charged ${delivery}, more than its cost ${contractPaid} + the tail bound ${tail}`);
             if (how === 'external' && delivery > delta - fee) adversary('voucher-delivery-above-share');
         }
         return errs;
@@ -864,7 +867,9 @@ async function run(world: World, ops: Op[], stats: Stats) {
                 const slashed = m ? await slashedKey(side, m.enclaveKey) : false;
                 const valid = voucherValid(m, d, now());
                 const { delta, fee } = m ? split(m, d.v) : { delta: 0n, fee: 0n };
-                const accept = via === 'internal' ? valid && !slashed : !padded && valid && delta - fee >= charges.externalBound;
+                // A final voucher ends the session however it arrives; by external message its bound is the close's.
+                const ends = d.v.final;
+                const accept = via === 'internal' ? valid && !slashed : !padded && valid && delta - fee >= (ends ? charges.finalBound : charges.externalBound);
                 if (variant === 'edge') adversary(accept ? 'voucher-edge-accepted' : 'voucher-edge-refused');
                 const how = via === 'internal' ? 'internal' : slashed ? 'slashed' : 'external';
                 const before = await ledgerNow(side);
@@ -892,7 +897,7 @@ async function run(world: World, ops: Op[], stats: Stats) {
                     if (how === 'internal') stats.sessions.settledInternal++;
                     else if (how === 'external') stats.sessions.settledExternal++;
                     else stats.sessions.consumedSlashed++;
-                    fail(creditErrors(before, await ledgerNow(side), delta, fee, how, exp.tx).map((e) => `after [${note}]: ${e}`));
+                    fail(creditErrors(before, await ledgerNow(side), delta, fee, how, exp.tx, ends).map((e) => `after [${note}]: ${e}`));
                 }
                 break;
             }
@@ -959,18 +964,30 @@ async function run(world: World, ops: Op[], stats: Stats) {
                 const { delta, fee } = split(m, v);
                 const before = await ledgerNow(side);
                 const note = `close session p${q} ${id} with voucher seq ${v.seq} final=${v.final} charge ${v.charge} by ${op.byClient ? 'its client' : 'the relayer'} (now ${now()})`;
+                // The relayer may deliver the final voucher as a settlement (internal or external): it ends
+                // the session all the same (the race with the client's own close, THREATS).
+                const as = op.byClient || !v.final ? 'close' : (['close', 'settle', 'settleExternal'] as const)[op.inTok % 3];
+                const valid = voucherValid(m, { v, authentic: true }, now()) && v.final;
+                const accept = as === 'settleExternal' ? valid && delta - fee >= charges.finalBound : valid && !slashed;
+                const how = as !== 'settleExternal' ? 'internal' : slashed ? 'slashed' : 'external';
+                if (as === 'settleExternal') mayBeSlashed.add(q); // its delivery may take from the stake, as the settlement's
                 const exp: Expectation = {
-                    p: q, accept: voucherValid(m, { v, authentic: true }, now()) && v.final && !slashed, what: note,
+                    p: q, accept, what: `${note}${as === 'close' ? '' : ` as ${as === 'settle' ? 'an internal' : 'an external'} SettleVoucher`}`,
                     apply: () => {
-                        m.paid = v.charge;
                         m.lastSeq = v.seq;
-                        credited[q] += delta;
+                        if (as !== 'close') adversary('voucher-final-settled');
                         stats.sessions.closedWithVoucher++;
+                        if (how === 'slashed') return;
+                        m.paid = v.charge;
+                        credited[q] += delta;
                     },
                 };
                 expectation = exp;
-                await sendSession(note, side, op.byClient ? 'client' : 'relayer', m.client, toNano('0.05'), { $$type: 'CloseWithVoucher', sessionId: id, voucher: voucherMessage(v) });
-                if (exp.accepted) fail(creditErrors(before, await ledgerNow(side), delta, fee, 'internal', exp.tx).map((e) => `after [${note}]: ${e}`));
+                const msg = { sessionId: id, voucher: voucherMessage(v) };
+                if (as === 'settleExternal') await send(exp.what, () => side.contract.sendExternal({ $$type: 'SettleVoucher', ...msg }));
+                else if (as === 'settle') await sendSession(exp.what, side, 'relayer', m.client, toNano('0.05'), { $$type: 'SettleVoucher', ...msg });
+                else await sendSession(exp.what, side, op.byClient ? 'client' : 'relayer', m.client, toNano('0.05'), { $$type: 'CloseWithVoucher', ...msg });
+                if (exp.accepted) fail(creditErrors(before, await ledgerNow(side), delta, fee, how, exp.tx, true).map((e) => `after [${exp.what}]: ${e}`));
                 break;
             }
             case 'sessionEvidence': {
@@ -1135,7 +1152,7 @@ describe('money properties (fast-check over sandbox)', () => {
         expect([ss.opened, ss.settledInternal, ss.settledExternal, ss.toppedUp, ss.closedWithVoucher, ss.finished, ss.finishedAtEnd, ss.slashes].every((n) => n > 0)).toBe(true);
         const sessionKinds = [
             'session-masterchain-open', 'voucher-stale', 'voucher-otherKey', 'voucher-otherNetwork', 'voucher-otherProvider', 'voucher-otherSession', 'voucher-mispriced', 'voucher-aboveDeposit',
-            'voucher-edge-accepted', 'voucher-edge-refused', 'voucher-padded', 'close-by-stranger', 'close-not-final', 'finish-early', 'topup-while-closing',
+            'voucher-edge-accepted', 'voucher-edge-refused', 'voucher-padded', 'voucher-final-settled', 'close-by-stranger', 'close-not-final', 'finish-early', 'topup-while-closing',
             'session-evidence-identical', 'session-evidence-otherKey', 'session-evidence-future', 'session-evidence-seqs', 'session-evidence-otherProvider',
         ];
         expect(sessionKinds.filter((k) => !stats.adversary[k])).toEqual([]);
