@@ -348,7 +348,7 @@ export class SessionSettler {
                 // Refused before acceptance, nothing paid: the route is closed for this Provider for now. Decided again at once.
                 store.externalOutOfGas(raw, Date.now());
                 store.checkAt(raw, row.sessionId, 0);
-                log.warn({ ...ids, refused: `exit ${EXIT_OUT_OF_GAS}` }, 'external settlement out of gas before acceptance: the Provider has more open sessions than its gas credit covers; settling from the relayer wallet');
+                log.warn({ ...ids, refused: `exit ${EXIT_OUT_OF_GAS}` }, 'external settlement out of gas before acceptance: the Provider has more open sessions than its gas credit covers; its vouchers go from the relayer wallet when that pays');
             } else if (err.exitCode === Exit.ERR_NOTHING_TO_PAY) {
                 // Refused before acceptance: nothing was paid. Decided again in the next round.
                 store.tooSmall(raw, row.sessionId, row.seq, 0);

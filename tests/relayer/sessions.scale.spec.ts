@@ -107,4 +107,16 @@ describe('relayer: settlement on a Provider with many open sessions', () => {
         expect(spent).toBeGreaterThan(0n);
         expect(spent).toBeLessThan(toNano('0.02'));
     });
+
+    it('without a relayer wallet: logs once per voucher why it cannot settle, counts it, and sends no more externals while the route is closed', async () => {
+        const { r, logs } = await relayer({ COCOON_RELAYER_KEEPER_MNEMONIC: '' });
+        const lastSeq = (await session(w, id))!.lastSeq;
+        feed.vouchers.push(voucherJson(w, id, lastSeq + 1n, 0n, tokensFor('0.3')));
+        await until('the cause logged', () => logs.text().includes('more open sessions than an external settlement'));
+        await new Promise((r) => setTimeout(r, 600));
+        expect(logs.text().split('more open sessions than an external settlement').length - 1).toBe(1);
+        expect(await count(r.metrics.sessionFailures, { reason: 'external_out_of_gas' })).toBe(1);
+        expect(await count(r.metrics.settleSends, { via: 'external' })).toBe(1);
+        expect((await session(w, id))!.lastSeq).toBe(lastSeq);
+    });
 });
