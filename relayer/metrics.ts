@@ -55,7 +55,7 @@ export function createMetrics(store: () => Store | undefined) {
         settleSends: new Counter({ name: 'cocoon_relayer_session_settle_sends_total', help: 'SettleVoucher messages sent, external or from the relayer wallet, first or resend', labelNames: ['via', 'attempt'], registers: [registry] }),
         settlements: new Counter({ name: 'cocoon_relayer_session_settlements_total', help: 'Vouchers seen settled on chain: by this relayer (external, wallet) or by someone else (other)', labelNames: ['via'], registers: [registry] }),
         settleSeconds: new Histogram({ name: 'cocoon_relayer_session_settle_latency_seconds', help: 'First send of a voucher to its settlement read on chain', buckets: STAGE_BUCKETS_SECONDS, registers: [registry] }),
-        sessionFailures: new Counter({ name: 'cocoon_relayer_session_failures_total', help: 'Vouchers that did not settle (window_over, gone, too_small) or a settlement refused for another reason (its ERR_ name)', labelNames: ['reason'], registers: [registry] }),
+        sessionFailures: new Counter({ name: 'cocoon_relayer_session_failures_total', help: 'Vouchers that did not settle (window_over, gone, too_small; external_out_of_gas: no wallet while externals run out of gas on the Provider) or a settlement refused for another reason (its ERR_ name)', labelNames: ['reason'], registers: [registry] }),
     };
 }
 

@@ -111,6 +111,10 @@ create table if not exists session_vouchers (
     primary key (provider, session_id)
 );
 create index if not exists session_vouchers_due on session_vouchers (state, next_check_at);
+create table if not exists session_routes (
+    provider text primary key,
+    external_out_of_gas_at integer not null
+);
 `;
 
 type Raw = Record<string, any>;
@@ -243,6 +247,24 @@ export class SessionStore {
     /** Look again at `at` (the state does not change). */
     checkAt(provider: string, sessionId: bigint, at: number): void {
         this.db.prepare(`update session_vouchers set next_check_at = ? where provider = ? and session_id = ?`).run(at, provider, sessionId.toString());
+    }
+
+    /**
+     * An external settlement to `provider` ran out of gas before acceptance (its session map is larger
+     * than the external's gas credit covers): its vouchers go by wallet until `since` is old enough to try again.
+     */
+    externalOutOfGas(provider: string, since: number): void {
+        this.db.prepare(`insert into session_routes (provider, external_out_of_gas_at) values (?, ?) on conflict (provider) do update set external_out_of_gas_at = excluded.external_out_of_gas_at`).run(provider, since);
+    }
+
+    /** When an external settlement to `provider` was last refused out of gas (ms), or null. */
+    externalOutOfGasSince(provider: string): number | null {
+        const r = this.db.prepare('select external_out_of_gas_at as at from session_routes where provider = ?').get(provider) as { at: number } | undefined;
+        return r ? r.at : null;
+    }
+
+    externalFits(provider: string): void {
+        this.db.prepare('delete from session_routes where provider = ?').run(provider);
     }
 
     retryLater(provider: string, sessionId: bigint, at: number, error: string): void {

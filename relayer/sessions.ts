@@ -43,6 +43,21 @@ import type { OperatorWallet } from './wallet';
 
 /** What an internal settlement carries: its gas (~0.011 TON measured), the rest comes back. */
 export const SETTLE_WALLET_VALUE = toNano('0.05');
+/**
+ * What a settlement from the relayer wallet costs it, all fees included: 0.0114 TON measured in the
+ * sandbox (the Provider's transaction), 0.0155 on the devnet with the wallet's own transaction, 0.0173
+ * with 131 sessions open (tests/relayer/sessions.scale.spec.ts); rounded up. The wallet route is taken
+ * for a voucher that cannot go by external only when its share (owed less the protocol fee) is above this.
+ */
+export const SETTLE_WALLET_COST = toNano('0.02');
+/**
+ * The exit code of an external message that ran out of its 10,000-gas credit before acceptMessage()
+ * (TVM out of gas; not accepted, nothing charged). For SettleVoucher it means the Provider's session
+ * map has grown past what the credit covers (129 open sessions measured; docs/SPEC.md).
+ */
+export const EXIT_OUT_OF_GAS = -14;
+/** After this long without an external refused out of gas the external route is tried again (sessions close, the map shrinks); a refusal costs nothing. */
+export const EXTERNAL_RETRY_MS = 10 * 60_000;
 /** Sends of one voucher from the wallet at most: each costs the wallet its gas. */
 export const MAX_WALLET_SENDS_PER_VOUCHER = 2;
 /** Sessions first seen in one feed poll whose record is read; the rest wait for the next poll (a hostile feed cannot make a poll read the chain thousands of times). */
@@ -303,6 +318,8 @@ export class SessionSettler {
             else if (d.why === 'above_deposit') log.warn({ ...ids, charge: row.charge.toString(), deposit: s.deposit.toString() }, 'voucher above the deposit: waits for a top-up');
             return;
         }
+        // The Provider holds more open sessions than an external settlement's gas credit covers.
+        if (this.externalOutOfGas(raw, now)) return this.settleWithoutExternal(provider, row, s, chainNow, d.reason !== 'threshold');
         // A send of this very voucher not yet seen applied: wait for its schedule.
         if (row.sentSeq === row.seq && now < row.resendAt) return store.checkAt(raw, id, Math.min(row.resendAt, now + this.settings.pollMs));
         await this.settleExternal(provider, row, s, chainNow, d.reason);
@@ -327,7 +344,12 @@ export class SessionSettler {
             await chain.sendExternal(provider, settleVoucherBody(row.sessionId, this.voucherOf(row)), 'settle');
         } catch (e) {
             const err = classify('settle', e);
-            if (err.exitCode === Exit.ERR_NOTHING_TO_PAY) {
+            if (err.exitCode === EXIT_OUT_OF_GAS) {
+                // Refused before acceptance, nothing paid: the route is closed for this Provider for now. Decided again at once.
+                store.externalOutOfGas(raw, Date.now());
+                store.checkAt(raw, row.sessionId, 0);
+                log.warn({ ...ids, refused: `exit ${EXIT_OUT_OF_GAS}` }, 'external settlement out of gas before acceptance: the Provider has more open sessions than its gas credit covers; its vouchers go from the relayer wallet when that pays');
+            } else if (err.exitCode === Exit.ERR_NOTHING_TO_PAY) {
                 // Refused before acceptance: nothing was paid. Decided again in the next round.
                 store.tooSmall(raw, row.sessionId, row.seq, 0);
                 log.info(ids, 'the voucher adds too little to pay its external delivery (ERR_NOTHING_TO_PAY)');
@@ -345,11 +367,54 @@ export class SessionSettler {
         }
     }
 
-    private async settleByWallet(provider: Address, row: SessionRow, s: SessionSnapshot, chainNow: number): Promise<void> {
+    /** Whether an external settlement to this Provider was refused out of gas recently (read from the store: it survives restarts). */
+    private externalOutOfGas(raw: string, now: number): boolean {
+        const since = this.deps.store.externalOutOfGasSince(raw);
+        if (since === null) return false;
+        if (now - since < EXTERNAL_RETRY_MS) return true;
+        this.deps.store.externalFits(raw); // try the external again: the next refusal closes it again
+        return false;
+    }
+
+    /**
+     * A voucher due for settlement that cannot go by external message (out of gas before acceptance):
+     * from the relayer wallet when what it adds to the provider pays for that, or whatever the cost when
+     * `walletSettle` is on; otherwise it waits for a bigger voucher, and an ending session's is left
+     * (logged once). Without a wallet it is logged once and counted.
+     */
+    private async settleWithoutExternal(provider: Address, row: SessionRow, s: SessionSnapshot, chainNow: number, ending: boolean): Promise<void> {
+        const { store, metrics, log, wallet } = this.deps;
+        const raw = row.provider;
+        const owed = row.charge - s.paid;
+        const share = owed - (owed * BigInt(row.feeBps)) / 10000n;
+        const ids = { provider: raw, sessionId: row.sessionId.toString(), seq: row.seq.toString(), owed: owed.toString(), share: share.toString() };
+        const once = (what: string) => {
+            const key = `${raw}/${row.sessionId}/${row.seq}/${what}`;
+            if (this.reportedSmall.has(key)) return false;
+            this.reportedSmall.add(key);
+            return true;
+        };
+        const later = () => store.checkAt(raw, row.sessionId, Date.now() + this.recheckMs(row.window));
+        if (!wallet) {
+            if (once('no_wallet')) {
+                metrics.sessionFailures.inc({ reason: 'external_out_of_gas' });
+                log.warn(ids, 'voucher cannot be settled: the Provider has more open sessions than an external settlement\'s gas credit covers (out of gas before acceptance) and there is no relayer wallet to send it (COCOON_RELAYER_KEEPER_MNEMONIC)');
+            }
+            return later();
+        }
+        if (share > SETTLE_WALLET_COST || this.settings.walletSettle) return this.settleByWallet(provider, row, s, chainNow, 'settling from the relayer wallet: an external settlement runs out of gas before acceptance on this Provider');
+        if (!ending) {
+            if (once('hold')) log.info({ ...ids, walletCost: SETTLE_WALLET_COST.toString() }, 'external settlement out of gas on this Provider and the wallet route would cost more than the voucher adds: waiting for a bigger voucher');
+            return later();
+        }
+        return this.settleByWallet(provider, row, s, chainNow, '');
+    }
+
+    private async settleByWallet(provider: Address, row: SessionRow, s: SessionSnapshot, chainNow: number, because = ''): Promise<void> {
         const { store, metrics, log, wallet } = this.deps;
         const raw = row.provider;
         const ids = { provider: raw, sessionId: row.sessionId.toString(), seq: row.seq.toString(), owed: (row.charge - s.paid).toString() };
-        if (!wallet || !this.settings.walletSettle) {
+        if (!wallet || (!this.settings.walletSettle && !because)) {
             const key = `${raw}/${row.sessionId}/${row.seq}`;
             if (!this.reportedSmall.has(key)) {
                 this.reportedSmall.add(key);
@@ -365,7 +430,7 @@ export class SessionSettler {
         const at = this.schedule(row, s, chainNow, Date.now());
         if (!store.sending(raw, row.sessionId, row.seq, 'wallet', at)) return;
         metrics.settleSends.inc({ via: 'wallet', attempt: sentBefore ? 'resend' : 'first' });
-        log.info(ids, 'settling a small voucher of an ending session from the relayer wallet');
+        log.info(ids, because || 'settling a small voucher of an ending session from the relayer wallet');
         const body = settleVoucherBody(row.sessionId, this.voucherOf(row));
         await wallet.transfer([internal({ to: provider, value: SETTLE_WALLET_VALUE, bounce: true, body })], chainNow, 'settle');
     }

@@ -168,7 +168,7 @@ export function endpointOf(client: Chain): string {
  */
 export function refusalExitCode(e: unknown): number | null {
     const text = (e as { response?: { data?: { error?: unknown } } })?.response?.data?.error;
-    const m = typeof text === 'string' ? /exitcode=(\d+)/.exec(text) : null;
+    const m = typeof text === 'string' ? /exitcode=(-?\d+)/.exec(text) : null;
     return m ? Number(m[1]) : null;
 }
 

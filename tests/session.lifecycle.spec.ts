@@ -187,6 +187,30 @@ describe('Settlement', () => {
         await expect(settleExternal(p, sessionId, v)).rejects.toThrow();
     });
 
+    // The scale limit (docs/SPEC.md "External settlement: the gas credit"): the gas an external
+    // SettleVoucher or CloseWithVoucher spends before acceptMessage() grows with the session map (~100
+    // gas per doubling), and with 129 sessions open it no longer fits the 10,000-gas credit: the message
+    // runs out of gas before acceptance (exit -14), is not accepted, and costs the contract nothing.
+    // An internal SettleVoucher from a wallet still settles. A contract change that lifts the limit fails here.
+    it('with 129 sessions open an external SettleVoucher or CloseWithVoucher runs out of gas before acceptance (exit -14, nothing charged); one from a wallet settles', async () => {
+        for (let i = 0; i < 127; i++) await openSession(p);
+        const v = voucher(p, sessionId, 1n, 0n, 50_000n);
+        const snapshot = p.blockchain.snapshot();
+        expect((await settleExternal(p, sessionId, v)).transactions).toHaveTransaction({ to: p.provider.address, success: true }); // 128 open: fits
+        await p.blockchain.loadFrom(snapshot);
+        await openSession(p); // 129 open
+        const before = await balance(p.provider);
+        const final = voucher(p, sessionId, 1n, 0n, 50_000n, { final: true });
+        for (const send of [() => settleExternal(p, sessionId, v), () => closeExternal(p, sessionId, final)]) {
+            await expect(send()).rejects.toMatchObject({ exitCode: -14 });
+        }
+        expect(await balance(p.provider)).toBe(before);
+        expect((await session()).lastSeq).toBe(0n);
+        const res = await settle(p, p.client, sessionId, v);
+        expect(res.transactions).toHaveTransaction({ to: p.provider.address, success: true });
+        expect((await session()).paid).toBe(v.charge);
+    });
+
     it('drops an external voucher too small to pay its own delivery, and padded externals', async () => {
         await expect(settleExternal(p, sessionId, voucher(p, sessionId, 1n, 10n, 10n))).rejects.toThrow();
         const body = beginCell().store(storeSettleVoucher({ $$type: 'SettleVoucher', sessionId, voucher: voucherMessage(voucher(p, sessionId, 1n, 50_000n, 10_000n)) }));

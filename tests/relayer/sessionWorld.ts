@@ -3,7 +3,7 @@
  * vouchers with the demo runner's key exactly as the runner does (protocol/voucher.ts), and serve
  * them as the runner's voucher feed (GET /v1/session/vouchers, bearer token) on the shared HTTP layer.
  */
-import { Address, toNano } from '@ton/core';
+import { Address, beginCell, internal, SendMode, toNano } from '@ton/core';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import type { Server } from 'node:http';
 import { MODEL_ID, OFFER } from '../../demo/protocol';
@@ -15,7 +15,7 @@ import { priceOf, voucherCell, VoucherBody } from '../../protocol/voucher';
 import { VoucherJson, voucherToJson } from '../../protocol/voucherJson';
 import { openProvider } from '../../sdk/chain';
 import { VOUCHER_FEED_PATH } from '../../relayer/voucherFeed';
-import { Provider } from '../../wrappers/Provider';
+import { Provider, storeOpenSession } from '../../wrappers/Provider';
 import type { World } from '../sdk/world';
 
 export const FEED_TOKEN = 'test-feed-token-0123456789abcdef';
@@ -92,4 +92,34 @@ export async function feedServer(token = FEED_TOKEN): Promise<{ url: string; vou
             server.closeAllConnections();
         }),
     };
+}
+
+/**
+ * Opens `count` sessions on the Provider from one fresh client wallet, as many OpenSession messages
+ * in one V5 transfer as it carries (255): each session is a real one, its own Provider transaction.
+ */
+export async function openManySessions(w: World, count: number, deposit = toNano('0.05')): Promise<void> {
+    const client = await w.demo.newClient(toNano('1') + BigInt(count) * (deposit + toNano('0.01')));
+    const opened = w.demo.client.open(client.wallet);
+    const ledger = openProvider(w.demo.client, w.provider);
+    const target = (await ledger.getLedger()).nextSessionId + BigInt(count);
+    const body = beginCell().store(storeOpenSession({
+        $$type: 'OpenSession', queryId: 0n, modelId: MODEL_ID,
+        enclaveKey: BigInt(`0x${w.demo.protocol.attestation.enclaveEd25519}`),
+        clientKey: bigintFromBytes(CLIENT_KEY.publicKey), ttl: 600n,
+    })).endCell();
+    for (let left = count; left > 0;) {
+        const n = Math.min(left, 255);
+        const seqno = await opened.getSeqno();
+        await opened.sendTransfer({
+            seqno, secretKey: client.keys.secretKey, sendMode: SendMode.PAY_GAS_SEPARATELY, timeout: (await w.demo.clock.now()) + 120,
+            messages: Array.from({ length: n }, () => internal({ to: w.provider, value: deposit, bounce: true, body })),
+        });
+        while ((await opened.getSeqno()) === seqno) await new Promise((r) => setTimeout(r, 20));
+        left -= n;
+    }
+    for (let i = 0; (await ledger.getLedger()).nextSessionId < target; i++) {
+        if (i > 500) throw new Error('sessions were not opened');
+        await new Promise((r) => setTimeout(r, 20));
+    }
 }
