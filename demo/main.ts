@@ -9,7 +9,9 @@
  * (1 and 10 are toncenter's tiers), for its users; the demo's own services are not limited.
  */
 import { fromNano, toNano } from '@ton/core';
+import OpenAI from 'openai';
 import { startGateway } from '../gateway/server';
+import { REFERENCE_MODEL_NAME } from '../protocol/defaults';
 import { CocoonError, JobDeclinedError, JobExpiredError } from '../sdk';
 import { createLogger } from '../relayer/log';
 import { open } from '../protocol/tonClient';
@@ -21,6 +23,31 @@ const say = (line: string) => process.stdout.write(`${line}\n`);
 const ton = (n: bigint) => `${fromNano(n)} TON`;
 const port = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const rate = (name: string) => (process.env[name] ? Number(process.env[name]) : undefined);
+
+/**
+ * One streamed chat through the gateway with the official openai client: the gateway opens its
+ * session on chain (one per model), the request goes to the enclave directly, and the answer comes
+ * as the engine produces it, billed by the enclave's voucher (nothing of it on chain).
+ */
+async function streamThroughSession(baseURL: string) {
+    const openai = new OpenAI({ baseURL, apiKey: 'loopback', maxRetries: 0 });
+    const started = Date.now();
+    const { data: stream, response } = await openai.chat.completions
+        .create({ model: REFERENCE_MODEL_NAME, messages: [{ role: 'user', content: 'answer me through a session please' }], stream: true, stream_options: { include_usage: true } })
+        .withResponse();
+    let text = '';
+    let deltas = 0;
+    let usage: OpenAI.CompletionUsage | undefined;
+    let voucherUrl: string | undefined; // the last chunk names the voucher that billed the request
+    for await (const chunk of stream) {
+        const d = chunk.choices[0]?.delta?.content;
+        if (d) (text += d), deltas++;
+        if (chunk.usage) usage = chunk.usage;
+        voucherUrl ??= (chunk as { cocoon?: { voucher_url?: string } }).cocoon?.voucher_url;
+    }
+    say(`session       #${response.headers.get('x-cocoon-session-id')} opened by the gateway; a chat streamed in ${deltas} deltas: "${text}" (${usage?.prompt_tokens} + ${usage?.completion_tokens} tokens, ${Date.now() - started} ms with the opening)`);
+    say(`              billed by the enclave's voucher, nothing of it on chain: ${new URL(baseURL).origin}${voucherUrl}`);
+}
 
 async function main() {
     say('starting devnet, deploying the registry and a provider, attesting the enclave runner...');
@@ -76,6 +103,7 @@ async function main() {
     const { sdk, signer } = await demo.newUser({ funds: toNano('100') });
     const gateway = await startGateway({ sdk, port: port('COCOON_GATEWAY_PORT', 8080) });
     say(`gateway       ${gateway.url} (OpenAI API; wallet ${signer.address})`);
+    await streamThroughSession(gateway.url);
     const example = JSON.stringify({ model: 'cocoon-reference-v1', messages: [{ role: 'user', content: 'hello there' }] });
     say(`              try: curl ${gateway.url}/chat/completions -H 'content-type: application/json' -d '${example}'`);
     // For the SDK in a developer's own app (README "Quick start: SDK in your app").

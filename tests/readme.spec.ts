@@ -50,6 +50,8 @@ describe('README', () => {
             });
             expect(out).toMatch(/created\s+job 0/);
             expect(out).toMatch(/settled\s+price/);
+            // The gateway served a streamed chat from its session (the voucher, not the chain, billed it).
+            expect(out).toMatch(/session\s+#\d+ opened by the gateway; a chat streamed in ([2-9]|\d{2,}) deltas: "please session a through me answer"/);
             // The developer's environment file for the SDK in their own app (README "Quick start: SDK in your app").
             const devEnv = readFileSync(/dev env\s+(\S+devnet\.env)/.exec(out)![1], 'utf8');
             expect(devEnv).toMatch(/^COCOON_REGISTRY=\S+$/m);
