@@ -6,6 +6,10 @@
 import { Address, beginCell, internal, SendMode, toNano } from '@ton/core';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import type { Server } from 'node:http';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseConfig } from '../../relayer/config';
 import { MODEL_ID, OFFER } from '../../demo/protocol';
 import type { DemoWallet } from '../../demo/wallet';
 import { HttpError } from '../../http/errors';
@@ -19,6 +23,26 @@ import { Provider, storeOpenSession } from '../../wrappers/Provider';
 import type { World } from '../sdk/world';
 
 export const FEED_TOKEN = 'test-feed-token-0123456789abcdef';
+
+/**
+ * The configuration of a relayer serving the world's Provider's sessions from the stand-in feed at
+ * `feedUrl`: threshold 0.05 TON, margin 60 s, fast polls, its own fresh database; `env` overrides.
+ */
+export function sessionRelayerConfig(w: World, feedUrl: string, env: Record<string, string> = {}) {
+    return parseConfig(w.demo.relayerEnv({
+        COCOON_RELAYER_PROVIDERS: `${w.provider.toString()}=${feedUrl}`,
+        COCOON_RELAYER_SESSION_FEEDS: `${w.provider.toString()}=${FEED_TOKEN}`,
+        COCOON_RELAYER_SESSION_THRESHOLD_TON: '0.05',
+        COCOON_RELAYER_SESSION_MARGIN_SECONDS: '60',
+        COCOON_RELAYER_SESSION_POLL_MS: '50',
+        COCOON_RELAYER_SESSION_CHECK_MS: '200',
+        COCOON_RELAYER_POLL_MS: '50',
+        COCOON_RELAYER_KEEPER: '0',
+        LOG_LEVEL: 'info',
+        COCOON_RELAYER_DB: join(mkdtempSync(join(tmpdir(), 'cocoon-sessions-')), 'relayer.sqlite'),
+        ...env,
+    }));
+}
 export const CLIENT_KEY = ed25519.keygen();
 
 export interface OpenedSession {

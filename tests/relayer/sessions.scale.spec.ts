@@ -6,18 +6,14 @@
  * cannot, once per voucher, and counts it.
  */
 import { Address, toNano } from '@ton/core';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Counter } from 'prom-client';
 import { mnemonicToPrivateKey } from '@ton/crypto';
 import { cocoonWallet } from '../../protocol/wallet';
-import { parseConfig } from '../../relayer/config';
 import { RelayerHandle, startRelayer } from '../../relayer/relayer';
 import { openProvider } from '../../sdk/chain';
 import { startWorld, World } from '../sdk/world';
 import { memoryLog, until } from './helpers';
-import { FEED_TOKEN, feedServer, openManySessions, openSession, session, tokensFor, voucherJson } from './sessionWorld';
+import { sessionRelayerConfig, feedServer, openManySessions, openSession, session, tokensFor, voucherJson } from './sessionWorld';
 
 jest.setTimeout(120_000);
 
@@ -56,19 +52,7 @@ describe('relayer: settlement on a Provider with many open sessions', () => {
 
     async function relayer(env: Record<string, string> = {}) {
         const logs = memoryLog();
-        const config = parseConfig(w.demo.relayerEnv({
-            COCOON_RELAYER_PROVIDERS: `${w.provider.toString()}=${feed.url}`,
-            COCOON_RELAYER_SESSION_FEEDS: `${w.provider.toString()}=${FEED_TOKEN}`,
-            COCOON_RELAYER_SESSION_THRESHOLD_TON: '0.05',
-            COCOON_RELAYER_SESSION_MARGIN_SECONDS: '60',
-            COCOON_RELAYER_SESSION_POLL_MS: '50',
-            COCOON_RELAYER_SESSION_CHECK_MS: '200',
-            COCOON_RELAYER_POLL_MS: '50',
-            COCOON_RELAYER_KEEPER: '0',
-            LOG_LEVEL: 'info',
-            COCOON_RELAYER_DB: join(mkdtempSync(join(tmpdir(), 'cocoon-scale-')), 'relayer.sqlite'),
-            ...env,
-        }));
+        const config = sessionRelayerConfig(w, feed.url, env);
         const r = await startRelayer(config, { logDestination: logs.stream });
         running.push(r);
         return { r, logs };

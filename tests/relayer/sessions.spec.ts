@@ -7,21 +7,17 @@
  */
 import { Address, toNano } from '@ton/core';
 import { ed25519 } from '@noble/curves/ed25519.js';
-import { mkdtempSync } from 'node:fs';
 import { createServer, request, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Counter } from 'prom-client';
 import { mnemonicToPrivateKey } from '@ton/crypto';
 import { cocoonWallet } from '../../protocol/wallet';
-import { parseConfig } from '../../relayer/config';
 import { RelayerHandle, startRelayer } from '../../relayer/relayer';
 import { sessionRefundIn } from '../../sdk/events';
 import { Provider } from '../../wrappers/Provider';
 import { startWorld, World } from '../sdk/world';
 import { history, memoryLog, until } from './helpers';
-import { closeSession, FEED_TOKEN, feedServer, openSession, session, tokensFor, voucherJson } from './sessionWorld';
+import { closeSession, feedServer, openSession, session, sessionRelayerConfig, tokensFor, voucherJson } from './sessionWorld';
 
 jest.setTimeout(120_000);
 
@@ -81,19 +77,7 @@ describe('relayer: session settlement', () => {
 
     /** A relayer serving the demo Provider's sessions from `feed`: threshold 0.05 TON, margin 60 s. */
     async function relayer(env: Record<string, string> = {}, destination = memoryLog()) {
-        const config = parseConfig(w.demo.relayerEnv({
-            COCOON_RELAYER_PROVIDERS: `${w.provider.toString()}=${feed.url}`,
-            COCOON_RELAYER_SESSION_FEEDS: `${w.provider.toString()}=${FEED_TOKEN}`,
-            COCOON_RELAYER_SESSION_THRESHOLD_TON: '0.05',
-            COCOON_RELAYER_SESSION_MARGIN_SECONDS: '60',
-            COCOON_RELAYER_SESSION_POLL_MS: '50',
-            COCOON_RELAYER_SESSION_CHECK_MS: '200',
-            COCOON_RELAYER_POLL_MS: '50',
-            COCOON_RELAYER_KEEPER: '0',
-            LOG_LEVEL: 'info',
-            COCOON_RELAYER_DB: join(mkdtempSync(join(tmpdir(), 'cocoon-sessions-')), 'relayer.sqlite'),
-            ...env,
-        }));
+        const config = sessionRelayerConfig(w, feed.url, env);
         const r = await startRelayer(config, { logDestination: destination.stream });
         running.push(r);
         return { r, logs: destination };
