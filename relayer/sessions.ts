@@ -124,7 +124,7 @@ export class SessionSettler {
     private readonly globalIds = new Map<string, number>();
     private readonly inStep = new Set<string>();
     private readonly touchedInStep = new Set<string>();
-    private readonly reportedSmall = new Set<string>();
+    private readonly reported = new Set<string>(); // firstReport's memory
     private offset = 0; // chain seconds − local seconds at the last chain time read
 
     constructor(
@@ -314,7 +314,7 @@ export class SessionSettler {
         const d = decide(row, { ...s, window: row.window }, chainNow, this.settings);
         if (d.action === 'wait') return store.checkAt(raw, id, Math.min(now + this.recheckMs(row.window), this.localMsAt(d.until)));
         if (d.action === 'hold') {
-            if (d.why === 'too_small' && d.ending) await this.settleByWallet(provider, row, s, chainNow);
+            if (d.why === 'too_small' && d.ending) await this.settleSmallByWallet(provider, row, s, chainNow);
             else if (d.why === 'above_deposit') log.warn({ ...ids, charge: row.charge.toString(), deposit: s.deposit.toString() }, 'voucher above the deposit: waits for a top-up');
             return;
         }
@@ -379,8 +379,8 @@ export class SessionSettler {
     /**
      * A voucher due for settlement that cannot go by external message (out of gas before acceptance):
      * from the relayer wallet when what it adds to the provider pays for that, or whatever the cost when
-     * `walletSettle` is on; otherwise it waits for a bigger voucher, and an ending session's is left
-     * (logged once). Without a wallet it is logged once and counted.
+     * `walletSettle` is on; otherwise it waits for a bigger voucher, and an ending session's follows the
+     * too-small rule. Without a wallet it is logged once and counted.
      */
     private async settleWithoutExternal(provider: Address, row: SessionRow, s: SessionSnapshot, chainNow: number, ending: boolean): Promise<void> {
         const { store, metrics, log, wallet } = this.deps;
@@ -388,51 +388,56 @@ export class SessionSettler {
         const owed = row.charge - s.paid;
         const share = owed - (owed * BigInt(row.feeBps)) / 10000n;
         const ids = { provider: raw, sessionId: row.sessionId.toString(), seq: row.seq.toString(), owed: owed.toString(), share: share.toString() };
-        const once = (what: string) => {
-            const key = `${raw}/${row.sessionId}/${row.seq}/${what}`;
-            if (this.reportedSmall.has(key)) return false;
-            this.reportedSmall.add(key);
-            return true;
-        };
         const later = () => store.checkAt(raw, row.sessionId, Date.now() + this.recheckMs(row.window));
         if (!wallet) {
-            if (once('no_wallet')) {
+            if (this.firstReport(row, 'no_wallet')) {
                 metrics.sessionFailures.inc({ reason: 'external_out_of_gas' });
                 log.warn(ids, 'voucher cannot be settled: the Provider has more open sessions than an external settlement\'s gas credit covers (out of gas before acceptance) and there is no relayer wallet to send it (COCOON_RELAYER_KEEPER_MNEMONIC)');
             }
             return later();
         }
-        if (share > SETTLE_WALLET_COST || this.settings.walletSettle) return this.settleByWallet(provider, row, s, chainNow, 'settling from the relayer wallet: an external settlement runs out of gas before acceptance on this Provider');
+        if (share > SETTLE_WALLET_COST || this.settings.walletSettle) {
+            return this.sendFromWallet(wallet, provider, row, s, chainNow, 'settling from the relayer wallet: an external settlement runs out of gas before acceptance on this Provider');
+        }
         if (!ending) {
-            if (once('hold')) log.info({ ...ids, walletCost: SETTLE_WALLET_COST.toString() }, 'external settlement out of gas on this Provider and the wallet route would cost more than the voucher adds: waiting for a bigger voucher');
+            if (this.firstReport(row, 'hold')) log.info({ ...ids, walletCost: SETTLE_WALLET_COST.toString() }, 'external settlement out of gas on this Provider and the wallet route would cost more than the voucher adds: waiting for a bigger voucher');
             return later();
         }
-        return this.settleByWallet(provider, row, s, chainNow, '');
+        return this.settleSmallByWallet(provider, row, s, chainNow);
     }
 
-    private async settleByWallet(provider: Address, row: SessionRow, s: SessionSnapshot, chainNow: number, because = ''): Promise<void> {
-        const { store, metrics, log, wallet } = this.deps;
+    /** An ending session's voucher too small for the external route: from the wallet only when `walletSettle` says so, at a loss. */
+    private async settleSmallByWallet(provider: Address, row: SessionRow, s: SessionSnapshot, chainNow: number): Promise<void> {
+        const { metrics, log, wallet } = this.deps;
+        if (wallet && this.settings.walletSettle) return this.sendFromWallet(wallet, provider, row, s, chainNow, 'settling a small voucher of an ending session from the relayer wallet');
+        if (!this.firstReport(row, 'too_small')) return;
+        metrics.sessionFailures.inc({ reason: 'too_small' });
+        const why = wallet ? 'settling it from the relayer wallet would cost more than it adds (COCOON_RELAYER_SESSION_WALLET_SETTLE=1 does it anyway)' : 'no relayer wallet to send it';
+        const ids = { provider: row.provider, sessionId: row.sessionId.toString(), seq: row.seq.toString(), owed: (row.charge - s.paid).toString() };
+        log.warn({ ...ids, settleUntil: s.settleUntil }, `session ending with a voucher too small to settle by external message: left unsettled; ${why}`);
+    }
+
+    /** Sends the voucher as an internal SettleVoucher from the relayer wallet, at most MAX_WALLET_SENDS_PER_VOUCHER times. */
+    private async sendFromWallet(wallet: OperatorWallet, provider: Address, row: SessionRow, s: SessionSnapshot, chainNow: number, why: string): Promise<void> {
+        const { store, metrics, log } = this.deps;
         const raw = row.provider;
-        const ids = { provider: raw, sessionId: row.sessionId.toString(), seq: row.seq.toString(), owed: (row.charge - s.paid).toString() };
-        if (!wallet || (!this.settings.walletSettle && !because)) {
-            const key = `${raw}/${row.sessionId}/${row.seq}`;
-            if (!this.reportedSmall.has(key)) {
-                this.reportedSmall.add(key);
-                metrics.sessionFailures.inc({ reason: 'too_small' });
-                const why = wallet ? 'settling it from the relayer wallet would cost more than it adds (COCOON_RELAYER_SESSION_WALLET_SETTLE=1 does it anyway)' : 'no relayer wallet to send it';
-                log.warn({ ...ids, settleUntil: s.settleUntil }, `session ending with a voucher too small to settle by external message: left unsettled; ${why}`);
-            }
-            return;
-        }
         const sentBefore = row.sentVia === 'wallet' && row.sentSeq === row.seq;
         if (sentBefore && row.sends >= MAX_WALLET_SENDS_PER_VOUCHER) return;
         if (sentBefore && Date.now() < row.resendAt) return store.checkAt(raw, row.sessionId, Math.min(row.resendAt, Date.now() + this.settings.pollMs));
         const at = this.schedule(row, s, chainNow, Date.now());
         if (!store.sending(raw, row.sessionId, row.seq, 'wallet', at)) return;
         metrics.settleSends.inc({ via: 'wallet', attempt: sentBefore ? 'resend' : 'first' });
-        log.info(ids, because || 'settling a small voucher of an ending session from the relayer wallet');
+        log.info({ provider: raw, sessionId: row.sessionId.toString(), seq: row.seq.toString(), owed: (row.charge - s.paid).toString() }, why);
         const body = settleVoucherBody(row.sessionId, this.voucherOf(row));
         await wallet.transfer([internal({ to: provider, value: SETTLE_WALLET_VALUE, bounce: true, body })], chainNow, 'settle');
+    }
+
+    /** True the first time a (voucher, kind of report) is seen: warnings and counters once per voucher, not per round. */
+    private firstReport(row: SessionRow, what: string): boolean {
+        const key = `${row.provider}/${row.sessionId}/${row.seq}/${what}`;
+        if (this.reported.has(key)) return false;
+        this.reported.add(key);
+        return true;
     }
 
     private voucherOf(row: SessionRow) {
