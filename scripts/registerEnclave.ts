@@ -3,9 +3,9 @@
  * certificate). `--certificate` BOC (base64/hex) or `--certificate-file`, `--signature` 64 bytes hex
  * or `--signature-file`, `--verifier-key` 32 bytes hex or `--verifier-key-file`; `--value` 0.1 TON.
  */
+import { verifyCell } from '../protocol/signed';
 import { Cell, toNano } from '@ton/core';
 import type { NetworkProvider } from '@ton/blueprint';
-import { ed25519 } from '@noble/curves/ed25519.js';
 import { parseArgs, PreconditionError, UsageError } from './lib/args';
 import { Registry } from '../wrappers/Registry';
 import { openOwnProvider, queryIdFromArgs } from './lib/contracts';
@@ -16,7 +16,7 @@ export async function run(provider: NetworkProvider, argv: string[]) {
     const certificate: Cell = args.cell('certificate');
     const signature = args.bytes('signature', 64);
     const verifierKey = args.bytes('verifier-key', 32);
-    if (!ed25519.verify(signature, certificate.hash(), verifierKey)) {
+    if (!verifyCell(certificate, signature, verifierKey)) {
         throw new UsageError('--signature does not verify over the certificate\'s hash with --verifier-key');
     }
     const value = args.amount('value', toNano('0.1'), { min: toNano('0.03') });

@@ -5,8 +5,8 @@
  * command checks before sending what the contract would refuse: ownership, balance, an expired or
  * mis-targeted attestation certificate, an unknown model, open jobs, an unfinished unbonding.
  */
+import { verifyCell } from '../../protocol/signed';
 import { Address, Cell, toNano } from '@ton/core';
-import { ed25519 } from '@noble/curves/ed25519.js';
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { modelIdOf } from '../../protocol/defaults';
@@ -96,7 +96,7 @@ async function postJson(url: string, who: string, payload: unknown): Promise<Rec
 
 /** Checks a certificate against the chain (what the Registry would refuse), sends RegisterEnclave and confirms the key is recorded. */
 async function registerCertificate(flags: ProviderFlags, certificate: Cell, signature: Buffer, verifierKey: Buffer, owned?: Owned) {
-    if (!ed25519.verify(signature, certificate.hash(), verifierKey)) throw new InputError('the signature does not verify over the certificate with the verifier key');
+    if (!verifyCell(certificate, signature, verifierKey)) throw new InputError('the signature does not verify over the certificate with the verifier key');
     const { chain, signer, address } = owned ?? (await ownProvider(flags));
     let cert: { globalId: number; registry: Address; provider: Address; imageHash: bigint; enclaveKey: bigint; issuedAt: number; expiresAt: number };
     try {
