@@ -31,6 +31,7 @@ import { startGateway } from '../gateway/server';
 import { freePort, SessionWorld, spawnStreamRunner, startSessionWorld, STREAM_MODEL } from '../tests/session/world';
 import { openProvider } from '../sdk/chain';
 import { tonString } from './measure';
+import { percentile } from './rate';
 import { open } from '../protocol/tonClient';
 import { toNano } from '@ton/core';
 
@@ -50,17 +51,11 @@ const RELAYER_POLL_MS = 100;
 
 type Stats = { n: number; p50Ms: number; p99Ms: number; maxMs: number };
 
-function percentile(sorted: number[], p: number): number {
-    const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-    return Math.round(sorted[i] * 10) / 10;
-}
+const round1 = (x: number) => Math.round(x * 10) / 10;
 
 function stats(samples: number[]): Stats {
-    const s = [...samples].sort((a, b) => a - b);
-    return { n: s.length, p50Ms: percentile(s, 50), p99Ms: percentile(s, 99), maxMs: Math.round(s[s.length - 1]) };
+    return { n: samples.length, p50Ms: round1(percentile(samples, 50)), p99Ms: round1(percentile(samples, 99)), maxMs: Math.round(Math.max(...samples)) };
 }
-
-const round1 = (x: number) => Math.round(x * 10) / 10;
 
 let counter = 0;
 /** A prompt of TOKENS words (the paced engine answers them reversed, one token each), max TOKENS out. */

@@ -20,6 +20,7 @@ import { deployProtocol } from '../demo/protocol';
 import type { Devnet } from '../devnet';
 import { protocol, signedResult } from '../tests/fixtures/protocol';
 import { bytesToTree } from '../protocol/bytesTree';
+import { percentile } from './rate';
 
 const LEVELS = (process.env.COCOON_BENCH_LEVELS ?? '1,8,32').split(',').map(Number);
 const JOBS_PER_STREAM = Number(process.env.COCOON_BENCH_JOBS_PER_STREAM ?? 10);
@@ -34,10 +35,6 @@ const CLIENT_POLL_MS = Number(process.env.COCOON_BENCH_CLIENT_POLL_MS ?? 50);
 const WARMUP_JOBS = Number(process.env.COCOON_BENCH_WARMUP_JOBS ?? 5);
 const ROOT = join(__dirname, '..');
 
-const pct = (xs: number[], p: number) => {
-    const s = [...xs].sort((a, b) => a - b);
-    return s.length ? s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] : NaN;
-};
 const round = (x: number) => Math.round(x * 10) / 10;
 
 type Buckets = Map<string, Map<number, number>>; // stage → le → cumulative count
@@ -214,9 +211,9 @@ async function main() {
             lostJobs: lost,
             ...(lost ? { lostBy } : {}),
             jobsPerSecond: round(latencies.length / seconds),
-            p50Ms: pct(latencies, 50),
-            p99Ms: pct(latencies, 99),
-            clientSubmitP50Ms: pct(submitMs, 50),
+            p50Ms: percentile(latencies, 50),
+            p99Ms: percentile(latencies, 99),
+            clientSubmitP50Ms: percentile(submitMs, 50),
             relayerDispatchP50Ms: round(histPct(before, after, 'dispatch', 50)),
             relayerDispatchP99Ms: round(histPct(before, after, 'dispatch', 99)),
             relayerDeliverP99Ms: round(histPct(before, after, 'deliver', 99)),

@@ -1,7 +1,14 @@
 /**
  * Timing loops shared by the CPU benchmarks (bench/crypto.ts, bench/session.ts). Each figure is the
- * best of ROUNDS rounds of ~ROUND_MS, so a GC pause or a noisy neighbour does not decide it.
+ * best of ROUNDS rounds of ~ROUND_MS, so a GC pause or a noisy neighbour does not decide it. And the
+ * latency benchmarks' percentile (bench/pipeline.ts, bench/gateway.ts).
  */
+
+/** The p-th percentile by nearest rank (the smallest sample with at least p % at or below it); NaN without samples. */
+export function percentile(samples: number[], p: number): number {
+    const s = [...samples].sort((a, b) => a - b);
+    return s.length ? s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))] : NaN;
+}
 export const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 export const ROUND_MS = Number(process.env.BENCH_ROUND_MS ?? 250);
 

@@ -79,7 +79,8 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
         if (n < 1) throw new Error(`${name} must be at least 1`);
         return n;
     };
-    if (int(o.queue, '--queue') < 0) throw new Error('--queue must not be negative');
+    const queue = int(o.queue, '--queue');
+    if (queue < 0) throw new Error('--queue must not be negative');
     return {
         provider: Address.parse(o.provider),
         globalId: int(o.globalId, '--global-id'),
@@ -95,7 +96,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
         host: o.host,
         port: int(o.port, '--port'),
         jobTimeoutMs: int(o.jobTimeoutMs, '--job-timeout-ms'),
-        limits: { concurrency: positive(o.concurrency, '--concurrency'), queue: int(o.queue, '--queue') },
+        limits: { concurrency: positive(o.concurrency, '--concurrency'), queue },
         chainEndpoint: o.chainEndpoint,
         chainApiKey: env.COCOON_CHAIN_API_KEY || undefined,
         voucherToken,
