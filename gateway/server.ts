@@ -182,7 +182,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
             const session = await pool.forModel(body.model as string);
             const before = session.latestVoucher?.charge ?? 0n;
             const chat = session.chat(body);
-            const kept = pool.keep(session.provider, session.id, chat, (await o.sdk.snapshot()).globalId);
+            const kept = pool.keep(session.ref, chat);
             const id = `cocoon-${session.id}-${Date.now().toString(36)}`;
             const created = Math.floor(Date.now() / 1000);
             const headers = { 'x-cocoon-session-id': session.id.toString(), 'x-cocoon-provider': session.provider.toString() };

@@ -3,9 +3,9 @@
  * before a request could pass the deposit, closed cooperatively on shutdown. Requests on one session
  * run concurrently up to the SDK's channel limit; the SDK checks every voucher.
  */
-import { Address } from '@ton/core';
 import type { ChatStream, CocoonClient, Session } from '../sdk';
 import { VoucherJson, voucherToJson } from '../protocol/voucherJson';
+import type { SessionRef } from '../protocol/voucher';
 
 export interface SessionPolicy {
     /** Value sent with OpenSession (nanotons). */
@@ -50,11 +50,11 @@ export class SessionPool {
     }
 
     /** Remembers a voucher so the response can point an end user at it. */
-    keep(provider: Address, sessionId: bigint, stream: ChatStream, globalId: number): Promise<string | undefined> {
+    keep(session: SessionRef, stream: ChatStream): Promise<string | undefined> {
         return stream.result.then(
             (r) => {
-                const key = `${sessionId}:${r.voucher.seq}`;
-                this.vouchers.set(key, voucherToJson({ session: { globalId, provider, sessionId }, voucher: r.voucher }));
+                const key = `${session.sessionId}:${r.voucher.seq}`;
+                this.vouchers.set(key, voucherToJson({ session, voucher: r.voucher }));
                 if (this.vouchers.size > VOUCHERS_KEPT) this.vouchers.delete(this.vouchers.keys().next().value!);
                 return key;
             },

@@ -185,6 +185,11 @@ export class Session {
         return this.current.ref.sessionId;
     }
 
+    /** What the session's vouchers are signed over: network, Provider, session id. */
+    get ref(): SessionRef {
+        return this.current.ref;
+    }
+
     get provider(): Address {
         return this.current.provider;
     }
